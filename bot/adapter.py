@@ -1,0 +1,76 @@
+"""The whole contract between the core and a chat platform.
+
+An adapter turns platform events into neutral `Command`s, hands them to the core's
+callback, renders the `Reply` it gets back, and sends `Headline`s to destinations.
+Sending raises one of the errors below so the outbox knows what to do with a delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.models import ChatRef, Command, Headline, Reply
+
+CommandCallback = Callable[[Command], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """The platform accepted the first `count` headlines given, as message `message_id`."""
+
+    message_id: str
+    count: int = 1
+
+
+class SendError(Exception):
+    """Base of the errors `Adapter.send` may raise; anything else counts as temporary."""
+
+
+class RetryAfter(SendError):
+    """The platform asked us to wait; the delivery stays pending."""
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(detail or f"rate limited, retry after {seconds:g}s")
+        self.seconds = seconds
+
+
+class DestinationGone(SendError):
+    """The chat cannot receive anything any more (bot kicked or blocked, channel deleted,
+    missing permissions). The destination is deactivated, not deleted."""
+
+
+class DestinationMoved(SendError):
+    """The chat lives on under another id (a Telegram group upgraded to a supergroup)."""
+
+    def __init__(self, new_chat_id: str, detail: str = "") -> None:
+        super().__init__(detail or f"chat moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class ContentRejected(SendError):
+    """The platform refused this content even after the adapter's fallbacks."""
+
+
+class TemporaryFailure(SendError):
+    """Network trouble or a server error: try again later with backoff."""
+
+
+class Adapter(Protocol):
+    """A chat platform. `platform` is the name used in destinations ("telegram", ...)."""
+
+    platform: str
+
+    async def start(self, on_command: CommandCallback) -> None:
+        """Connect and begin passing commands to `on_command`; return once connected."""
+
+    async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
+        """Post the first one or more of `headlines` (oldest first) to `chat`.
+
+        The adapter decides how many share one message (at least one) and says so in
+        `Sent.count`. Raises a `SendError` when it cannot.
+        """
+
+    async def stop(self) -> None:
+        """Disconnect; sends in flight finish or fail, nothing new starts."""

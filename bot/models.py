@@ -1,0 +1,111 @@
+"""Plain data passed between the modules: no I/O, no platform code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """One feed entry as the bot keeps it.
+
+    `id` is the database row id (0 until stored); `entry_id` is the stable id within the
+    feed (guid, else normalised link, else a hash of title and summary).
+    """
+
+    feed: str
+    entry_id: str
+    title: str
+    link: str
+    summary: str
+    published: datetime
+    categories: tuple[str, ...] = ()
+    language: str = "en"
+    regions: tuple[str, ...] = ()
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A place the bot talks to: a platform and that platform's id for the chat.
+
+    `kind` is "private", "group", "channel" (Telegram) or "channel"/"dm" (Discord);
+    adapters fill it in when they know it and the core only uses it for wording.
+    """
+
+    platform: str
+    chat_id: str
+    kind: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """A chat that receives new headlines, with its region filter (empty: all regions)."""
+
+    id: int
+    chat: ChatRef
+    regions: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    language: str = ""
+    active: bool = True
+    inactive_reason: str = ""
+    from_config: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A headline owed to a destination; marked sent only after the platform accepted it."""
+
+    id: int
+    destination: Destination
+    headline: Headline
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A user's command, neutral of the platform it came from.
+
+    `can_admin` says whether the sender may change what this chat receives (a chat
+    administrator, a channel post, or the user of a private chat).
+    """
+
+    name: str
+    args: tuple[str, ...]
+    chat: ChatRef
+    can_admin: bool = False
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot answers: localised plain text and optionally a list of headlines.
+
+    Adapters render it in their own markup; `text` is never markup. `private` asks for
+    an answer only the sender sees where the platform has one (Discord ephemeral).
+    """
+
+    text: str = ""
+    headlines: tuple[Headline, ...] = ()
+    language: str = "en"
+    error: bool = False
+    private: bool = False
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHints:
+    """What a feed says about how often it wants to be polled, in seconds (0: nothing)."""
+
+    ttl: int = 0
+    update_period: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    headlines: tuple[Headline, ...]
+    title: str = ""
+    hints: FeedHints = field(default_factory=FeedHints)
+    bozo: str = ""

@@ -1,0 +1,115 @@
+"""The world regions headlines are tagged with, and how users name them."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+
+AFRICA = "Africa"
+ASIA = "Asia"
+EUROPE = "Europe"
+LATIN_AMERICA = "Latin America"
+MIDDLE_EAST = "Middle East"
+NORTH_AMERICA = "North America"
+OCEANIA = "Oceania"
+
+REGIONS: tuple[str, ...] = (
+    AFRICA,
+    ASIA,
+    EUROPE,
+    LATIN_AMERICA,
+    MIDDLE_EAST,
+    NORTH_AMERICA,
+    OCEANIA,
+)
+
+# Names users type for each region, English and Spanish, folded (see `fold`).
+ALIASES: dict[str, str] = {
+    "africa": AFRICA,
+    "african": AFRICA,
+    "afrique": AFRICA,
+    "asia": ASIA,
+    "asian": ASIA,
+    "asia pacifico": ASIA,
+    "apac": ASIA,
+    "europe": EUROPE,
+    "europa": EUROPE,
+    "eu": EUROPE,
+    "european": EUROPE,
+    "latin america": LATIN_AMERICA,
+    "latinamerica": LATIN_AMERICA,
+    "latam": LATIN_AMERICA,
+    "america latina": LATIN_AMERICA,
+    "latinoamerica": LATIN_AMERICA,
+    "iberoamerica": LATIN_AMERICA,
+    "south america": LATIN_AMERICA,
+    "sudamerica": LATIN_AMERICA,
+    "suramerica": LATIN_AMERICA,
+    "america del sur": LATIN_AMERICA,
+    "central america": LATIN_AMERICA,
+    "centroamerica": LATIN_AMERICA,
+    "caribbean": LATIN_AMERICA,
+    "caribe": LATIN_AMERICA,
+    "middle east": MIDDLE_EAST,
+    "mideast": MIDDLE_EAST,
+    "mena": MIDDLE_EAST,
+    "near east": MIDDLE_EAST,
+    "oriente medio": MIDDLE_EAST,
+    "oriente proximo": MIDDLE_EAST,
+    "medio oriente": MIDDLE_EAST,
+    "north america": NORTH_AMERICA,
+    "northamerica": NORTH_AMERICA,
+    "norteamerica": NORTH_AMERICA,
+    "america del norte": NORTH_AMERICA,
+    "oceania": OCEANIA,
+    "pacific": OCEANIA,
+    "pacifico": OCEANIA,
+    "australasia": OCEANIA,
+}
+
+# Spanish display names; English ones are the canonical names above.
+SPANISH_NAMES: dict[str, str] = {
+    AFRICA: "África",
+    ASIA: "Asia",
+    EUROPE: "Europa",
+    LATIN_AMERICA: "América Latina",
+    MIDDLE_EAST: "Oriente Medio",
+    NORTH_AMERICA: "Norteamérica",
+    OCEANIA: "Oceanía",
+}
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents, quotes, '#' and '_', and squeeze spaces: 'América_Latina' ->
+    'america latina'."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.replace("_", " ").replace("-", " ").strip("\"'«»“”#").lower()
+    return " ".join(text.split())
+
+
+for _region in REGIONS:
+    ALIASES.setdefault(fold(_region), _region)
+    ALIASES.setdefault(fold(SPANISH_NAMES[_region]), _region)
+    ALIASES.setdefault(fold(_region).replace(" ", ""), _region)
+
+
+def find_region(name: str) -> str | None:
+    """The canonical region a user means by `name`, or None."""
+    key = fold(name)
+    return ALIASES.get(key) or ALIASES.get(key.replace(" ", ""))
+
+
+def suggest_region(name: str) -> str | None:
+    """The region whose name or alias is closest to a misspelt `name`, if any is close."""
+    matches = difflib.get_close_matches(fold(name), list(ALIASES), n=1, cutoff=0.6)
+    return ALIASES[matches[0]] if matches else None
+
+
+def display_name(region: str, language: str) -> str:
+    return SPANISH_NAMES.get(region, region) if language == "es" else region
+
+
+def hashtag(region: str) -> str:
+    """'Latin America' -> '#LatinAmerica'."""
+    return "#" + region.replace(" ", "")

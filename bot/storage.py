@@ -1,0 +1,676 @@
+"""Everything the bot remembers, in one SQLite file through aiosqlite.
+
+Storage decides what is new: `add_headlines` stores a poll's entries and writes the
+deliveries they owe in the same transaction (the outbox), so a crash can lose neither.
+A delivery is marked sent only after the platform accepted it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.config import DestinationConfig, FeedConfig
+from bot.models import ChatRef, Delivery, Destination, Headline
+from bot.regions import fold
+
+# Ordered migrations: the schema version is the number applied (PRAGMA user_version).
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        config_url TEXT NOT NULL,
+        url TEXT NOT NULL,
+        etag TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL DEFAULT '',
+        initialized INTEGER NOT NULL DEFAULT 0,
+        last_poll_at REAL NOT NULL DEFAULT 0,
+        last_success_at REAL NOT NULL DEFAULT 0,
+        last_status TEXT NOT NULL DEFAULT '',
+        last_error TEXT NOT NULL DEFAULT '',
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_poll_at REAL NOT NULL DEFAULT 0,
+        min_interval INTEGER NOT NULL DEFAULT 0,
+        disabled_reason TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE headlines (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id),
+        entry_id TEXT NOT NULL,
+        title_key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        link TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        published REAL NOT NULL,
+        fetched REAL NOT NULL,
+        categories TEXT NOT NULL,
+        language TEXT NOT NULL,
+        regions TEXT NOT NULL,
+        UNIQUE (feed_id, entry_id)
+    );
+    CREATE INDEX headlines_by_time ON headlines (published DESC, id DESC);
+    CREATE INDEX headlines_by_title ON headlines (feed_id, title_key);
+    CREATE TABLE headline_regions (
+        region TEXT NOT NULL,
+        headline_id INTEGER NOT NULL REFERENCES headlines(id),
+        PRIMARY KEY (region, headline_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE destinations (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        regions TEXT NOT NULL DEFAULT '[]',
+        feeds TEXT NOT NULL DEFAULT '[]',
+        language TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1,
+        inactive_reason TEXT NOT NULL DEFAULT '',
+        from_config INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL,
+        UNIQUE (platform, chat_id)
+    );
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        headline_id INTEGER NOT NULL REFERENCES headlines(id),
+        destination_id INTEGER NOT NULL REFERENCES destinations(id),
+        status TEXT NOT NULL DEFAULT 'pending',
+        due REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        message_id TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL,
+        sent REAL NOT NULL DEFAULT 0,
+        UNIQUE (headline_id, destination_id)
+    );
+    CREATE INDEX deliveries_pending ON deliveries (destination_id, due, headline_id)
+        WHERE status = 'pending';
+    """,
+)
+
+PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
+# A new entry whose title matches one stored this recently is the same story under a
+# rewritten guid, and is not posted again.
+TITLE_DEDUP_SECONDS = 7 * 86400
+_SQL_VARS = 500  # SQLite's variable limit is 32766 today; stay far below it.
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    name: str
+    url: str
+    etag: str = ""
+    last_modified: str = ""
+    initialized: bool = False
+    last_poll_at: float = 0.0
+    last_success_at: float = 0.0
+    last_status: str = ""
+    last_error: str = ""
+    failures: int = 0
+    next_poll_at: float = 0.0
+    min_interval: int = 0
+    disabled_reason: str = ""
+    headlines: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """What one poll added: the new headlines (oldest first) and how many deliveries."""
+
+    new: tuple[Headline, ...]
+    deliveries: int
+    first_run: bool = False
+
+
+class Storage:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Storage:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit: transactions are explicit (`_transaction`), never implied.
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await _migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    # -- feeds ---------------------------------------------------------------------
+
+    async def sync_feeds(self, feeds: Sequence[FeedConfig]) -> None:
+        """Make the feeds table know every configured feed. A feed whose configured URL
+        changed starts again from that URL (a stored redirect target no longer applies)."""
+        async with self._transaction():
+            for feed in feeds:
+                await self._db.execute(
+                    """INSERT INTO feeds (name, config_url, url) VALUES (?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET
+                        url = CASE WHEN config_url = excluded.config_url THEN url
+                                   ELSE excluded.url END,
+                        etag = CASE WHEN config_url = excluded.config_url THEN etag ELSE '' END,
+                        last_modified = CASE WHEN config_url = excluded.config_url
+                                             THEN last_modified ELSE '' END,
+                        disabled_reason = CASE WHEN config_url = excluded.config_url
+                                               THEN disabled_reason ELSE '' END,
+                        config_url = excluded.config_url""",
+                    (feed.name, feed.url, feed.url),
+                )
+
+    async def feed_state(self, name: str) -> FeedState:
+        states = await self._feed_states("WHERE f.name = ?", (name,))
+        if not states:
+            raise KeyError(name)
+        return states[0]
+
+    async def feed_states(self) -> list[FeedState]:
+        return await self._feed_states("", ())
+
+    async def _feed_states(self, where: str, args: tuple[Any, ...]) -> list[FeedState]:
+        rows = await self._fetchall(
+            f"""SELECT f.name, f.url, f.etag, f.last_modified, f.initialized, f.last_poll_at,
+                f.last_success_at, f.last_status, f.last_error, f.failures, f.next_poll_at,
+                f.min_interval, f.disabled_reason,
+                (SELECT count(*) FROM headlines h WHERE h.feed_id = f.id)
+            FROM feeds f {where} ORDER BY f.name""",
+            args,
+        )
+        return [
+            FeedState(
+                name=r[0],
+                url=r[1],
+                etag=r[2],
+                last_modified=r[3],
+                initialized=bool(r[4]),
+                last_poll_at=r[5],
+                last_success_at=r[6],
+                last_status=r[7],
+                last_error=r[8],
+                failures=r[9],
+                next_poll_at=r[10],
+                min_interval=r[11],
+                disabled_reason=r[12],
+                headlines=r[13],
+            )
+            for r in rows
+        ]
+
+    async def update_feed(self, name: str, **fields: Any) -> None:
+        """Set columns of a feed's state, named as in `FeedState`."""
+        allowed = set(FeedState.__slots__) - {"name", "headlines", "initialized"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"not feed state fields: {sorted(unknown)}")
+        assignments = ", ".join(f"{key} = ?" for key in fields)
+        async with self._transaction():
+            await self._db.execute(
+                f"UPDATE feeds SET {assignments} WHERE name = ?", (*fields.values(), name)
+            )
+
+    # -- headlines and the outbox --------------------------------------------------
+
+    async def add_headlines(
+        self,
+        feed: str,
+        headlines: Sequence[Headline],
+        *,
+        backfill: int = 0,
+        max_per_poll: int = 20,
+        release_every: float = 600.0,
+        max_age: float = 0.0,
+        now: float | None = None,
+    ) -> StoreResult:
+        """Store the entries of one poll of `feed` and queue what is owed, in one transaction.
+
+        New entries are those whose id this feed has not had (and whose title it has not
+        had within a week, so rewritten guids do not repost). On a feed's first poll
+        everything is stored as seen and only the newest `backfill` are delivered. New
+        entries go out oldest first, `max_per_poll` at a time, one batch every
+        `release_every` seconds; entries older than `max_age` seconds are kept unposted.
+        """
+        now = time.time() if now is None else now
+        async with self._transaction():
+            row = await self._fetchone("SELECT id, initialized FROM feeds WHERE name = ?", (feed,))
+            if row is None:
+                raise KeyError(feed)
+            feed_id, initialized = row
+            unique: dict[str, Headline] = {}
+            for headline in headlines:
+                unique.setdefault(headline.entry_id, headline)
+            known = await self._existing(
+                "SELECT entry_id FROM headlines WHERE feed_id = ? AND entry_id IN ({})",
+                feed_id,
+                list(unique),
+            )
+            fresh = [h for h in unique.values() if h.entry_id not in known]
+            fresh.sort(key=lambda h: (h.published, h.title))
+            title_keys = {h.entry_id: title_key(h.title) for h in fresh}
+            recent_titles = await self._existing(
+                "SELECT title_key FROM headlines WHERE feed_id = ? AND title_key IN ({})"
+                f" AND fetched > {now - TITLE_DEDUP_SECONDS!r}",
+                feed_id,
+                list({k for k in title_keys.values() if k}),
+            )
+            await self._db.executemany(
+                """INSERT INTO headlines (feed_id, entry_id, title_key, title, link, summary,
+                    published, fetched, categories, language, regions)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    (
+                        feed_id,
+                        h.entry_id,
+                        title_keys[h.entry_id],
+                        h.title,
+                        h.link,
+                        h.summary,
+                        h.published.timestamp(),
+                        now,
+                        json.dumps(h.categories, ensure_ascii=False),
+                        h.language,
+                        json.dumps(h.regions),
+                    )
+                    for h in fresh
+                ],
+            )
+            ids = await self._ids(feed_id, [h.entry_id for h in fresh])
+            stored = [replace(h, id=ids[h.entry_id], feed=feed) for h in fresh]
+            await self._db.executemany(
+                "INSERT OR IGNORE INTO headline_regions (region, headline_id) VALUES (?, ?)",
+                [(region, h.id) for h in stored for region in h.regions],
+            )
+
+            if initialized:
+                owed = [
+                    h
+                    for h in stored
+                    if title_keys[h.entry_id] not in recent_titles
+                    and (not max_age or h.published.timestamp() >= now - max_age)
+                ]
+            else:
+                owed = stored[len(stored) - backfill :] if backfill else []
+                await self._db.execute("UPDATE feeds SET initialized = 1 WHERE id = ?", (feed_id,))
+            deliveries = await self._queue(feed, owed, now, max_per_poll, release_every)
+        return StoreResult(tuple(stored), deliveries, first_run=not initialized)
+
+    async def _queue(
+        self,
+        feed: str,
+        owed: list[Headline],
+        now: float,
+        max_per_poll: int,
+        release_every: float,
+    ) -> int:
+        if not owed:
+            return 0
+        rows = []
+        for destination in await self.destinations(active_only=True):
+            matching = [h for h in owed if wants(destination, feed, h.regions)]
+            rows += [
+                (h.id, destination.id, now + (i // max_per_poll) * release_every, now)
+                for i, h in enumerate(matching)
+            ]
+        await self._db.executemany(
+            """INSERT OR IGNORE INTO deliveries (headline_id, destination_id, due, created)
+            VALUES (?, ?, ?, ?)""",
+            rows,
+        )
+        return len(rows)
+
+    async def pending_destinations(self, now: float | None = None) -> list[Destination]:
+        """Active destinations with deliveries due by `now`."""
+        now = time.time() if now is None else now
+        rows = await self._fetchall(
+            f"""SELECT {_DEST_COLUMNS} FROM destinations d WHERE d.active = 1 AND EXISTS (
+                SELECT 1 FROM deliveries x WHERE x.destination_id = d.id
+                AND x.status = 'pending' AND x.due <= ?) ORDER BY d.id""",
+            (now,),
+        )
+        return [_destination(r) for r in rows]
+
+    async def pending_deliveries(
+        self, destination: Destination, limit: int = 10, now: float | None = None
+    ) -> list[Delivery]:
+        """The oldest deliveries due to `destination`, oldest headline first."""
+        now = time.time() if now is None else now
+        rows = await self._fetchall(
+            f"""SELECT x.id, x.attempts, {_HEADLINE_COLUMNS}
+            FROM deliveries x JOIN headlines h ON h.id = x.headline_id
+            JOIN feeds f ON f.id = h.feed_id
+            WHERE x.destination_id = ? AND x.status = 'pending' AND x.due <= ?
+            ORDER BY x.due, h.published, h.id LIMIT ?""",
+            (destination.id, now, limit),
+        )
+        return [Delivery(r[0], destination, _headline(r[2:]), attempts=r[1]) for r in rows]
+
+    async def mark_sent(self, delivery_ids: Iterable[int], message_id: str) -> None:
+        await self._set_status(delivery_ids, SENT, message_id=message_id, sent=time.time())
+
+    async def mark_failed(self, delivery_ids: Iterable[int], error: str) -> None:
+        await self._set_status(delivery_ids, FAILED, error=error)
+
+    async def postpone(self, delivery_ids: Iterable[int], until: float, error: str) -> None:
+        """Leave deliveries pending, counting the attempt and not retrying before `until`."""
+        ids = list(delivery_ids)
+        async with self._transaction():
+            await self._db.executemany(
+                """UPDATE deliveries SET attempts = attempts + 1, due = ?, error = ?
+                WHERE id = ? AND status = 'pending'""",
+                [(until, error, i) for i in ids],
+            )
+
+    async def _set_status(self, delivery_ids: Iterable[int], status: str, **fields: Any) -> None:
+        assignments = "".join(f", {key} = ?" for key in fields)
+        async with self._transaction():
+            await self._db.executemany(
+                f"UPDATE deliveries SET status = ?{assignments} WHERE id = ?",
+                [(status, *fields.values(), i) for i in delivery_ids],
+            )
+
+    async def delivery_counts(self) -> dict[int, dict[str, int]]:
+        """Per destination id, how many deliveries are in each status."""
+        counts: dict[int, dict[str, int]] = {}
+        rows = await self._fetchall(
+            "SELECT destination_id, status, count(*) FROM deliveries GROUP BY 1, 2", ()
+        )
+        for destination_id, status, count in rows:
+            counts.setdefault(destination_id, {})[status] = count
+        return counts
+
+    async def deliveries_for(self, destination: Destination) -> list[tuple[int, str, str]]:
+        """(headline id, status, message id) of every delivery to `destination`."""
+        return [
+            (r[0], r[1], r[2])
+            for r in await self._fetchall(
+                """SELECT headline_id, status, message_id FROM deliveries
+                WHERE destination_id = ? ORDER BY id""",
+                (destination.id,),
+            )
+        ]
+
+    # -- reading the archive -------------------------------------------------------
+
+    async def latest(
+        self, limit: int = 5, region: str | None = None, feeds: Sequence[str] = ()
+    ) -> list[Headline]:
+        """The newest headlines, of one region if given (`""`: those with no region)."""
+        where, args = [], []
+        if region:
+            where.append("h.id IN (SELECT headline_id FROM headline_regions WHERE region = ?)")
+            args.append(region)
+        elif region == "":
+            where.append("h.regions = '[]'")
+        if feeds:
+            where.append(f"f.name IN ({', '.join('?' * len(feeds))})")
+            args += feeds
+        sql = f"""SELECT {_HEADLINE_COLUMNS} FROM headlines h JOIN feeds f ON f.id = h.feed_id
+            {"WHERE " + " AND ".join(where) if where else ""}
+            ORDER BY h.published DESC, h.id DESC LIMIT ?"""
+        return [_headline(r) for r in await self._fetchall(sql, (*args, limit))]
+
+    async def region_counts(self, since: float) -> dict[str, int]:
+        """How many headlines published since `since` each region has ("" for none)."""
+        rows = await self._fetchall(
+            """SELECT r.region, count(*) FROM headline_regions r
+            JOIN headlines h ON h.id = r.headline_id WHERE h.published >= ? GROUP BY 1""",
+            (since,),
+        )
+        counts = dict(rows)
+        none = await self._fetchone(
+            "SELECT count(*) FROM headlines WHERE published >= ? AND regions = '[]'", (since,)
+        )
+        counts[""] = none[0] if none else 0
+        return counts
+
+    # -- destinations --------------------------------------------------------------
+
+    async def sync_destinations(
+        self, platform: str, configured: Sequence[DestinationConfig]
+    ) -> list[Destination]:
+        """Make the destinations of the config file exist and active with their filters;
+        config destinations no longer in the file stop receiving."""
+        now = time.time()
+        async with self._transaction():
+            await self._db.execute(
+                """UPDATE destinations SET active = 0, inactive_reason = 'removed from config'
+                WHERE platform = ? AND from_config = 1""",
+                (platform,),
+            )
+            await self._db.executemany(
+                """INSERT INTO destinations (platform, chat_id, regions, feeds, language,
+                    from_config, created) VALUES (?, ?, ?, ?, ?, 1, ?)
+                ON CONFLICT (platform, chat_id) DO UPDATE SET regions = excluded.regions,
+                    feeds = excluded.feeds, language = excluded.language, from_config = 1,
+                    active = 1, inactive_reason = ''""",
+                [
+                    (
+                        platform,
+                        d.chat_id,
+                        json.dumps(d.regions),
+                        json.dumps(d.feeds),
+                        d.language,
+                        now,
+                    )
+                    for d in configured
+                ],
+            )
+        return [d for d in await self.destinations() if d.chat.platform == platform]
+
+    async def subscribe(
+        self, chat: ChatRef, regions: Sequence[str] = (), language: str = ""
+    ) -> Destination:
+        """Start (or change, or resume) deliveries to `chat`, for `regions` (empty: all)."""
+        async with self._transaction():
+            await self._db.execute(
+                """INSERT INTO destinations (platform, chat_id, kind, title, regions, language,
+                    created) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (platform, chat_id) DO UPDATE SET regions = excluded.regions,
+                    kind = CASE WHEN excluded.kind = '' THEN kind ELSE excluded.kind END,
+                    title = CASE WHEN excluded.title = '' THEN title ELSE excluded.title END,
+                    language = CASE WHEN excluded.language = '' THEN language
+                                    ELSE excluded.language END,
+                    active = 1, inactive_reason = ''""",
+                (
+                    chat.platform,
+                    chat.chat_id,
+                    chat.kind,
+                    chat.title,
+                    json.dumps(list(regions)),
+                    language,
+                    time.time(),
+                ),
+            )
+        destination = await self.destination(chat)
+        assert destination is not None
+        return destination
+
+    async def unsubscribe(self, chat: ChatRef) -> bool:
+        """Stop deliveries to `chat`; what was still owed to it is cancelled."""
+        destination = await self.destination(chat)
+        if destination is None or not destination.active:
+            return False
+        await self.deactivate(destination, "unsubscribed", cancel=CANCELLED)
+        return True
+
+    async def deactivate(self, destination: Destination, reason: str, cancel: str = FAILED) -> None:
+        """Stop delivering to `destination` (kept, with `reason`); what it was owed is
+        closed with status `cancel` and the reason, for `status` to show."""
+        async with self._transaction():
+            await self._db.execute(
+                "UPDATE destinations SET active = 0, inactive_reason = ? WHERE id = ?",
+                (reason, destination.id),
+            )
+            await self._db.execute(
+                """UPDATE deliveries SET status = ?, error = ?
+                WHERE destination_id = ? AND status = 'pending'""",
+                (cancel, reason, destination.id),
+            )
+
+    async def move_destination(self, destination: Destination, new_chat_id: str) -> Destination:
+        """The chat now has another id (Telegram group -> supergroup); keep its settings."""
+        async with self._transaction():
+            clash = await self._fetchone(
+                "SELECT id FROM destinations WHERE platform = ? AND chat_id = ?",
+                (destination.chat.platform, new_chat_id),
+            )
+            if clash:
+                # Already known under the new id: merge the old one's pending into it.
+                await self._db.execute(
+                    """UPDATE OR IGNORE deliveries SET destination_id = ?
+                    WHERE destination_id = ? AND status = 'pending'""",
+                    (clash[0], destination.id),
+                )
+                await self._db.execute(
+                    """UPDATE destinations SET active = 0, inactive_reason = ?
+                    WHERE id = ?""",
+                    (f"moved to {new_chat_id}", destination.id),
+                )
+            else:
+                await self._db.execute(
+                    "UPDATE destinations SET chat_id = ? WHERE id = ?",
+                    (new_chat_id, destination.id),
+                )
+        moved = await self.destination(replace(destination.chat, chat_id=new_chat_id))
+        assert moved is not None
+        return moved
+
+    async def destination(self, chat: ChatRef) -> Destination | None:
+        row = await self._fetchone(
+            f"SELECT {_DEST_COLUMNS} FROM destinations d WHERE platform = ? AND chat_id = ?",
+            (chat.platform, chat.chat_id),
+        )
+        return _destination(row) if row else None
+
+    async def destinations(self, active_only: bool = False) -> list[Destination]:
+        where = "WHERE d.active = 1" if active_only else ""
+        rows = await self._fetchall(
+            f"SELECT {_DEST_COLUMNS} FROM destinations d {where} ORDER BY d.id", ()
+        )
+        return [_destination(r) for r in rows]
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    async def _fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        async with self._db.execute(sql, args) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _fetchone(self, sql: str, args: Sequence[Any]) -> Any:
+        async with self._db.execute(sql, args) as cursor:
+            return await cursor.fetchone()
+
+    async def _existing(self, sql: str, feed_id: int, values: list[str]) -> set[str]:
+        """Which of `values` the query (with `{}` for the placeholders) finds."""
+        found: set[str] = set()
+        for start in range(0, len(values), _SQL_VARS):
+            chunk = values[start : start + _SQL_VARS]
+            query = sql.format(", ".join("?" * len(chunk)))
+            found.update(r[0] for r in await self._fetchall(query, (feed_id, *chunk)))
+        return found
+
+    async def _ids(self, feed_id: int, entry_ids: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for start in range(0, len(entry_ids), _SQL_VARS):
+            chunk = entry_ids[start : start + _SQL_VARS]
+            rows = await self._fetchall(
+                f"""SELECT entry_id, id FROM headlines WHERE feed_id = ?
+                AND entry_id IN ({", ".join("?" * len(chunk))})""",
+                (feed_id, *chunk),
+            )
+            ids.update(rows)
+        return ids
+
+
+class _Transaction:
+    """`async with`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def __aenter__(self) -> None:
+        await self._db.execute("BEGIN IMMEDIATE")
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            await self._db.commit()
+        else:
+            await self._db.rollback()
+
+
+async def _migrate(db: aiosqlite.Connection) -> None:
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = row[0] if row else 0
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"storage: database schema version {version} is newer than this bot "
+            f"({len(MIGRATIONS)}); upgrade the bot"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        await db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+
+def wants(destination: Destination, feed: str, regions: Sequence[str]) -> bool:
+    """Whether `destination`'s filters let a headline of `feed` with `regions` through."""
+    if destination.feeds and feed not in destination.feeds:
+        return False
+    return not destination.regions or any(r in destination.regions for r in regions)
+
+
+def title_key(title: str) -> str:
+    """A title reduced to its words, for spotting the same story under a new guid."""
+    return " ".join(re.findall(r"\w+", fold(title)))
+
+
+_HEADLINE_COLUMNS = """h.id, f.name, h.entry_id, h.title, h.link, h.summary, h.published,
+    h.categories, h.language, h.regions"""
+_DEST_COLUMNS = """d.id, d.platform, d.chat_id, d.kind, d.title, d.regions, d.feeds,
+    d.language, d.active, d.inactive_reason, d.from_config"""
+
+
+def _headline(r: Sequence[Any]) -> Headline:
+    return Headline(
+        id=r[0],
+        feed=r[1],
+        entry_id=r[2],
+        title=r[3],
+        link=r[4],
+        summary=r[5],
+        published=datetime.fromtimestamp(r[6], UTC),
+        categories=tuple(json.loads(r[7])),
+        language=r[8],
+        regions=tuple(json.loads(r[9])),
+    )
+
+
+def _destination(r: Sequence[Any]) -> Destination:
+    return Destination(
+        id=r[0],
+        chat=ChatRef(platform=r[1], chat_id=r[2], kind=r[3], title=r[4]),
+        regions=tuple(json.loads(r[5])),
+        feeds=tuple(json.loads(r[6])),
+        language=r[7],
+        active=bool(r[8]),
+        inactive_reason=r[9],
+        from_config=bool(r[10]),
+    )
