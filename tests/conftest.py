@@ -1,0 +1,21 @@
+"""Shared fixtures: a real SQLite file per test, and the shared test corpus location."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Storage
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    store = await Storage.open(tmp_path / "bot.db")
+    try:
+        yield store
+    finally:
+        await store.close()
