@@ -50,7 +50,8 @@ class DestinationMoved(SendError):
 
 
 class ContentRejected(SendError):
-    """The platform refused this content even after the adapter's fallbacks."""
+    """The platform refused the first headline given, even after the adapter's fallbacks
+    (plain text instead of markup); that delivery is closed as failed, the rest go on."""
 
 
 class TemporaryFailure(SendError):
