@@ -98,6 +98,16 @@ class Config:
     def feed(self, name: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.name == name), None)
 
+    def destinations(self) -> dict[str, tuple[DestinationConfig, ...]]:
+        """The destinations this file names, per platform; every platform is listed, so
+        that destinations removed from the file (or a platform removed) stop receiving."""
+        console = (DestinationConfig("stdout", self.console.regions),)
+        return {
+            "telegram": self.telegram.destinations if self.telegram else (),
+            "discord": self.discord.destinations if self.discord else (),
+            "console": console if self.console.enabled else (),
+        }
+
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """Read and check the TOML file at `path`; tokens may come from `env` instead."""

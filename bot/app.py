@@ -1,0 +1,153 @@
+"""The bot's lifecycle: open storage, connect the platforms, poll on a schedule, deliver.
+
+Start-up connects every adapter together, then schedules one polling job per feed and
+starts the outbox; shutdown runs in reverse and leaves unsent deliveries pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.adapter import Adapter
+from bot.commands import Commands
+from bot.config import Config
+from bot.fetcher import Fetcher
+from bot.outbox import Outbox
+from bot.poller import Poller, PollResult, poll_jitter
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class HeadlinesBot:
+    def __init__(self, config: Config, adapters: Sequence[Adapter] = ()) -> None:
+        self.config = config
+        self.adapters = list(adapters)
+        self._scheduler: AsyncIOScheduler | None = None
+        self._outbox_task: asyncio.Task[None] | None = None
+        self._started: list[Adapter] = []
+
+    async def open(self) -> None:
+        """Open storage and make it agree with the config; connects to nothing."""
+        self.storage = await Storage.open(self.config.database)
+        await self.storage.sync_feeds(self.config.feeds)
+        for platform, destinations in self.config.destinations().items():
+            await self.storage.sync_destinations(platform, destinations)
+        self.commands = Commands(
+            self.storage, tuple(f.name for f in self.config.feeds), self.config.language
+        )
+        fetch = self.config.fetch
+        self.fetcher = Fetcher(
+            timeout=fetch.timeout,
+            max_bytes=fetch.max_bytes,
+            user_agent=fetch.user_agent,
+            concurrency=fetch.concurrency,
+        )
+        self.poller = Poller(self.config, self.storage, self.fetcher)
+        self.outbox = Outbox(
+            self.storage,
+            {a.platform: a for a in self.adapters},
+            language=self.config.language,
+        )
+
+    async def start(self) -> None:
+        """Open, connect every platform, then poll on schedule and deliver continuously."""
+        await self.open()
+        await self.connect()
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        now = datetime.now().astimezone()
+        for i, feed in enumerate(self.config.feeds):
+            self._scheduler.add_job(
+                self.poll_feed,
+                IntervalTrigger(seconds=feed.interval, jitter=poll_jitter(feed.interval)),
+                args=[feed.name],
+                id=f"poll:{feed.name}",
+                name=f"poll {feed.name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=feed.interval,
+                # Spread the first polls over a few seconds rather than all at once.
+                next_run_time=now + timedelta(seconds=i * 0.5),
+            )
+        self._scheduler.start()
+        self._outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
+        log.info(
+            "bot: running with %d feeds and %s",
+            len(self.config.feeds),
+            ", ".join(a.platform for a in self._started) or "no platform",
+        )
+
+    async def connect(self) -> None:
+        """Start every adapter together. One that cannot start (a wrong token, a network
+        outage) is logged and left out; its deliveries wait in the outbox."""
+        results = await asyncio.gather(
+            *(adapter.start(self.commands.handle) for adapter in self.adapters),
+            return_exceptions=True,
+        )
+        for adapter, result in zip(self.adapters, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("bot: %s could not start: %s", adapter.platform, result)
+            else:
+                self._started.append(adapter)
+
+    async def poll_feed(self, name: str, *, force: bool = False) -> PollResult:
+        feed = self.config.feed(name)
+        if feed is None:
+            raise KeyError(name)
+        try:
+            result = await self.poller.poll(feed, force=force)
+        except Exception:
+            # A poll must never take the scheduler down; the next one tries again.
+            log.exception("poller: unexpected error polling %s", name)
+            return PollResult(name, "failed", detail="unexpected error, see the log")
+        if result.deliveries:
+            self.outbox.wake()
+        return result
+
+    async def poll_all(self, *, force: bool = True) -> list[PollResult]:
+        """Poll every feed once, concurrently (the fetcher caps concurrency)."""
+        return list(
+            await asyncio.gather(*(self.poll_feed(f.name, force=force) for f in self.config.feeds))
+        )
+
+    async def stop(self) -> None:
+        """Stop polling, let sends in flight finish, disconnect, close the database."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        if self._outbox_task is not None:
+            await self.outbox.stop()
+            self._outbox_task.cancel()
+            await asyncio.gather(self._outbox_task, return_exceptions=True)
+            self._outbox_task = None
+        for adapter in reversed(self._started):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("bot: %s did not stop cleanly", adapter.platform)
+        self._started.clear()
+        await self.close()
+
+    async def close(self) -> None:
+        await self.fetcher.close()
+        await self.storage.close()
+
+    async def run_until_signal(self) -> None:
+        """Run until SIGINT or SIGTERM, then stop cleanly."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        try:
+            await self.start()
+            await stopping.wait()
+            log.info("bot: stopping")
+        finally:
+            await self.stop()
