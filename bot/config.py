@@ -322,8 +322,8 @@ class _Table:
         if value:
             parts = urlsplit(value)
             if parts.scheme not in schemes or not parts.netloc:
-                kind = "/".join(schemes)
-                raise ConfigError(self.key(name), f'expected a {kind} URL, got "{value}"')
+                kind = "an http(s)" if schemes[0] == "http" else "a ws(s)"
+                raise ConfigError(self.key(name), f'expected {kind} URL, got "{value}"')
         return value.rstrip("/") if name != "url" else value
 
     def snowflake(self, name: str, default: str) -> str:

@@ -7,6 +7,7 @@ A delivery is marked sent only after the platform accepted it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -134,6 +135,8 @@ class StoreResult:
 class Storage:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        # One connection serves every task: transactions take turns on it.
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> Storage:
@@ -569,7 +572,7 @@ class Storage:
     # -- helpers -------------------------------------------------------------------
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self._db, self._lock)
 
     async def _fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]:
         async with self._db.execute(sql, args) as cursor:
@@ -602,19 +605,28 @@ class Storage:
 
 
 class _Transaction:
-    """`async with`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
+    """`async with`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error; one at a time."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, lock: asyncio.Lock) -> None:
         self._db = db
+        self._lock = lock
 
     async def __aenter__(self) -> None:
-        await self._db.execute("BEGIN IMMEDIATE")
+        await self._lock.acquire()
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            await self._db.commit()
-        else:
-            await self._db.rollback()
+        try:
+            if exc_type is None:
+                await self._db.commit()
+            else:
+                await self._db.rollback()
+        finally:
+            self._lock.release()
 
 
 async def _migrate(db: aiosqlite.Connection) -> None:

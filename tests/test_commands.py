@@ -1,0 +1,135 @@
+"""Commands as a user sends them, through a fake adapter into the real core."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.commands import Commands, parse_regions
+from bot.config import FeedConfig
+from bot.models import ChatRef, Headline
+from bot.storage import Storage
+from tests.fakes import FakeAdapter
+
+NOW = datetime.now(UTC)
+
+
+def headline(n: int, title: str, regions: tuple[str, ...] = ()) -> Headline:
+    return Headline(
+        feed="World",
+        entry_id=str(n),
+        title=title,
+        link=f"https://example.org/{n}",
+        summary="",
+        published=NOW - timedelta(hours=n),
+        regions=regions,
+    )
+
+
+@pytest.fixture
+async def chat(storage: Storage) -> AsyncIterator[FakeAdapter]:
+    await storage.sync_feeds([FeedConfig("World", "https://example.org/rss", 600)])
+    await storage.add_headlines(
+        "World",
+        [
+            headline(1, "Pakistan: protests against electricity prices", ("Asia",)),
+            headline(2, "Chile: pension reform approved", ("Latin America",)),
+            headline(3, "UN climate talks close", ()),
+            headline(4, "Japan: stimulus package announced", ("Asia",)),
+            headline(5, "Iraq and Turkey: pipeline reopens", ("Middle East", "Europe")),
+        ],
+    )
+    adapter = FakeAdapter()
+    await adapter.start(Commands(storage, ("World",)).handle)
+    yield adapter
+
+
+async def test_latest_defaults_to_five_newest(chat: FakeAdapter) -> None:
+    reply = await chat.command("/latest")
+    assert [h.entry_id for h in reply.headlines] == ["1", "2", "3", "4", "5"]
+    assert reply.title == "Latest headlines" and not reply.error
+
+
+async def test_latest_with_count_and_region_in_any_order(chat: FakeAdapter) -> None:
+    assert [h.entry_id for h in (await chat.command("/latest 2")).headlines] == ["1", "2"]
+    reply = await chat.command("/latest asia 1")
+    assert [h.entry_id for h in reply.headlines] == ["1"]
+    reply = await chat.command("/latest 3 Latin America")
+    assert [h.entry_id for h in reply.headlines] == ["2"]
+
+
+@pytest.mark.parametrize("count", ["0", "21", "-3", "2.5"])
+async def test_latest_bad_count_is_explained(chat: FakeAdapter, count: str) -> None:
+    reply = await chat.command(f"/latest {count}")
+    assert reply.error and reply.text.startswith(f"'{count}' is not a count")
+    assert "1 to 20" in reply.text
+
+
+async def test_unknown_region_suggests_the_closest(chat: FakeAdapter) -> None:
+    reply = await chat.command("/region Asai")
+    assert reply.error
+    assert reply.text.startswith("Unknown region 'Asai'. Did you mean Asia?")
+    assert "Latin America" in reply.text
+
+
+async def test_region_names_and_aliases_in_both_languages(chat: FakeAdapter) -> None:
+    for name in ("asia", "ASIA", "latam", "América Latina", "mideast", "Oriente Medio"):
+        reply = await chat.command(f"/region {name}")
+        assert not reply.error and reply.headlines, name
+    reply = await chat.command("/region Oriente Medio", lang="es")
+    assert reply.title == "Últimos titulares: Oriente Medio"
+
+
+async def test_region_lists_counts_and_this_chats_filter(chat: FakeAdapter) -> None:
+    reply = await chat.command("/region")
+    assert "Asia: 2" in reply.text and "World (no region): 1" in reply.text
+    assert "not subscribed" in reply.text
+    await chat.command("/subscribe asia, europe")
+    reply = await chat.command("/region")
+    assert "This chat receives: Asia, Europe." in reply.text
+
+
+async def test_subscribe_and_unsubscribe(chat: FakeAdapter, storage: Storage) -> None:
+    reply = await chat.command("/subscribe Latin America Middle East", chat="g1")
+    assert reply.text == (
+        "Subscribed: this chat will receive new headlines from Latin America, Middle East."
+    )
+    destination = await storage.destination(ChatRef("fake", "g1"))
+    assert destination is not None and destination.regions == ("Latin America", "Middle East")
+    assert (await chat.command("/unsubscribe", chat="g1")).text.startswith("Unsubscribed")
+    destination = await storage.destination(ChatRef("fake", "g1"))
+    assert destination is not None and not destination.active
+    assert (await chat.command("/unsubscribe", chat="g1")).text == "This chat was not subscribed."
+
+
+async def test_only_admins_may_change_a_chat(chat: FakeAdapter, storage: Storage) -> None:
+    reply = await chat.command("/subscribe", chat="g2", admin=False)
+    assert reply.error and "only administrators" in reply.text
+    assert await storage.destination(ChatRef("fake", "g2")) is None
+
+
+async def test_spanish_speakers_get_spanish(chat: FakeAdapter) -> None:
+    reply = await chat.command("/subscribe", lang="es-MX")
+    assert reply.text == "Suscrito: este chat recibirá los titulares nuevos de todas las regiones."
+    assert (await chat.command("/help", lang="es")).text.startswith("Publico los titulares")
+
+
+async def test_unknown_command_and_help(chat: FakeAdapter) -> None:
+    reply = await chat.command("/frobnicate")
+    assert reply.error and "/help" in reply.text
+    assert "/latest [n] [region]" in (await chat.command("/help")).text
+    assert (await chat.command("/start")).text.startswith("Hello!")
+
+
+async def test_empty_archive_says_so(storage: Storage) -> None:
+    adapter = FakeAdapter()
+    await adapter.start(Commands(storage).handle)
+    reply = await adapter.command("/latest")
+    assert reply.headlines == () and reply.text.startswith("No headlines yet")
+
+
+def test_parse_regions_takes_the_longest_name() -> None:
+    assert parse_regions(["north", "america", "europa"]) == ["North America", "Europe"]
+    assert parse_regions(["América", "Latina,", "Oceanía"]) == ["Latin America", "Oceania"]

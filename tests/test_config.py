@@ -1,0 +1,134 @@
+"""The config file: what a user writes, and the messages they get when it is wrong."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def feeds(**extra: object) -> dict[str, object]:
+    return {"feeds": [{"name": "World", "url": "https://example.org/rss", **extra}]}
+
+
+def error_of(data: dict[str, object], env: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, env=env or {})
+    return str(caught.value)
+
+
+def test_example_config_is_valid_and_complete() -> None:
+    tokens = {"HEADLINES_TELEGRAM_TOKEN": "1:a", "HEADLINES_DISCORD_TOKEN": "b"}
+    config = load_config(ROOT / "config.example.toml", env=tokens)
+    assert [f.name for f in config.feeds] == ["World Dispatch (EN)", "Despacho Mundial (ES)"]
+    assert config.feeds[1].language == "es"
+    assert config.telegram is not None and config.telegram.destinations
+    assert config.discord is not None and config.discord.destinations
+    assert config.database.is_absolute()
+
+
+def test_defaults() -> None:
+    config = parse_config(feeds())
+    feed = config.feeds[0]
+    assert (feed.interval, feed.language, feed.regions) == (600, "", ())
+    assert (config.backfill, config.max_posts_per_poll, config.poll_interval) == (0, 20, 600)
+    assert config.telegram is None and config.discord is None
+
+
+def test_feed_interval_defaults_to_poll_interval() -> None:
+    config = parse_config({"poll_interval": 900, **feeds()})
+    assert config.feeds[0].interval == 900
+
+
+def test_bad_url_names_the_key() -> None:
+    message = error_of(
+        {"feeds": [{"name": "A", "url": "https://a/x"}, {"name": "B", "url": "ftp://x"}]}
+    )
+    assert message == 'feeds[1].url: expected an http(s) URL, got "ftp://x"'
+
+
+def test_unknown_key_is_an_error_with_the_known_keys() -> None:
+    message = error_of({**feeds(), "pol_interval": 60})
+    assert message.startswith("pol_interval: unknown key")
+    assert "poll_interval" in message
+
+
+def test_unknown_key_inside_a_feed() -> None:
+    message = error_of(feeds(intervall=60))
+    assert message.startswith("feeds[0].intervall: unknown key")
+
+
+def test_regions_are_checked_and_accept_aliases() -> None:
+    assert parse_config(feeds(regions=["latam", "Oriente Medio"])).feeds[0].regions == (
+        "Latin America",
+        "Middle East",
+    )
+    assert "unknown region 'Asai'" in error_of(feeds(regions=["Asai"]))
+
+
+def test_wrong_types_are_named() -> None:
+    assert error_of({**feeds(), "backfill": "3"}) == "backfill: expected a whole number, got '3'"
+    assert error_of({**feeds(), "poll_interval": 5}) == "poll_interval: must be at least 30, got 5"
+    assert error_of(feeds(name="")) == "feeds[0].name: must not be empty"
+
+
+def test_duplicate_feed_names() -> None:
+    data = {"feeds": [{"name": "A", "url": "https://a/1"}, {"name": "A", "url": "https://a/2"}]}
+    assert error_of(data) == 'feeds[1].name: "A" is used by another feed'
+
+
+def test_token_from_environment_wins_and_missing_token_says_how() -> None:
+    data = {**feeds(), "telegram": {"destinations": [{"chat": "@news"}]}}
+    config = parse_config(data, env={"HEADLINES_TELEGRAM_TOKEN": "123:abc"})
+    assert config.telegram is not None and config.telegram.token == "123:abc"
+    assert config.telegram.destinations[0].chat_id == "@news"
+    assert "123:abc" not in repr(config)
+    assert error_of(data) == (
+        "telegram.token: missing: set it here or in the environment as HEADLINES_TELEGRAM_TOKEN"
+    )
+
+
+def test_destination_feed_filter_must_name_a_feed() -> None:
+    data = {**feeds(), "discord": {"token": "t", "destinations": [{"channel": 1, "feeds": ["X"]}]}}
+    assert error_of(data) == 'discord.destinations[0].feeds: no feed is named "X"'
+
+
+def test_keywords_map_words_to_regions() -> None:
+    config = parse_config(feeds(keywords={"Kashmir": "Asia", "Sahel": "africa"}))
+    assert config.feeds[0].keywords == (("Kashmir", "Asia"), ("Sahel", "Africa"))
+    assert "feeds[0].keywords.Atlantis" in error_of(feeds(keywords={"Atlantis": "Atlantida"}))
+
+
+def test_cli_reports_config_errors_with_status_2_and_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[[feeds]]\nname = "A"\nurl = "ftp://x"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "check-config", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip() == 'config error: feeds[0].url: expected an http(s) URL, got "ftp://x"'
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_reports_invalid_toml(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[[feeds]\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "check-config", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2
+    assert "is not valid TOML" in done.stderr

@@ -1,0 +1,174 @@
+"""Storage decides what is new and what is owed to whom: the outbox's promises."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.config import DestinationConfig, FeedConfig
+from bot.models import ChatRef, Headline
+from bot.storage import Storage
+
+FEED = FeedConfig(name="World", url="https://example.org/rss", interval=600)
+T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+NOW = T0.timestamp() + 3600
+
+
+def headline(n: int, title: str = "", regions: tuple[str, ...] = ()) -> Headline:
+    return Headline(
+        feed="World",
+        entry_id=f"id-{n}",
+        title=title or f"Headline number {n}",
+        link=f"https://example.org/{n}",
+        summary="",
+        published=T0 + timedelta(minutes=n),
+        regions=regions,
+    )
+
+
+async def ready(storage: Storage, *chats: str) -> None:
+    """A feed already polled once, and destinations for `chats`."""
+    await storage.sync_feeds([FEED])
+    await storage.add_headlines("World", [], now=NOW)
+    for chat in chats:
+        await storage.subscribe(ChatRef("fake", chat))
+
+
+async def test_first_poll_posts_nothing_but_backfill(storage: Storage) -> None:
+    await storage.sync_feeds([FEED])
+    await storage.subscribe(ChatRef("fake", "1"))
+    result = await storage.add_headlines(
+        "World", [headline(n) for n in range(5)], backfill=2, now=NOW
+    )
+    assert result.first_run and len(result.new) == 5
+    destination = (await storage.destinations())[0]
+    pending = await storage.pending_deliveries(destination, now=NOW)
+    assert [d.headline.entry_id for d in pending] == ["id-3", "id-4"]
+
+
+async def test_only_new_entries_are_owed_once(storage: Storage) -> None:
+    await ready(storage, "1", "2")
+    first = await storage.add_headlines("World", [headline(1), headline(2)], now=NOW)
+    again = await storage.add_headlines("World", [headline(2), headline(3)], now=NOW)
+    assert first.deliveries == 4
+    assert [h.entry_id for h in again.new] == ["id-3"] and again.deliveries == 2
+
+
+async def test_rewritten_guid_with_same_title_is_not_posted_again(storage: Storage) -> None:
+    await ready(storage, "1")
+    await storage.add_headlines("World", [headline(1, "Chile: new cabinet sworn in")], now=NOW)
+    moved = replace(headline(9, "Chile: new cabinet sworn in!"), entry_id="new-guid")
+    result = await storage.add_headlines("World", [moved], now=NOW)
+    assert len(result.new) == 1 and result.deliveries == 0
+
+
+async def test_old_entries_are_stored_but_not_posted(storage: Storage) -> None:
+    await ready(storage, "1")
+    old = replace(headline(1), published=T0 - timedelta(days=10))
+    result = await storage.add_headlines("World", [old, headline(2)], max_age=72 * 3600, now=NOW)
+    assert len(result.new) == 2 and result.deliveries == 1
+
+
+async def test_burst_goes_out_oldest_first_capped_per_poll(storage: Storage) -> None:
+    await ready(storage, "1")
+    burst = [headline(n) for n in reversed(range(25))]
+    result = await storage.add_headlines(
+        "World", burst, max_per_poll=10, release_every=600, now=NOW
+    )
+    assert result.deliveries == 25
+    destination = (await storage.destinations())[0]
+    due_now = await storage.pending_deliveries(destination, limit=100, now=NOW)
+    assert [d.headline.entry_id for d in due_now] == [f"id-{n}" for n in range(10)]
+    later = await storage.pending_deliveries(destination, limit=100, now=NOW + 1200)
+    assert len(later) == 25
+
+
+async def test_region_filters_choose_destinations(storage: Storage) -> None:
+    await ready(storage)
+    await storage.subscribe(ChatRef("fake", "asia"), ["Asia"])
+    await storage.subscribe(ChatRef("fake", "all"))
+    await storage.add_headlines(
+        "World", [headline(1, regions=("Asia",)), headline(2, regions=("Europe",))], now=NOW
+    )
+    by_chat = {}
+    for destination in await storage.destinations():
+        pending = await storage.pending_deliveries(destination, now=NOW)
+        by_chat[destination.chat.chat_id] = [d.headline.entry_id for d in pending]
+    assert by_chat == {"asia": ["id-1"], "all": ["id-1", "id-2"]}
+
+
+async def test_sent_is_recorded_with_the_message_id(storage: Storage) -> None:
+    await ready(storage, "1")
+    await storage.add_headlines("World", [headline(1), headline(2)], now=NOW)
+    destination = (await storage.destinations())[0]
+    first, second = await storage.pending_deliveries(destination, now=NOW)
+    await storage.mark_sent([first.id], "m-77")
+    assert [d.id for d in await storage.pending_deliveries(destination, now=NOW)] == [second.id]
+    rows = await storage.deliveries_for(destination)
+    assert rows[0][1:] == ("sent", "m-77") and rows[1][1] == "pending"
+
+
+async def test_gone_destination_is_kept_inactive_and_comes_back(storage: Storage) -> None:
+    await ready(storage, "1")
+    await storage.add_headlines("World", [headline(1)], now=NOW)
+    destination = (await storage.destinations())[0]
+    await storage.deactivate(destination, "bot was kicked")
+    [kept] = await storage.destinations()
+    assert not kept.active and kept.inactive_reason == "bot was kicked"
+    assert await storage.pending_destinations(now=NOW) == []
+    again = await storage.subscribe(ChatRef("fake", "1"), ["Asia"])
+    assert again.active and again.regions == ("Asia",) and again.id == destination.id
+
+
+async def test_moved_chat_keeps_its_pending_deliveries(storage: Storage) -> None:
+    await ready(storage, "-100")
+    await storage.add_headlines("World", [headline(1)], now=NOW)
+    destination = (await storage.destinations())[0]
+    moved = await storage.move_destination(destination, "-1009")
+    assert moved.chat.chat_id == "-1009" and moved.id == destination.id
+    assert len(await storage.pending_deliveries(moved, now=NOW)) == 1
+
+
+async def test_config_destinations_follow_the_file(storage: Storage) -> None:
+    await ready(storage)
+    await storage.sync_destinations("fake", [DestinationConfig("@a"), DestinationConfig("@b")])
+    await storage.sync_destinations("fake", [DestinationConfig("@b", regions=("Asia",))])
+    state = {d.chat.chat_id: (d.active, d.regions) for d in await storage.destinations()}
+    assert state == {"@a": (False, ()), "@b": (True, ("Asia",))}
+
+
+async def test_latest_and_region_counts(storage: Storage) -> None:
+    await ready(storage)
+    await storage.add_headlines(
+        "World",
+        [headline(1, regions=("Asia",)), headline(2), headline(3, regions=("Asia", "Europe"))],
+        now=NOW,
+    )
+    assert [h.entry_id for h in await storage.latest(2)] == ["id-3", "id-2"]
+    assert [h.entry_id for h in await storage.latest(5, "Asia")] == ["id-3", "id-1"]
+    assert [h.entry_id for h in await storage.latest(5, "")] == ["id-2"]
+    counts = await storage.region_counts(since=T0.timestamp())
+    assert counts == {"Asia": 2, "Europe": 1, "": 1}
+
+
+async def test_many_entries_in_one_poll(storage: Storage) -> None:
+    await ready(storage, "1")
+    result = await storage.add_headlines("World", [headline(n) for n in range(1200)], now=NOW)
+    assert len(result.new) == 1200 and result.deliveries == 1200
+    assert len({h.id for h in result.new}) == 1200
+
+
+async def test_reopening_keeps_everything_and_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    storage = await Storage.open(path)
+    await ready(storage, "1")
+    await storage.add_headlines("World", [headline(1)], now=NOW)
+    await storage.close()
+    storage = await Storage.open(path)
+    try:
+        [destination] = await storage.pending_destinations(now=NOW)
+        assert len(await storage.pending_deliveries(destination, now=NOW)) == 1
+        assert (await storage.feed_state("World")).initialized
+    finally:
+        await storage.close()
