@@ -133,7 +133,7 @@ def _describe(body: bytes) -> str:
 
 
 def _headline(
-    entry: Mapping[str, Any], feed: FeedConfig, base: str, language: str, now: datetime
+    entry: dict[str, Any], feed: FeedConfig, base: str, language: str, now: datetime
 ) -> Headline | None:
     title = clean_text(entry.get("title", ""))
     summary_html = entry.get("summary") or _first_content(entry)
@@ -261,10 +261,12 @@ def _shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-–—") + "…"
 
 
-def published(entry: Mapping[str, Any], now: datetime) -> datetime:
+def published(entry: dict[str, Any], now: datetime) -> datetime:
     """The entry's date in UTC: published, else updated, else `now`; future dates are
     clamped to `now`."""
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: FeedParserDict.get("updated_parsed") answers with published_parsed and a
+    # DeprecationWarning when an entry has no updated date.
+    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     if not stamp:
         return now
     try:
