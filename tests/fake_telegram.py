@@ -1,0 +1,544 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for the real python-telegram-bot to talk to.
+
+It answers what the bot uses (getMe, deleteWebhook, getUpdates long polling with offsets,
+setMyCommands, sendMessage, getChatMember), parses parse_mode=HTML the way Telegram does
+(only its tags, `<` and `&` escaped, else 400 "can't parse entities"), can be told to fail
+(429 with retry_after, 403, 400, migrate_to_chat_id, 5xx, a request held open), and can
+enforce Telegram's sending limits with true sliding windows, answering 429 past them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import math
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:TEST-token-never-logged"
+BOT_ID = 123456
+BOT_USERNAME = "headlines_test_bot"
+WAIT = 5.0  # how long a test waits for the bot before failing
+
+# Telegram's HTML tags and the entity each one makes.
+_TAGS = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "tg-spoiler": "spoiler",
+    "blockquote": "blockquote",
+}
+_MARKUP = re.compile(
+    r"<(?P<close>/?)(?P<tag>[a-zA-Z][\w-]*)(?P<attrs>[^<>]*)>"
+    r"|&(?P<entity>lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);"
+    r"|(?P<bad>[<&])"
+)
+_HREF = re.compile(r"""^\s*href\s*=\s*(?:"([^"]*)"|'([^']*)')\s*$""")
+
+
+class EntityError(ValueError):
+    """What Telegram says after "Bad Request: can't parse entities: "."""
+
+
+def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
+    """The visible text and the entities of `source`, as Telegram's parse_mode=HTML makes
+    them (offsets and lengths in UTF-16 code units)."""
+    text: list[str] = []
+    size = 0  # UTF-16 length of the text so far
+    open_tags: list[tuple[str, int, dict[str, Any]]] = []
+    entities: list[dict[str, Any]] = []
+    position = 0
+    for match in _MARKUP.finditer(source):
+        plain = source[position : match.start()]
+        text.append(plain)
+        size += _utf16(plain)
+        position = match.end()
+        at = len(source[: match.start()].encode())
+        if match["bad"]:
+            raise EntityError(f'unexpected "{match["bad"]}" at byte offset {at}')
+        if match["entity"]:
+            char = html.unescape(match.group(0))
+            text.append(char)
+            size += _utf16(char)
+            continue
+        tag = match["tag"].lower()
+        if tag not in _TAGS:
+            raise EntityError(f'unsupported start tag "{tag}" at byte offset {at}')
+        if match["close"]:
+            if not open_tags or open_tags[-1][0] != tag:
+                raise EntityError(f'unmatched end tag at byte offset {at}, expected "</{tag}>"')
+            _, start, extra = open_tags.pop()
+            if size > start:
+                entities.append({"type": _TAGS[tag], "offset": start, "length": size - start})
+                entities[-1].update(extra)
+            continue
+        extra: dict[str, Any] = {}
+        if tag == "a":
+            href = _HREF.match(match["attrs"])
+            if href is None:
+                raise EntityError(f"can't find href of a link at byte offset {at}")
+            extra["url"] = html.unescape(href[1] if href[1] is not None else href[2])
+        elif match["attrs"].strip() and tag != "pre":
+            raise EntityError(f'unexpected attribute of "{tag}" at byte offset {at}')
+        open_tags.append((tag, size, extra))
+    text.append(source[position:])
+    if open_tags:
+        raise EntityError(f'can\'t find end tag corresponding to start tag "{open_tags[-1][0]}"')
+    entities.sort(key=lambda e: e["offset"])
+    return "".join(text), entities
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True)
+class FakeLimits:
+    """Telegram's sending limits, counted over true sliding windows of arrivals."""
+
+    total: int = 30
+    total_period: float = 1.0
+    group: int = 20
+    group_period: float = 60.0
+    private: int = 1
+    private_period: float = 1.0
+
+
+@dataclass
+class SentMessage:
+    """A message the fake accepted: `text` and `entities` as a client would show them."""
+
+    message_id: int
+    chat_id: str
+    text: str
+    entities: list[dict[str, Any]]
+    parse_mode: str
+    source: str
+    params: dict[str, Any]
+    at: float
+
+    def links(self) -> list[str]:
+        return [e["url"] for e in self.entities if e["type"] == "text_link"]
+
+    def styled(self, kind: str) -> list[str]:
+        """The pieces of `text` an entity of `kind` covers."""
+        units = self.text.encode("utf-16-le")
+        return [
+            units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+            for e in self.entities
+            if e["type"] == kind
+        ]
+
+
+@dataclass
+class Failure:
+    error_code: int
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Gate:
+    """Holds sendMessage requests to a chat open: `arrived` is set once one is waiting,
+    and they answer once `release` is set."""
+
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class FakeTelegram:
+    """`async with FakeTelegram() as fake:` then point the bot at `fake.url`."""
+
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        username: str = BOT_USERNAME,
+        limits: FakeLimits | None = None,
+    ) -> None:
+        self.token = token
+        self.username = username
+        self.limits = limits
+        self.url = ""
+        self.sent: list[SentMessage] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.admins: dict[str, set[int]] = {}
+        self.too_many = 0  # 429s answered because a limit was exceeded
+        self.rejected: list[tuple[str, int, str]] = []  # (chat, error code, description)
+        self._failures: dict[str, deque[Failure]] = {}
+        self._gone: dict[str, str] = {}
+        self._migrated: dict[str, int] = {}
+        self._gates: dict[str, Gate] = {}
+        self._chats: dict[str, dict[str, Any]] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._update_id = 0
+        self._message_id = 0
+        self._changed = asyncio.Condition()
+        self._closing = asyncio.Event()
+        self._arrivals: dict[str, deque[float]] = {}
+        self._all_arrivals: deque[float] = deque()
+        self._runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> FakeTelegram:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._dispatch)
+        # access_log=None: request paths carry the token, and tests check it is never logged.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()
+        for gate in self._gates.values():
+            gate.release.set()
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- what a test sets up ------------------------------------------------------
+
+    def fail(
+        self, chat_id: str | int, error_code: int, description: str, **parameters: Any
+    ) -> None:
+        """The next sendMessage to `chat_id` fails so (call again to queue more)."""
+        failure = Failure(error_code, description, parameters)
+        self._failures.setdefault(str(chat_id), deque()).append(failure)
+
+    def retry_after(self, chat_id: str | int, seconds: int) -> None:
+        self.fail(chat_id, 429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
+
+    def reject_entities(self, chat_id: str | int) -> None:
+        self.fail(
+            chat_id,
+            400,
+            'Bad Request: can\'t parse entities: unsupported start tag "x" at byte offset 0',
+        )
+
+    def server_error(self, chat_id: str | int) -> None:
+        self.fail(chat_id, 500, "Internal Server Error")
+
+    def kick(self, chat_id: str | int, description: str = "Forbidden: bot was kicked") -> None:
+        """Every sendMessage to `chat_id` answers 403 from now on."""
+        self._gone[str(chat_id)] = description
+
+    def migrate(self, chat_id: str | int, new_chat_id: int) -> None:
+        """`chat_id` became a supergroup with id `new_chat_id`."""
+        self._migrated[str(chat_id)] = new_chat_id
+
+    def hold(self, chat_id: str | int) -> Gate:
+        gate = self._gates[str(chat_id)] = Gate()
+        return gate
+
+    def make_admin(self, chat_id: str | int, user_id: int) -> None:
+        self.admins.setdefault(str(chat_id), set()).add(user_id)
+
+    async def private_command(
+        self, text: str, user_id: int = 1001, language_code: str = "en"
+    ) -> None:
+        chat = {"id": user_id, "type": "private", "first_name": f"User{user_id}"}
+        await self._message_update("message", text, chat, _user(user_id, language_code))
+
+    async def group_command(
+        self,
+        text: str,
+        chat_id: int,
+        user_id: int,
+        *,
+        title: str = "A group",
+        supergroup: bool = False,
+        language_code: str = "en",
+    ) -> None:
+        chat = {"id": chat_id, "type": "supergroup" if supergroup else "group", "title": title}
+        await self._message_update("message", text, chat, _user(user_id, language_code))
+
+    async def channel_command(self, text: str, chat_id: int, *, title: str = "A channel") -> None:
+        chat = {"id": chat_id, "type": "channel", "title": title}
+        await self._message_update("channel_post", text, chat, None)
+
+    # -- what a test reads ---------------------------------------------------------
+
+    def messages(self, chat_id: str | int | None = None) -> list[SentMessage]:
+        return [m for m in self.sent if chat_id is None or m.chat_id == str(chat_id)]
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    async def wait_messages(
+        self, chat_id: str | int | None = None, count: int = 1
+    ) -> list[SentMessage]:
+        """The messages to `chat_id` once there are at least `count` of them."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.messages(chat_id)) >= count), WAIT
+            )
+        return self.messages(chat_id)
+
+    async def wait_updates_taken(self) -> None:
+        """Until the bot has confirmed every update (polled past it)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: not self._updates), WAIT)
+
+    # -- the Bot API -----------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params = _decode(dict(await request.post()))
+        self.calls.append((method, params))
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return _error(404, "Not Found: method not found")
+        return await handler(params)
+
+    async def _api_getMe(self, params: dict[str, Any]) -> web.Response:
+        return _ok(
+            {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Headlines",
+                "username": self.username,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        )
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> web.Response:
+        return _ok(True)
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> web.Response:
+        self.commands[params.get("language_code", "")] = params["commands"]
+        return _ok(True)
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> web.Response:
+        offset = int(params.get("offset", 0))
+        timeout = float(params.get("timeout", 0))
+        limit = int(params.get("limit", 100))
+        async with self._changed:
+            if offset:
+                # Telegram forgets updates once a later offset confirms them.
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                self._changed.notify_all()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: bool(self._updates) or self._closing.is_set()),
+                    timeout,
+                )
+            return _ok([] if self._closing.is_set() else self._updates[:limit])
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> web.Response:
+        chat_id, user_id = str(params["chat_id"]), int(params["user_id"])
+        user = _user(user_id, "en")
+        if user_id in self.admins.get(chat_id, ()):
+            rights = dict.fromkeys(_ADMIN_RIGHTS, True)
+            return _ok({"status": "administrator", "user": user, **rights})
+        return _ok({"status": "member", "user": user})
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> web.Response:
+        arrived = time.monotonic()
+        chat_id = str(params.get("chat_id", ""))
+        gate = self._gates.get(chat_id)
+        if gate is not None:
+            gate.arrived.set()
+            await gate.release.wait()
+        response = self._refuse(chat_id, arrived)
+        if response is not None:
+            return response
+        parse_mode = params.get("parse_mode", "")
+        source = str(params.get("text", ""))
+        if parse_mode == "HTML":
+            try:
+                text, entities = parse_html(source)
+            except EntityError as error:
+                return self._reject(chat_id, 400, f"Bad Request: can't parse entities: {error}")
+        else:
+            text, entities = source, []
+        if not text.strip():
+            return self._reject(chat_id, 400, "Bad Request: message text is empty")
+        if _utf16(text) > 4096:
+            return self._reject(chat_id, 400, "Bad Request: message is too long")
+        self._count(chat_id, arrived)
+        self._message_id += 1
+        message = SentMessage(
+            self._message_id, chat_id, text, entities, parse_mode, source, params, arrived
+        )
+        self.sent.append(message)
+        async with self._changed:
+            self._changed.notify_all()
+        result: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Headlines"},
+            "text": text,
+        }
+        if entities:
+            result["entities"] = entities
+        return _ok(result)
+
+    # -- failures and limits ---------------------------------------------------------
+
+    def _refuse(self, chat_id: str, now: float) -> web.Response | None:
+        """The error this sendMessage gets before its text is even looked at, if any."""
+        if chat_id in self._gone:
+            return self._reject(chat_id, 403, self._gone[chat_id])
+        if chat_id in self._migrated:
+            return self._reject(
+                chat_id,
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self._migrated[chat_id],
+            )
+        queued = self._failures.get(chat_id)
+        if queued:
+            failure = queued.popleft()
+            return self._reject(
+                chat_id, failure.error_code, failure.description, **failure.parameters
+            )
+        if self.limits is not None:
+            wait = self._over_limit(chat_id, now)
+            if wait:
+                self.too_many += 1
+                seconds = max(1, math.ceil(wait))
+                return self._reject(
+                    chat_id, 429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
+                )
+        return None
+
+    def _over_limit(self, chat_id: str, now: float) -> float:
+        """Seconds until a message to `chat_id` would fit every window; 0 if it fits now."""
+        assert self.limits is not None
+        limits = self.limits
+        if chat_id.isdigit():
+            limit, period = limits.private, limits.private_period
+        else:
+            limit, period = limits.group, limits.group_period
+        waits = [0.0]
+        for arrivals, window_limit, window in (
+            (self._all_arrivals, limits.total, limits.total_period),
+            (self._arrivals.setdefault(chat_id, deque()), limit, period),
+        ):
+            while arrivals and arrivals[0] <= now - window:
+                arrivals.popleft()
+            if len(arrivals) >= window_limit:
+                waits.append(arrivals[-window_limit] + window - now)
+        return max(waits)
+
+    def _count(self, chat_id: str, now: float) -> None:
+        self._all_arrivals.append(now)
+        self._arrivals.setdefault(chat_id, deque()).append(now)
+
+    def _reject(
+        self, chat_id: str, error_code: int, description: str, **parameters: Any
+    ) -> web.Response:
+        self.rejected.append((chat_id, error_code, description))
+        return _error(error_code, description, **parameters)
+
+    # -- building updates -------------------------------------------------------------
+
+    async def _message_update(
+        self, kind: str, text: str, chat: dict[str, Any], user: dict[str, Any] | None
+    ) -> None:
+        self._chats[str(chat["id"])] = chat
+        self._update_id += 1
+        self._message_id += 1
+        command = text.split()[0] if text.startswith("/") else ""
+        message: dict[str, Any] = {
+            "message_id": self._message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "text": text,
+        }
+        if command:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16(command)}]
+        if user is not None:
+            message["from"] = user
+        else:
+            message["sender_chat"] = chat
+        async with self._changed:
+            self._updates.append({"update_id": self._update_id, kind: message})
+            self._changed.notify_all()
+
+    def _chat(self, chat_id: str) -> dict[str, Any]:
+        if chat_id in self._chats:
+            return self._chats[chat_id]
+        if chat_id.startswith("@"):
+            return {"id": -1009000000000 - len(self._chats), "type": "channel", "title": chat_id}
+        if chat_id.isdigit():
+            return {"id": int(chat_id), "type": "private", "first_name": "User"}
+        kind = "supergroup" if chat_id.startswith("-100") else "group"
+        return {"id": int(chat_id), "type": kind, "title": "Chat"}
+
+
+_ADMIN_RIGHTS = (
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+
+
+def _user(user_id: int, language_code: str) -> dict[str, Any]:
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+    if language_code:
+        user["language_code"] = language_code
+    return user
+
+
+def _decode(form: dict[str, Any]) -> dict[str, Any]:
+    """PTB sends every non-string value JSON-encoded; ids and numbers are kept as the
+    strings they arrive as, and a text that looks like JSON stays text."""
+    return {k: json.loads(v) if k in _JSON_PARAMS else v for k, v in form.items()}
+
+
+_JSON_PARAMS = {
+    "allowed_updates",
+    "commands",
+    "entities",
+    "link_preview_options",
+    "reply_markup",
+    "reply_parameters",
+    "scope",
+}
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result})
+
+
+def _error(error_code: int, description: str, **parameters: Any) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": error_code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return web.json_response(body, status=error_code)
