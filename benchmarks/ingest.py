@@ -1,0 +1,113 @@
+"""Ingest benchmark: fetch (loopback HTTP) -> parse -> classify -> store.
+
+1,000 feeds of 50 entries each are served on 127.0.0.1 by a separate process and polled
+once by the real bot (first pass: everything new), then again with every feed answering
+304 (second pass). Prints entries/s, how late the event loop ran meanwhile (parsing must
+stay off it), the second pass's duration, and the bot process's peak memory.
+
+    .venv/bin/python -m benchmarks.ingest [--feeds 1000] [--entries 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import resource
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from bot.app import HeadlinesBot
+from bot.config import parse_config
+from tests.feedserver import FeedServer, make_rss, sample_entries
+
+
+def serve(feeds: int, entries: int, port: Connection) -> None:
+    """The feed server, in a process of its own so that it does not share the bot's core."""
+
+    async def serve_forever() -> None:
+        async with FeedServer(log_requests=False) as server:
+            for i in range(feeds):
+                body = make_rss(sample_entries(entries, seed=f"f{i}-"))
+                server.set_feed(f"/feed/{i}", body, etag=f'"v{i}"')
+            port.send(server.port)
+            await asyncio.Event().wait()
+
+    asyncio.run(serve_forever())
+
+
+async def run(feeds: int, entries: int) -> None:
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(target=serve, args=(feeds, entries, sender), daemon=True)
+    process.start()
+    try:
+        await measure(feeds, f"http://127.0.0.1:{receiver.recv()}")
+    finally:
+        process.terminate()
+
+
+async def measure(feeds: int, base: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = parse_config(
+            {
+                "database": str(Path(tmp) / "bench.db"),
+                "feeds": [{"name": f"feed {i}", "url": f"{base}/feed/{i}"} for i in range(feeds)],
+            }
+        )
+        bot = HeadlinesBot(config)
+        await bot.open()
+        lag = LoopLag()
+        try:
+            started = time.perf_counter()
+            async with lag:
+                results = await bot.poll_all()
+            first = time.perf_counter() - started
+            started = time.perf_counter()
+            again = await bot.poll_all()
+            second = time.perf_counter() - started
+        finally:
+            await bot.stop()
+    stored = sum(r.new for r in results)
+    failed = sum(r.outcome not in ("first", "new") for r in results)
+    unchanged = sum(r.outcome == "unchanged" for r in again)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"feeds: {feeds}, failed: {failed}")
+    print(f"first pass: {stored} entries stored in {first:.2f}s = {stored / first:,.0f} entries/s")
+    print(f"  event loop late by at most {lag.worst * 1000:.0f} ms meanwhile")
+    print(f"second pass: {unchanged}/{feeds} answered 304 in {second:.2f}s")
+    print(f"peak memory of the bot process (max RSS): {peak_mb:.0f} MB")
+
+
+class LoopLag:
+    """The longest the event loop was late for a 10 ms tick: long if work blocks it."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> None:
+        self._task = asyncio.create_task(self._tick())
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+    async def _tick(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.worst = max(self.worst, time.perf_counter() - before - 0.01)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--entries", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(run(args.feeds, args.entries))
+
+
+if __name__ == "__main__":
+    main()
