@@ -8,7 +8,8 @@
 Each path has a `Behaviour`: a body with validators (ETag / Last-Modified answered with
 304), a status with Retry-After, a redirect, gzip, a delay before answering, a slow drip,
 a chunked or endless body, or a gate the response waits on. Unknown paths get 404.
-Every request is logged in `requests` with its headers and the status it got.
+Every request is logged in `requests` with its headers and the status it got;
+`in_flight` and `peak_in_flight` count requests being handled at once.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class FeedServer:
         self.routes: dict[str, Behaviour] = {}
         self.requests: list[Request] = []
         self.log_requests = log_requests
+        self.in_flight = 0  # requests being handled right now
+        self.peak_in_flight = 0
+        self._arrivals = asyncio.Condition()
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -148,7 +152,22 @@ class FeedServer:
     def requests_to(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
 
+    async def wait_in_flight(self, count: int) -> None:
+        """Return once at least `count` requests are being handled at the same time."""
+        async with self._arrivals:
+            await self._arrivals.wait_for(lambda: self.in_flight >= count)
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        async with self._arrivals:
+            self._arrivals.notify_all()
+        try:
+            return await self._respond(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
         behaviour = self.routes.get(request.path)
         if behaviour is None:
             return self._answer(request, web.Response(status=404, text="no such feed"))
