@@ -24,8 +24,9 @@ CONFIG_ENV = "HEADLINES_CONFIG"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    quiet = args.func in (_demo, _classify)
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=(args.log_level or ("warning" if quiet else "info")).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -50,9 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--log-level",
-        default="info",
         choices=["debug", "info", "warning", "error"],
-        help="how much to log to stderr (default: info)",
+        help="how much to log to stderr (default: info; warning for demo and classify)",
     )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -77,7 +76,6 @@ class SampleFeeds:
 
 
 async def run_demo(keep: str | None = None) -> int:
-    started = time.monotonic()
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="headlines-demo-"))
     server = SampleFeeds()
     await server.start()
@@ -118,7 +116,7 @@ async def run_demo(keep: str | None = None) -> int:
         await server.stop()
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    say(f"\nDemo finished in {time.monotonic() - started:.1f}s.")
+    say("\nDemo finished. `python -m bot --help` shows how to run the bot for real.")
     return 0
 
 

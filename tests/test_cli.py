@@ -1,0 +1,87 @@
+"""The command line as an operator uses it: demo, poll --once --dry-run, status."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.feedserver import FeedServer, make_rss, sample_entries
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def bot_cli(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_demo_shows_the_bot_at_work() -> None:
+    code, out, err = await bot_cli("demo")
+    assert code == 0, err
+    first, second = out.split("== The English edition publishes one headline; second poll ==")
+    assert "* Pakistan: nationwide protests against rising cost of electricity" in first
+    assert "* México: el Senado aprueba la reforma del poder judicial" in first
+    assert first.count("\n* ") == 12
+    posts, answers = second.split("> /latest 3")
+    assert posts.count("\n* ") == 1 and "* Philippines: typhoon" in posts
+    assert "Despacho Mundial (ES): not modified (304)" in posts
+    latest, region = answers.split("> /region Asia")
+    assert latest.count("\n- ") == 3 and "- Philippines: typhoon" in latest
+    assert "Latest headlines: Asia" in region
+    assert "- Pakistan: nationwide protests" in region and "- Chile" not in region
+
+
+async def test_poll_dry_run_prints_and_sends_nothing_then_status_explains(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    async with FeedServer() as feeds:
+        feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
+        feeds.set_status("/down", 503, retry_after="120")
+        config.write_text(
+            f"""backfill = 2
+[[feeds]]
+name = "News"
+url = "{feeds.url("/news")}"
+[[feeds]]
+name = "Down"
+url = "{feeds.url("/down")}"
+[console]
+enabled = true
+"""
+        )
+        code, out, err = await bot_cli("poll", "--once", "--dry-run", "--config", str(config))
+        assert code == 1, err  # a feed failed, and the exit status says so
+        assert "News: first poll, 3 entries stored as already seen, 2 deliveries queued" in out
+        assert "Down: failed (fetcher: " in out and "503" in out
+        assert out.count("[would post to console stdout]") == 2
+
+        code, out, err = await bot_cli("status", "--config", str(config))
+    assert code == 0, err
+    assert "News: " + feeds.url("/news") in out
+    assert "last error: fetcher: " in out and "(1 failures in a row)" in out
+    assert "console stdout (config, all regions): active; pending 2, sent 0, failed 0" in out
+
+
+async def test_status_before_the_first_run(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[[feeds]]\nname = "A"\nurl = "https://example.org/rss"\n')
+    code, out, _ = await bot_cli("status", "--config", str(config))
+    assert code == 0 and "the bot has not run" in out
+
+
+async def test_help_lists_the_commands() -> None:
+    code, out, _ = await bot_cli("--help")
+    assert code == 0
+    for command in ("run", "check-config", "poll", "status", "demo", "classify"):
+        assert command in out
