@@ -26,8 +26,8 @@ from bot import __version__
 
 log = logging.getLogger(__name__)
 
-PROJECT_URL = "https://github.com/headlines-bot/headlines-bot"
-USER_AGENT = f"headlines-bot/{__version__} (+{PROJECT_URL})"
+# Publishers see who polls them; operators can add a contact URL with fetch.user_agent.
+USER_AGENT = f"headlines-bot/{__version__}"
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from bot.config import Config, FeedConfig
-from bot.fetcher import Fetcher, FetchError
+from bot.fetcher import Fetcher, FetchError, redact_url
 from bot.parser import ParseError, parse_feed
 from bot.storage import FeedState, Storage
 
@@ -75,7 +75,7 @@ class Poller:
         fetched = await self.fetcher.fetch(state.url, state.etag, state.last_modified)
         url = fetched.moved_to or state.url
         if fetched.moved_to:
-            log.info("poller: %s moved permanently to %s", feed.name, fetched.moved_to)
+            log.info("poller: %s moved permanently to %s", feed.name, redact_url(fetched.moved_to))
         if fetched.status == 304:
             await self._succeeded(feed, state, now, "304 not modified", url, fetched.max_age)
             return PollResult(feed.name, "unchanged", detail="304")

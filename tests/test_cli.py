@@ -85,3 +85,47 @@ async def test_help_lists_the_commands() -> None:
     assert code == 0
     for command in ("run", "check-config", "poll", "status", "demo", "classify"):
         assert command in out
+
+
+async def test_run_with_the_console_answers_commands_from_stdin(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    async with FeedServer() as feeds:
+        feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
+        config.write_text(
+            f"""backfill = 1
+[[feeds]]
+name = "News"
+url = "{feeds.url("/news")}"
+[console]
+enabled = true
+commands = true
+"""
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stdin and process.stdout
+        # backfill = 1: the first poll posts one headline, so it is stored by then.
+        posted = await asyncio.wait_for(process.stdout.readline(), 10)
+        assert posted.startswith(b"* "), posted
+        for _ in range(3):  # the post's summary, link and source lines
+            await asyncio.wait_for(process.stdout.readline(), 10)
+        process.stdin.write(b"/latest 2\n/region Atlantis\n")
+        await process.stdin.drain()
+        lines = [await asyncio.wait_for(process.stdout.readline(), 10) for _ in range(6)]
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 20)
+    out = b"".join(lines).decode()
+    assert "== Latest headlines ==" in out
+    assert out.count("\n- ") + out.startswith("- ") == 2
+    assert "Unknown region 'Atlantis'." in out
+    assert process.returncode == 0, err.decode()[-2000:]
