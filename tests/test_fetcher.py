@@ -62,7 +62,7 @@ async def test_200_then_304_with_conditional_headers(server: FeedServer, fetcher
     assert conditional.headers["If-Modified-Since"] == LAST_MODIFIED
     assert conditional.status == 304
     agent = plain.headers["User-Agent"]
-    assert agent.== f"headlines-bot/{__version__}"
+    assert agent == f"headlines-bot/{__version__}"
     assert "gzip" in plain.headers["Accept-Encoding"]
 
 
