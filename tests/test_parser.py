@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -319,3 +320,28 @@ def test_a_body_that_is_not_a_feed_raises_parse_error(body: bytes, looks_like: s
     message = str(error.value)
     assert message.startswith(f"parser: {looks_like}")
     assert message.endswith("does not look like an RSS or Atom feed")
+
+
+def test_entity_expansion_bomb_is_refused_quickly() -> None:
+    laughs = '<!ENTITY a0 "lol">' + "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    body = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [{laughs}]><rss version="2.0"><channel>'
+        "<item><title>&a9;</title><link>http://x.example/1</link></item></channel></rss>"
+    ).encode()
+    parsed = parse_feed(body, FEED)
+    assert "amplification" in parsed.bozo
+    assert all(len(h.title) < 100 for h in parsed.headlines)
+
+
+def test_external_entities_are_not_read() -> None:
+    body = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+        b'<rss version="2.0"><channel><item><title>Leak: &x;</title>'
+        b"<link>http://x.example/1</link></item></channel></rss>"
+    )
+    secret = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else ""
+    [headline] = parse_feed(body, FEED).headlines
+    assert headline.title.startswith("Leak:")
+    assert not secret or secret not in headline.title
