@@ -1,0 +1,616 @@
+"""Discord through discord.py: new headlines as embeds in server channels, and slash commands.
+
+The client runs as a task in the bot's event loop. Posts go over REST, which discord.py
+paces per channel (it reads the rate-limit bucket headers and waits); it has no ceiling
+for the bot as a whole, so every REST request here first passes `RequestPacer`, which
+keeps the bot below Discord's 50 requests/s. Errors become the core's typed send errors:
+403 and 404 deactivate a destination (never retried: many 401/403/429 answers in ten
+minutes get the IP banned), 429 that discord.py did not wait out becomes `RetryAfter`.
+
+Commands: /latest [count] [region], /region [name], /subscribe [region] [channel],
+/unsubscribe [channel], /help. /latest, /region and /help also work in DMs with the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.adapter import (
+    CommandCallback,
+    ContentRejected,
+    DestinationGone,
+    RetryAfter,
+    Sent,
+    TemporaryFailure,
+)
+from bot.commands import DEFAULT_COUNT, MAX_COUNT
+from bot.config import DiscordConfig
+from bot.i18n import pick_language, tr
+from bot.models import ChatRef, Command, Headline, Reply
+from bot.regions import (
+    AFRICA,
+    ALIASES,
+    ASIA,
+    EUROPE,
+    LATIN_AMERICA,
+    MIDDLE_EAST,
+    NORTH_AMERICA,
+    OCEANIA,
+    REGIONS,
+    display_name,
+    fold,
+)
+
+log = logging.getLogger(__name__)
+
+# Where discord.py goes when nothing is configured. Route.BASE and DEFAULT_GATEWAY are
+# class attributes, i.e. global to the process: they are read here once, before any
+# adapter changes them, so that every start can set both from its own config.
+DISCORD_API = Route.BASE
+DISCORD_GATEWAY = DiscordWebSocket.DEFAULT_GATEWAY
+
+INVITE_SCOPES = ("bot", "applications.commands")
+INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+NO_MENTIONS = discord.AllowedMentions.none()
+# The bot never joins voice: no warnings at start about voice libraries it does not need.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object).
+MAX_EMBEDS = 10
+MESSAGE_EMBED_CHARS = 6000
+TITLE_CHARS = 256
+DESCRIPTION_CHARS = 4096
+# Footers may have 2048, but title + description + footer must stay within the 6000 of a
+# message, so that one headline always fits; source and regions need far less.
+FOOTER_CHARS = 512
+CONTENT_CHARS = 2000
+AUTOCOMPLETE_CHOICES = 25
+CHOICE_CHARS = 100
+
+REGION_COLOURS = {
+    AFRICA: discord.Colour(0xE67E22),
+    ASIA: discord.Colour(0xE74C3C),
+    EUROPE: discord.Colour(0x3498DB),
+    LATIN_AMERICA: discord.Colour(0x2ECC71),
+    MIDDLE_EAST: discord.Colour(0xF1C40F),
+    NORTH_AMERICA: discord.Colour(0x9B59B6),
+    OCEANIA: discord.Colour(0x1ABC9C),
+}
+WORLD_COLOUR = discord.Colour(0x95A5A6)
+
+# Said when the core failed on a command; the details go to the log.
+TROUBLE = {
+    "en": "Sorry, something went wrong. Please try again in a moment.",
+    "es": "Lo siento, algo salió mal. Inténtalo de nuevo en un momento.",
+}
+
+
+class RequestPacer:
+    """Lets REST requests leave at most `rate` per second, evenly spaced.
+
+    The spacing is measured between the moments requests actually leave (not when they
+    were queued), so a busy event loop only ever makes them sparser, never burstier, and
+    any 50 consecutive requests span more than a second. It runs as an aiohttp trace
+    hook, after discord.py's own per-channel wait, right before the request is sent.
+    Interaction responses are exempt, as on Discord: an answer to a user must not queue
+    behind a large fan-out, and it has its own 3-second deadline.
+    """
+
+    def __init__(self, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.interval = 1.0 / rate
+        self._lock = asyncio.Lock()
+        self._last = float("-inf")
+
+    async def wait(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            delay = self._last + self.interval - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._last = loop.time()
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        trace = aiohttp.TraceConfig()
+
+        async def on_request_start(
+            session: aiohttp.ClientSession,
+            context: Any,
+            params: aiohttp.TraceRequestStartParams,
+        ) -> None:
+            if counts_against_global_limit(str(params.url)):
+                await self.wait()
+
+        trace.on_request_start.append(on_request_start)
+        return trace
+
+
+def counts_against_global_limit(url: str) -> bool:
+    """REST calls count; interaction callbacks and follow-ups (webhooks) and the gateway
+    connection do not."""
+    if not url.startswith(Route.BASE):
+        return False
+    path = url[len(Route.BASE) :]
+    return not path.startswith(("/interactions/", "/webhooks/"))
+
+
+class DiscordAdapter:
+    """The Discord platform. `requests_per_second` is the pacer's ceiling (Discord allows
+    50; the margin absorbs network jitter between us and Discord's counter)."""
+
+    platform = "discord"
+
+    def __init__(
+        self,
+        config: DiscordConfig,
+        *,
+        requests_per_second: float = 48.0,
+        guild_ready_timeout: float = 2.0,
+        reply_deadline: float = 2.0,
+        ready_timeout: float = 60.0,
+    ) -> None:
+        self.config = config
+        self.pacer = RequestPacer(requests_per_second)
+        self.guild_ready_timeout = guild_ready_timeout
+        # Discord drops an interaction not answered within 3 s; a command slower than
+        # this is acknowledged ("thinking...") and answered when done.
+        self.reply_deadline = reply_deadline
+        self.ready_timeout = ready_timeout
+        self.client: _Client | None = None
+        self.invite_url = ""
+        self._on_command: CommandCallback | None = None
+        self._gateway: asyncio.Task[None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self, on_command: CommandCallback) -> None:
+        """Log in, register the slash commands, connect to the gateway; return on READY."""
+        self._on_command = on_command
+        # Global to discord.py (class attributes): set on every start from this config, so
+        # an adapter never inherits where an earlier one pointed.
+        Route.BASE = (
+            f"{self.config.api_base_url}/api/v10" if self.config.api_base_url else DISCORD_API
+        )
+        DiscordWebSocket.DEFAULT_GATEWAY = (
+            yarl.URL(self.config.gateway_url) if self.config.gateway_url else DISCORD_GATEWAY
+        )
+        client = self.client = _Client(self)
+        try:
+            await client.login(self.config.token)
+            self._gateway = asyncio.create_task(client.connect(), name="discord-gateway")
+            ready = asyncio.create_task(client.wait_until_ready())
+            done, _ = await asyncio.wait(
+                {ready, self._gateway},
+                timeout=self.ready_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if ready not in done:
+                ready.cancel()
+                if self._gateway in done:
+                    self._gateway.result()  # raises why the gateway gave up
+                raise TimeoutError(f"discord: no READY from the gateway in {self.ready_timeout}s")
+        except BaseException:
+            await self.stop()
+            raise
+        self._gateway.add_done_callback(_gateway_ended)
+        user = client.user
+        log.info("discord: connected as %s (id %s)", user, user.id if user else "?")
+
+    async def stop(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            await client.close()
+        gateway, self._gateway = self._gateway, None
+        if gateway is not None:
+            await asyncio.gather(gateway, return_exceptions=True)
+
+    async def _set_up(self, client: _Client) -> None:
+        """After login, before the gateway: find the gateway, log the invite, sync commands."""
+        if self.config.api_base_url and not self.config.gateway_url:
+            # One setting (a REST proxy, a test server) points the whole client elsewhere:
+            # a plain Client never asks for the gateway, so ask through that REST base.
+            _, url, _ = await client.http.get_bot_gateway()
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        if client.application_id is not None:
+            self.invite_url = discord.utils.oauth_url(
+                client.application_id, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES
+            )
+            log.info("discord: invite the bot to a server with %s", self.invite_url)
+        try:
+            await client.tree.sync()
+            if self.config.guild_id:
+                # Guild commands show up at once: handy for trying a change on a test server.
+                guild = discord.Object(int(self.config.guild_id))
+                client.tree.copy_global_to(guild=guild)
+                await client.tree.sync(guild=guild)
+        except discord.HTTPException as error:
+            log.error(
+                "discord: could not register the slash commands (%s %s); posting still "
+                "works. Was the bot invited with the applications.commands scope?",
+                error.status,
+                error.text,
+            )
+
+    # -- posting ---------------------------------------------------------------------
+
+    async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
+        client = self.client
+        if client is None or client.is_closed():
+            raise TemporaryFailure("discord: not connected")
+        if not chat.chat_id.isdigit():
+            raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
+        channel = client.get_partial_messageable(int(chat.chat_id))
+        embeds = pack_embeds(headlines, language)
+        # When Discord refuses (400), narrow down: the first headline alone, then as text
+        # without the fields Discord validates. Only then is it refused for good.
+        attempts = [embeds, embeds[:1]] if len(embeds) > 1 else [embeds]
+        attempts.append([plain_embed(headlines[0])])
+        for attempt in attempts[:-1]:
+            try:
+                message = await _post(channel, attempt)
+            except ContentRejected as error:
+                log.info("discord: %s refused %d embed(s): %s", chat.chat_id, len(attempt), error)
+            else:
+                return Sent(str(message.id), len(attempt))
+        message = await _post(channel, attempts[-1])
+        return Sent(str(message.id), 1)
+
+    # -- commands --------------------------------------------------------------------
+
+    def _build_tree(self, client: discord.Client) -> app_commands.CommandTree[Any]:
+        tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
+        tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        in_dms_too = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+        complete = app_commands.autocomplete
+
+        @tree.command(name="latest", description="The newest headlines, of one region if given")
+        @app_commands.describe(
+            count=f"How many (1-{MAX_COUNT}, default {DEFAULT_COUNT})", region="A world region"
+        )
+        @complete(region=self._complete_region)
+        @in_dms_too
+        async def latest(
+            interaction: discord.Interaction,
+            count: app_commands.Range[int, 1, MAX_COUNT] | None = None,
+            region: str | None = None,
+        ) -> None:
+            args = (str(count) if count else "", region or "")
+            await self._run(interaction, "latest", args)
+
+        @tree.command(name="region", description="Headlines per region, or one region's newest")
+        @app_commands.describe(name="A world region (empty: how many headlines each had)")
+        @complete(name=self._complete_region)
+        @in_dms_too
+        async def region(interaction: discord.Interaction, name: str | None = None) -> None:
+            await self._run(interaction, "region", (name or "",))
+
+        @tree.command(name="subscribe", description="Post new headlines in this channel")
+        @app_commands.describe(
+            region="Only these regions, separated by commas (empty: all)",
+            channel="Another channel to post in (default: this one)",
+        )
+        @complete(region=self._complete_region)
+        @app_commands.guild_only()
+        @app_commands.default_permissions(manage_channels=True)
+        async def subscribe(
+            interaction: discord.Interaction,
+            region: str | None = None,
+            channel: app_commands.Transform[app_commands.AppCommandChannel, _PostableChannel]
+            | None = None,
+        ) -> None:
+            await self._run(interaction, "subscribe", (region or "",), channel)
+
+        @tree.command(name="unsubscribe", description="Stop posting headlines in this channel")
+        @app_commands.describe(channel="Another channel (default: this one)")
+        @app_commands.guild_only()
+        @app_commands.default_permissions(manage_channels=True)
+        async def unsubscribe(
+            interaction: discord.Interaction,
+            channel: app_commands.Transform[app_commands.AppCommandChannel, _PostableChannel]
+            | None = None,
+        ) -> None:
+            await self._run(interaction, "unsubscribe", (), channel)
+
+        @tree.command(name="help", description="What this bot does and its commands")
+        @in_dms_too
+        async def help_(interaction: discord.Interaction) -> None:
+            await self._run(interaction, "help", ())
+
+        return tree
+
+    async def _run(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        args: tuple[str, ...],
+        channel: app_commands.AppCommandChannel | None = None,
+    ) -> None:
+        """Hand the command to the core and answer with its reply."""
+        assert self._on_command is not None
+        locale = interaction.locale.value
+        if channel is not None:
+            # Acting on another channel: what counts is the user's permissions there.
+            chat = ChatRef(self.platform, str(channel.id), "channel", _title(interaction, channel))
+            permissions = channel.permissions
+        else:
+            chat = _chat(interaction)
+            permissions = interaction.permissions
+        command = Command(
+            name=name,
+            args=tuple(a for a in args if a),
+            chat=chat,
+            # Discord hides /subscribe from members without Manage Channels by default,
+            # but a server can change that: check again here.
+            can_admin=permissions.administrator or permissions.manage_channels,
+            language=locale,
+        )
+        task = asyncio.ensure_future(self._on_command(command))
+        try:
+            try:
+                reply = await asyncio.wait_for(asyncio.shield(task), self.reply_deadline)
+            except TimeoutError:
+                await interaction.response.defer(ephemeral=name in ("subscribe", "unsubscribe"))
+                reply = await task
+        except Exception:
+            log.exception("discord: /%s failed in %s", name, chat.chat_id)
+            language = pick_language(locale)
+            reply = Reply(text=TROUBLE[language], language=language, error=True, private=True)
+        await _answer(interaction, reply)
+
+    async def _complete_region(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Regions whose name or alias (English or Spanish) contains what was typed. After a
+        comma, the last part is completed and the earlier ones kept (several regions)."""
+        language = pick_language(interaction.locale.value)
+        head, _, tail = current.rpartition(",")
+        typed = fold(tail)
+        first, then = [], []
+        for region in REGIONS:
+            names = [fold(region), fold(display_name(region, language))]
+            names += [alias for alias, target in ALIASES.items() if target == region]
+            if not typed or any(n.startswith(typed) for n in names):
+                first.append(region)
+            elif any(typed in n for n in names):
+                then.append(region)
+        prefix = f"{head.strip()}, " if head.strip() else ""
+        return [
+            app_commands.Choice(
+                name=(prefix + display_name(r, language))[:CHOICE_CHARS],
+                value=(prefix + r)[:CHOICE_CHARS],
+            )
+            for r in (first + then)[:AUTOCOMPLETE_CHOICES]
+        ]
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        log.error("discord: command failed: %r", error, exc_info=error)
+        language = pick_language(interaction.locale.value)
+        reply = Reply(text=TROUBLE[language], language=language, error=True, private=True)
+        with contextlib.suppress(discord.HTTPException):
+            await _answer(interaction, reply)
+
+
+class _Client(discord.Client):
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        # Only the guilds intent: channels and permissions for the slash commands. Slash
+        # commands need no privileged intent (no message content, no members).
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            intents=intents,
+            allowed_mentions=NO_MENTIONS,
+            http_trace=adapter.pacer.trace_config(),
+            # Longer waits than this surface as RetryAfter, for the outbox to wait out
+            # (30 s is the least discord.py accepts).
+            max_ratelimit_timeout=30.0,
+            guild_ready_timeout=adapter.guild_ready_timeout,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False,
+        )
+        self.adapter = adapter
+        self.tree = adapter._build_tree(self)
+
+    async def setup_hook(self) -> None:
+        await self.adapter._set_up(self)
+
+
+class _PostableChannel(app_commands.Transformer):
+    """A text or announcement channel, as Discord resolved it: with the permissions of the
+    user who ran the command in that channel."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction, value: Any) -> Any:
+        return value
+
+
+def _gateway_ended(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("discord: the gateway connection ended: %s", task.exception())
+
+
+# -- posts -----------------------------------------------------------------------------
+
+
+def headline_embed(headline: Headline, language: str) -> discord.Embed:
+    """One headline: its title linking to the story, the summary, the time, a footer with
+    the source and regions, coloured by its first region."""
+    embed = discord.Embed(
+        title=_fit(headline.title or headline.link, TITLE_CHARS) or None,
+        url=headline.link if _is_web_url(headline.link) else None,
+        description=_fit(headline.summary, DESCRIPTION_CHARS) or None,
+        timestamp=headline.published,
+        colour=REGION_COLOURS.get(headline.regions[0], WORLD_COLOUR)
+        if headline.regions
+        else WORLD_COLOUR,
+    )
+    footer = f"{tr(language, 'source')}: {headline.feed}"
+    if headline.regions:
+        footer += " · " + ", ".join(display_name(r, language) for r in headline.regions)
+    embed.set_footer(text=_shorten(footer, FOOTER_CHARS))
+    return embed
+
+
+def pack_embeds(headlines: Sequence[Headline], language: str) -> list[discord.Embed]:
+    """Embeds for the first headlines that share one message: at most 10, at most 6000
+    characters in all, and always at least one."""
+    embeds: list[discord.Embed] = []
+    total = 0
+    for headline in headlines[:MAX_EMBEDS]:
+        embed = headline_embed(headline, language)
+        if embeds and total + len(embed) > MESSAGE_EMBED_CHARS:
+            break
+        embeds.append(embed)
+        total += len(embed)
+    return embeds
+
+
+def plain_embed(headline: Headline) -> discord.Embed:
+    """A headline with nothing Discord validates (no url, no timestamp)."""
+    text = f"{_fit(headline.title, TITLE_CHARS)}\n{headline.link}".strip()
+    return discord.Embed(description=_shorten(text, DESCRIPTION_CHARS))
+
+
+async def _post(channel: discord.PartialMessageable, embeds: list[discord.Embed]) -> Any:
+    """Create one message; Discord's answers become the core's send errors."""
+    try:
+        return await channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS)
+    except discord.Forbidden as error:
+        raise DestinationGone(_describe(error, "the bot may not post here")) from error
+    except discord.NotFound as error:
+        raise DestinationGone(_describe(error, "no such channel")) from error
+    except discord.RateLimited as error:
+        raise RetryAfter(error.retry_after) from error
+    except discord.DiscordServerError as error:
+        raise TemporaryFailure(_describe(error, "Discord server error")) from error
+    except discord.HTTPException as error:
+        if error.status == 429:
+            # discord.py gave up waiting, or no Via header: not Discord's API answering
+            # but Cloudflare, which bans for a while and says how long in Retry-After.
+            raise RetryAfter(_retry_after(error), _describe(error, "rate limited")) from error
+        if error.status == 400:
+            raise ContentRejected(_describe(error, "bad request")) from error
+        raise TemporaryFailure(_describe(error, "unexpected answer")) from error
+    except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        raise TemporaryFailure(f"discord: network error: {error!r}") from error
+
+
+def _describe(error: discord.HTTPException, meaning: str) -> str:
+    code = f", code {error.code}" if error.code else ""
+    text = f": {error.text}" if error.text else ""
+    return f"discord: {meaning} (HTTP {error.status}{code}){text}"
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    response = error.response
+    header = response.headers.get("Retry-After", "") if response is not None else ""
+    try:
+        return max(1.0, float(header))
+    except ValueError:
+        return 60.0
+
+
+# -- replies ---------------------------------------------------------------------------
+
+
+async def _answer(interaction: discord.Interaction, reply: Reply) -> None:
+    content, embeds = render_reply(reply)
+    ephemeral = reply.private or reply.error
+    if interaction.response.is_done():
+        await interaction.followup.send(
+            content=content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )
+    else:
+        await interaction.response.send_message(
+            content=content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )
+
+
+def render_reply(reply: Reply) -> tuple[str | None, list[discord.Embed]]:
+    """A reply as (content, embeds): headlines as one compact list embed, a titled text as
+    an embed, anything else as plain text."""
+    text = discord.utils.escape_markdown(reply.text)
+    if not reply.headlines and not reply.title:
+        return _shorten(text, CONTENT_CHARS), []
+    lines = [headline_line(h, reply.language) for h in reply.headlines]
+    if text:
+        lines.append(text)
+    description, used = "", 0
+    for line in lines:
+        if used + len(line) + 1 > DESCRIPTION_CHARS:
+            break
+        description += line + "\n"
+        used += len(line) + 1
+    embed = discord.Embed(
+        title=_shorten(reply.title, TITLE_CHARS) or None,
+        description=description.rstrip() or None,
+        colour=WORLD_COLOUR,
+    )
+    return None, [embed]
+
+
+def headline_line(headline: Headline, language: str) -> str:
+    """'• [Title](link) · Europe · 14 Mar': one headline in a list."""
+    title = _fit(headline.title or headline.link, TITLE_CHARS).replace("[", "\\[")
+    title = title.replace("]", "\\]")
+    if _is_web_url(headline.link):
+        title = f"[{title}]({headline.link.replace('(', '%28').replace(')', '%29')})"
+    parts = [f"• {title}"]
+    if headline.regions:
+        parts.append(", ".join(display_name(r, language) for r in headline.regions))
+    parts.append(discord.utils.format_dt(headline.published, "R"))
+    return " · ".join(parts)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _chat(interaction: discord.Interaction) -> ChatRef:
+    channel_id = str(interaction.channel_id or "")
+    if interaction.guild_id is None:
+        return ChatRef("discord", channel_id, "dm", str(interaction.user))
+    return ChatRef("discord", channel_id, "channel", _title(interaction, interaction.channel))
+
+
+def _title(interaction: discord.Interaction, channel: Any) -> str:
+    name = getattr(channel, "name", None)
+    guild = interaction.guild.name if interaction.guild and interaction.guild.name else ""
+    return " ".join(p for p in (guild, f"#{name}" if name else "") if p)
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text` with markdown escaped, shortened so that the escaped text fits `limit`."""
+    escaped = discord.utils.escape_markdown(text)
+    while len(escaped) > limit:
+        text = _shorten(text, len(text) - (len(escaped) - limit) - 1)
+        escaped = discord.utils.escape_markdown(text)
+    return escaped
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _is_web_url(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and len(url) <= 2048

@@ -1,0 +1,630 @@
+"""A fake Discord for the real discord.py: REST under /api/v10 and a gateway websocket, on
+127.0.0.1, in the test's own event loop.
+
+It records what the bot posted and answered, dispatches slash-command interactions the
+way Discord does, and can be told to fail: a 429 (with the `Via` header discord.py looks
+for), 403 Missing Permissions, 404 Unknown Channel, a gateway RECONNECT followed by a
+RESUME. Per-channel buckets (5 messages per 5 s) are always reported in the rate-limit
+headers; with `enforce_limits` it also answers 429 past them and past 50 requests/s
+overall, as Discord does, so a benchmark can count the 429s a client provokes.
+
+Pitfalls it avoids (see ../shared/reference/testing-with-real-clients.md): JSON responses
+carry exactly `Content-Type: application/json`, gateway frames are plain text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "fake-discord-token"
+BOT_ID = "1000"
+APP_ID = "1001"
+OWNER_ID = "1002"
+MEMBER_ID = "1003"
+GUILD_ID = "2000"
+CHANNEL_IDS = ("3001", "3002", "3003")
+DM_CHANNEL_ID = "3900"
+
+# Permission bits (https://discord.com/developers/docs/topics/permissions).
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+MANAGE_CHANNELS = 1 << 4
+MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
+ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_CHANNELS
+
+GUILD_CHANNEL_TYPE = 0
+DM_CHANNEL_TYPE = 1
+APPLICATION_COMMAND = 2
+AUTOCOMPLETE = 4
+
+
+@dataclass
+class Posted:
+    """A message the bot created in a channel (or a reply to an interaction)."""
+
+    channel_id: str
+    payload: dict[str, Any]
+    id: str
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return self.payload.get("embeds") or []
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.payload.get("flags", 0) & 64)
+
+
+@dataclass
+class Interaction:
+    id: str
+    token: str
+    payload: dict[str, Any]
+    # The callback (type 4 message, 5 defer, 8 autocomplete), then any follow-ups.
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def reply(self) -> dict[str, Any]:
+        """The message the user sees: the callback's, or the first follow-up after a defer."""
+        for answer in self.answers:
+            if answer.get("type") in (None, 4):
+                return answer.get("data", answer)
+        raise AssertionError(f"no message answered interaction {self.id}: {self.answers}")
+
+    @property
+    def choices(self) -> list[dict[str, Any]]:
+        assert self.answers and self.answers[0]["type"] == 8, self.answers
+        return self.answers[0]["data"]["choices"]
+
+
+@dataclass
+class _Failure:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    times: int | None  # None: every time
+
+
+class FakeDiscord:
+    def __init__(
+        self,
+        *,
+        enforce_limits: bool = False,
+        channel_limit: int = 5,
+        channel_window: float = 5.0,
+        global_limit: int = 50,
+        global_window: float = 1.0,
+        channels: Iterable[str] = CHANNEL_IDS,
+        response_delay: float = 0.0,
+    ) -> None:
+        self.enforce_limits = enforce_limits
+        self.channel_limit = channel_limit
+        self.channel_window = channel_window
+        self.global_limit = global_limit
+        self.global_window = global_window
+        self.channels = {cid: f"news-{i}" for i, cid in enumerate(channels, 1)}
+        self.response_delay = response_delay
+
+        self.messages: list[Posted] = []
+        self.interactions: dict[str, Interaction] = {}
+        self.synced: dict[str, list[dict[str, Any]]] = {}  # "global" or a guild id
+        self.requests: list[tuple[str, str]] = []
+        self.rate_limited = 0  # 429s answered
+        self.identifies = 0
+        self.resumes: list[dict[str, Any]] = []
+        self.gateway_asked = 0
+
+        self._ids = itertools.count(900_000)
+        self._failures: dict[str, list[_Failure]] = {}
+        self._windows: dict[str, tuple[float, int]] = {}  # channel: (window start, count)
+        self._global: deque[float] = deque()
+        self._message_added = asyncio.Condition()
+
+        self.session_id = "fake-session"
+        self._seq = 0
+        self._events: list[dict[str, Any]] = []  # every dispatch, for replay on RESUME
+        self._ws: web.WebSocketResponse | None = None
+        self._connected = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> FakeDiscord:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeDiscord:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/gateway"
+
+    # -- what tests inject -----------------------------------------------------------
+
+    def fail(
+        self,
+        channel_id: str,
+        status: int,
+        code: int,
+        message: str,
+        *,
+        times: int | None = 1,
+    ) -> None:
+        """Answer the next `times` message posts to `channel_id` with an error."""
+        body = {"message": message, "code": code}
+        self._failures.setdefault(channel_id, []).append(_Failure(status, body, {}, times))
+
+    def rate_limit(
+        self,
+        channel_id: str,
+        retry_after: float,
+        *,
+        times: int | None = 1,
+        is_global: bool = False,
+        via: bool = True,
+    ) -> None:
+        """Answer the next `times` posts to `channel_id` with 429; without `via` it looks
+        like a Cloudflare ban (discord.py then raises rather than waits)."""
+        body = {"message": "You are being rate limited.", "retry_after": retry_after}
+        body["global"] = is_global
+        headers = _limit_headers(retry_after, is_global, via)
+        self._failures.setdefault(channel_id, []).append(_Failure(429, body, headers, times))
+
+    # -- the gateway -----------------------------------------------------------------
+
+    async def connected(self) -> None:
+        await self._connected.wait()
+
+    async def reconnect(self) -> None:
+        """Ask the client to reconnect (op 7). Dispatches until it has resumed are held
+        and replayed after its RESUME, as Discord does."""
+        ws, self._ws = self._ws, None
+        self._connected.clear()
+        if ws is not None and not ws.closed:
+            await ws.send_str(json.dumps({"op": 7, "d": None}))
+
+    async def interact(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        channel_id: str = CHANNEL_IDS[0],
+        permissions: int = ADMIN_PERMISSIONS,
+        locale: str = "en-US",
+        dm: bool = False,
+        focused: str = "",
+        channel_permissions: int | None = None,
+    ) -> Interaction:
+        """Dispatch a slash command (or, with `focused`, an autocomplete request for that
+        option) as a user would send it; channel-typed option values are channel ids."""
+        iid = str(next(self._ids))
+        token = f"interaction-token-{iid}"
+        opts, resolved = [], {}
+        for key, value in (options or {}).items():
+            if key.endswith("channel") and not focused:
+                opts.append({"name": key, "type": 7, "value": value})
+                perms = permissions if channel_permissions is None else channel_permissions
+                resolved[value] = {
+                    "id": value,
+                    "type": GUILD_CHANNEL_TYPE,
+                    "name": self.channels.get(value, "other"),
+                    "permissions": str(perms),
+                    "parent_id": None,
+                }
+            else:
+                option: dict[str, Any] = {
+                    "name": key,
+                    "type": 4 if isinstance(value, int) else 3,
+                    "value": value,
+                }
+                if key == focused:
+                    option["focused"] = True
+                opts.append(option)
+        data: dict[str, Any] = {"id": "4000", "name": name, "type": 1, "options": opts}
+        if resolved:
+            data["resolved"] = {"channels": resolved}
+        user = _user(MEMBER_ID, "reader")
+        payload: dict[str, Any] = {
+            "id": iid,
+            "application_id": APP_ID,
+            "type": AUTOCOMPLETE if focused else APPLICATION_COMMAND,
+            "token": token,
+            "version": 1,
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "locale": locale,
+            "data": data,
+            "entitlements": [],
+            "app_permissions": str(MEMBER_PERMISSIONS),
+        }
+        if dm:
+            payload |= {
+                "channel_id": DM_CHANNEL_ID,
+                "channel": {"id": DM_CHANNEL_ID, "type": DM_CHANNEL_TYPE, "recipients": [user]},
+                "user": user,
+                "context": 1,
+                "authorizing_integration_owners": {"0": GUILD_ID},
+            }
+        else:
+            payload |= {
+                "channel_id": channel_id,
+                "channel": self._channel(channel_id),
+                "guild_id": GUILD_ID,
+                "guild_locale": "en-US",
+                "member": {
+                    "user": user,
+                    "roles": [],
+                    "joined_at": _now(),
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                    "permissions": str(permissions),
+                },
+                "context": 0,
+                "authorizing_integration_owners": {"0": GUILD_ID},
+            }
+        interaction = Interaction(iid, token, payload)
+        self.interactions[iid] = interaction
+        await self._dispatch("INTERACTION_CREATE", payload)
+        return interaction
+
+    async def command(self, name: str, options: dict[str, Any] | None = None, **kw: Any):
+        """Dispatch a slash command and wait until the bot has answered it."""
+        interaction = await self.interact(name, options, **kw)
+        await asyncio.wait_for(interaction.answered.wait(), 10)
+        return interaction
+
+    # -- what tests read -------------------------------------------------------------
+
+    def posted_to(self, channel_id: str) -> list[Posted]:
+        return [m for m in self.messages if m.channel_id == channel_id]
+
+    async def wait_for_messages(self, count: int) -> None:
+        async with self._message_added:
+            await asyncio.wait_for(
+                self._message_added.wait_for(lambda: len(self.messages) >= count), 10
+            )
+
+    # -- REST ------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["path"]
+        self.requests.append((request.method, path))
+        if request.headers.get("Authorization") != f"Bot {TOKEN}" and not path.startswith(
+            ("/interactions/", "/webhooks/")
+        ):
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
+        if self.enforce_limits and not path.startswith(("/interactions/", "/webhooks/")):
+            # Interaction responses are exempt from the global limit on Discord too.
+            limited = self._over_global_limit()
+            if limited:
+                return limited
+        body: Any = None
+        if request.can_read_body:
+            body = await _read_body(request)
+        parts = path.strip("/").split("/")
+        method = request.method
+
+        if (method, path) == ("GET", "/users/@me"):
+            return _json(_user(BOT_ID, "headlines", bot=True))
+        if (method, path) == ("GET", "/oauth2/applications/@me"):
+            return _json(self._application())
+        if (method, path) == ("GET", "/gateway/bot"):
+            self.gateway_asked += 1
+            limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+            return _json({"url": self.ws_url, "shards": 1, "session_start_limit": limit})
+        if method == "PUT" and parts[:1] == ["applications"] and parts[-1] == "commands":
+            scope = parts[3] if len(parts) == 5 else "global"
+            commands = [
+                {**c, "id": str(next(self._ids)), "application_id": APP_ID, "version": "1"}
+                for c in body
+            ]
+            if scope != "global":
+                commands = [{**c, "guild_id": scope} for c in commands]
+            self.synced[scope] = commands
+            return _json(commands)
+        if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
+            return await self._post_message(parts[1], body)
+        if method == "GET" and parts[0] == "channels" and len(parts) == 2:
+            if parts[1] not in self.channels:
+                return _json({"message": "Unknown Channel", "code": 10003}, 404)
+            return _json(self._channel(parts[1]))
+        if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
+            return self._interaction_callback(parts[1], body)
+        if parts[0] == "webhooks" and len(parts) >= 3:
+            return self._followup(method, parts[2], body)
+        return _json({"message": f"fake discord: no route {method} {path}", "code": 0}, 404)
+
+    async def _post_message(self, channel_id: str, body: dict[str, Any]) -> web.Response:
+        failures = self._failures.get(channel_id)
+        if failures:
+            failure = failures[0]
+            if failure.times is not None:
+                failure.times -= 1
+                if failure.times <= 0:
+                    failures.pop(0)
+            if failure.status == 429:
+                self.rate_limited += 1
+            return _json(failure.body, failure.status, failure.headers)
+        if channel_id not in self.channels:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+
+        now = asyncio.get_running_loop().time()
+        start, count = self._windows.get(channel_id, (now, 0))
+        if now >= start + self.channel_window:
+            start, count = now, 0
+        reset_after = start + self.channel_window - now
+        if count >= self.channel_limit and self.enforce_limits:
+            self.rate_limited += 1
+            body = {"message": "You are being rate limited.", "retry_after": reset_after}
+            return _json(body | {"global": False}, 429, _limit_headers(reset_after, False, True))
+        self._windows[channel_id] = (start, count + 1)
+        headers = {
+            "X-RateLimit-Limit": str(self.channel_limit),
+            "X-RateLimit-Remaining": str(max(0, self.channel_limit - count - 1)),
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": "fake-channel-messages",
+        }
+        if self.response_delay:
+            await asyncio.sleep(self.response_delay)
+        posted = Posted(channel_id, body, str(next(self._ids)))
+        async with self._message_added:
+            self.messages.append(posted)
+            self._message_added.notify_all()
+        return _json(self._message(posted), headers=headers)
+
+    def _over_global_limit(self) -> web.Response | None:
+        now = asyncio.get_running_loop().time()
+        while self._global and self._global[0] <= now - self.global_window:
+            self._global.popleft()
+        if len(self._global) >= self.global_limit:
+            self.rate_limited += 1
+            retry = self._global[0] + self.global_window - now
+            body = {"message": "You are being rate limited.", "retry_after": retry, "global": True}
+            return _json(body, 429, _limit_headers(retry, True, True))
+        self._global.append(now)
+        return None
+
+    def _interaction_callback(self, iid: str, body: dict[str, Any]) -> web.Response:
+        interaction = self.interactions.get(iid)
+        if interaction is None or interaction.answers:
+            return _json({"message": "Unknown interaction", "code": 10062}, 404)
+        interaction.answers.append(body)
+        if body.get("type") != 5:  # a defer is not an answer yet
+            interaction.answered.set()
+        data = body.get("data") or {}
+        result: dict[str, Any] = {
+            "interaction": {
+                "id": iid,
+                "type": interaction.payload["type"],
+                "response_message_loading": body.get("type") == 5,
+                "response_message_ephemeral": bool(data.get("flags", 0) & 64),
+            }
+        }
+        if body.get("type") == 4:
+            posted = Posted(interaction.payload["channel_id"], data, str(next(self._ids)))
+            result["interaction"]["response_message_id"] = posted.id
+            result["resource"] = {"type": 4, "message": self._message(posted)}
+        return _json(result)
+
+    def _followup(self, method: str, token: str, body: dict[str, Any]) -> web.Response:
+        interaction = next((i for i in self.interactions.values() if i.token == token), None)
+        if interaction is None:
+            return _json({"message": "Unknown Webhook", "code": 10015}, 404)
+        interaction.answers.append(body)
+        interaction.answered.set()
+        posted = Posted(interaction.payload["channel_id"], body, str(next(self._ids)))
+        return _json(self._message(posted))
+
+    # -- the gateway -----------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                break
+            frame = json.loads(msg.data)
+            op = frame.get("op")
+            if op == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif op == 2:
+                self.identifies += 1
+                self._ws = ws
+                await self._send(ws, "READY", self._ready())
+                await self._send(ws, "GUILD_CREATE", self._guild())
+                self._connected.set()
+            elif op == 6:
+                self.resumes.append(frame["d"])
+                if frame["d"].get("session_id") != self.session_id:
+                    await ws.send_str(json.dumps({"op": 9, "d": False}))
+                    continue
+                self._ws = ws
+                for event in self._events:
+                    if event["s"] > (frame["d"].get("seq") or 0):
+                        await ws.send_str(json.dumps(event))
+                await self._send(ws, "RESUMED", {})
+                self._connected.set()
+        if self._ws is ws:
+            self._ws = None
+            self._connected.clear()
+        return ws
+
+    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+        self._seq += 1
+        frame = {"op": 0, "t": event, "s": self._seq, "d": data}
+        self._events.append(frame)
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.send_str(json.dumps(frame))
+
+    async def _send(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
+        """A dispatch that belongs to one connection (READY, RESUMED): never replayed."""
+        self._seq += 1
+        await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+
+    # -- payloads --------------------------------------------------------------------
+
+    def _ready(self) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": _user(BOT_ID, "headlines", bot=True),
+            "session_id": self.session_id,
+            "resume_gateway_url": self.ws_url,
+            "guilds": [{"id": GUILD_ID, "unavailable": True}],
+            "application": {"id": APP_ID, "flags": 0},
+        }
+
+    def _guild(self) -> dict[str, Any]:
+        everyone = {
+            "id": GUILD_ID,
+            "name": "@everyone",
+            "permissions": str(MEMBER_PERMISSIONS),
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+        return {
+            "id": GUILD_ID,
+            "name": "Newsroom",
+            "owner_id": OWNER_ID,
+            "roles": [everyone],
+            "channels": [self._channel(cid) for cid in self.channels],
+            "members": [
+                {
+                    "user": _user(BOT_ID, "headlines", bot=True),
+                    "roles": [],
+                    "joined_at": _now(),
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                }
+            ],
+            "member_count": 2,
+            "features": [],
+            "emojis": [],
+            "stickers": [],
+            "unavailable": False,
+        }
+
+    def _channel(self, channel_id: str) -> dict[str, Any]:
+        return {
+            "id": channel_id,
+            "type": GUILD_CHANNEL_TYPE,
+            "guild_id": GUILD_ID,
+            "name": self.channels.get(channel_id, "gone"),
+            "position": 0,
+            "permission_overwrites": [],
+            "parent_id": None,
+            "nsfw": False,
+        }
+
+    def _application(self) -> dict[str, Any]:
+        return {
+            "id": APP_ID,
+            "name": "Headlines",
+            "description": "",
+            "icon": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": _user(OWNER_ID, "owner"),
+            "verify_key": "0" * 64,
+            "flags": 0,
+        }
+
+    def _message(self, posted: Posted) -> dict[str, Any]:
+        return {
+            "id": posted.id,
+            "channel_id": posted.channel_id,
+            "type": 0,
+            "content": posted.payload.get("content") or "",
+            "author": _user(BOT_ID, "headlines", bot=True),
+            "timestamp": _now(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": posted.payload.get("embeds") or [],
+            "pinned": False,
+            "flags": posted.payload.get("flags", 0),
+        }
+
+
+def _user(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "username": name,
+        "discriminator": "0",
+        "global_name": None,
+        "avatar": None,
+        "bot": bot,
+    }
+
+
+def _limit_headers(retry_after: float, is_global: bool, via: bool) -> dict[str, str]:
+    headers = {"Retry-After": str(max(1, round(retry_after)))}
+    if via:
+        headers["Via"] = "1.1 google"
+    if is_global:
+        headers["X-RateLimit-Global"] = "true"
+    headers["X-RateLimit-Scope"] = "global" if is_global else "user"
+    return headers
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly "application/json": discord.py compares the header verbatim, and aiohttp's
+    # json_response would add "; charset=utf-8".
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={**(headers or {}), "Content-Type": "application/json"},
+    )
+
+
+async def _read_body(request: web.Request) -> Any:
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        return json.loads(str(form["payload_json"]))
+    text = await request.text()
+    with contextlib.suppress(ValueError):
+        return json.loads(text) if text else None
+    return text
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -1,0 +1,573 @@
+"""The Discord adapter: the real discord.py over HTTP and a websocket to a fake Discord on
+127.0.0.1, driven through the real core (SQLite storage, outbox, commands)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import discord
+import pytest
+
+from adapters.discord import (
+    CONTENT_CHARS,
+    MESSAGE_EMBED_CHARS,
+    TROUBLE,
+    DiscordAdapter,
+    counts_against_global_limit,
+    headline_embed,
+    pack_embeds,
+    render_reply,
+)
+from bot.adapter import ContentRejected, DestinationGone, RetryAfter, TemporaryFailure
+from bot.app import HeadlinesBot
+from bot.commands import Commands
+from bot.config import DestinationConfig, DiscordConfig, FeedConfig, parse_config
+from bot.models import ChatRef, Command, Headline, Reply
+from bot.outbox import Outbox
+from bot.storage import Storage
+from tests.fake_discord import (
+    APP_ID,
+    CHANNEL_IDS,
+    GUILD_ID,
+    MEMBER_PERMISSIONS,
+    TOKEN,
+    FakeDiscord,
+)
+from tests.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+FEED = FeedConfig("World", "http://127.0.0.1:1/feed", 600)
+NEWS, SPORTS, OTHER = CHANNEL_IDS
+NO_MENTIONS = {"parse": []}
+
+
+def headline(title: str, regions: tuple[str, ...] = ("Asia",), n: int = 0, **kw: str) -> Headline:
+    return Headline(
+        feed=kw.get("feed", "World"),
+        entry_id=kw.get("entry_id", f"e{n}-{title}"),
+        title=title,
+        link=kw.get("link", f"https://news.example/story/{n}"),
+        summary=kw.get("summary", "A short summary."),
+        published=NOW - timedelta(minutes=60 - n),
+        regions=regions,
+    )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as server:
+        yield server
+
+
+Start = Callable[..., Awaitable[DiscordAdapter]]
+
+
+@pytest.fixture
+async def start_adapter(fake: FakeDiscord, storage: Storage) -> AsyncIterator[Start]:
+    """Starts adapters answering commands with the core's `Commands` on `storage`."""
+    started: list[DiscordAdapter] = []
+
+    async def start(on_command: object = None, **options: float) -> DiscordAdapter:
+        config = DiscordConfig(token=TOKEN, api_base_url=fake.url, guild_id=GUILD_ID)
+        adapter = DiscordAdapter(config, guild_ready_timeout=0.05, **options)
+        await adapter.start(on_command or Commands(storage, ("World",)).handle)
+        started.append(adapter)
+        return adapter
+
+    yield start
+    for adapter in started:
+        await adapter.stop()
+
+
+async def seed(storage: Storage, *headlines: Headline) -> None:
+    """Store `headlines` as one poll's new entries of FEED (after a quiet first poll)."""
+    await storage.sync_feeds([FEED])
+    await storage.add_headlines(FEED.name, [], now=NOW.timestamp() - 3600)
+    await storage.add_headlines(FEED.name, list(headlines))
+
+
+async def statuses(storage: Storage, chat_id: str) -> list[str]:
+    destination = await storage.destination(ChatRef("discord", chat_id))
+    assert destination is not None
+    return [status for _, status, _ in await storage.deliveries_for(destination)]
+
+
+# -- formatting ------------------------------------------------------------------------
+
+
+def test_a_headline_embed_has_link_summary_time_source_regions_and_colour() -> None:
+    item = headline("Kenya: *finance* bill", ("Africa", "Europe"), summary="MPs_debate it")
+    embed = headline_embed(item, "es").to_dict()
+    assert embed["title"] == r"Kenya: \*finance\* bill"  # markdown shows as written
+    assert embed["url"] == item.link
+    assert embed["description"] == r"MPs\_debate it"
+    assert datetime.fromisoformat(embed["timestamp"]) == item.published
+    assert embed["footer"]["text"] == "Fuente: World · África, Europa"
+    assert embed["color"] == 0xE67E22  # Africa's
+
+
+def test_long_fields_are_cut_to_discord_limits() -> None:
+    item = headline("_" * 400, summary="word " * 2000, link="ftp://not.a/web/link")
+    embed = headline_embed(item, "en")
+    assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+    assert embed.url is None  # Discord refuses a non-web URL
+
+
+def test_packing_keeps_ten_embeds_and_six_thousand_characters() -> None:
+    short = [headline(f"Story {i}", n=i) for i in range(12)]
+    assert len(pack_embeds(short, "en")) == 10
+    long = [headline(f"Story {i}", n=i, summary="x" * 1500) for i in range(6)]
+    packed = pack_embeds(long, "en")
+    assert len(packed) == 3 and sum(len(e) for e in packed) <= MESSAGE_EMBED_CHARS
+    assert len(pack_embeds([headline("y", summary="z" * 9000)], "en")) == 1
+
+
+def test_a_reply_renders_as_text_or_as_one_list_embed() -> None:
+    content, embeds = render_reply(Reply(text="Use *this*"))
+    assert content == r"Use \*this\*" and embeds == []
+    assert len(render_reply(Reply(text="y" * 5000))[0] or "") == CONTENT_CHARS
+    items = (headline("A [big] story", ("Europe",)), headline("B", (), link="not a url"))
+    content, [embed] = render_reply(Reply(title="Latest", headlines=items))
+    assert content is None and embed.title == "Latest"
+    first, second = (embed.description or "").splitlines()
+    assert first.startswith(r"• [A \[big\] story](https://news.example/story/0) · Europe · <t:")
+    assert second.startswith("• B · <t:")
+
+
+def test_only_rest_calls_count_against_the_global_limit() -> None:
+    base = discord.http.Route.BASE
+    assert counts_against_global_limit(f"{base}/channels/1/messages")
+    assert not counts_against_global_limit(f"{base}/interactions/1/token/callback")
+    assert not counts_against_global_limit(f"{base}/webhooks/1/token")
+    assert not counts_against_global_limit("wss://gateway.discord.gg/?v=10")
+
+
+# -- starting --------------------------------------------------------------------------
+
+
+async def test_start_returns_once_ready_and_registers_the_commands(
+    fake: FakeDiscord, start_adapter: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    adapter = await start_adapter()
+    assert fake.identifies == 1 and adapter.client is not None and adapter.client.is_ready()
+    assert fake.gateway_asked == 1  # found through the REST base, not the real gateway
+    for scope in ("global", GUILD_ID):
+        commands = {c["name"]: c for c in fake.synced[scope]}
+        assert set(commands) == {"latest", "region", "subscribe", "unsubscribe", "help"}
+    commands = {c["name"]: c for c in fake.synced["global"]}
+    assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
+    assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
+    assert commands["subscribe"]["contexts"] == [0]  # servers only
+    assert adapter.invite_url == (
+        "https://discord.com/oauth2/authorize?client_id="
+        + APP_ID
+        + "&scope=bot+applications.commands&permissions=19456"
+    )
+    assert adapter.invite_url in caplog.text
+    assert TOKEN not in caplog.text
+
+
+async def test_a_wrong_token_fails_start_with_a_clear_error(fake: FakeDiscord) -> None:
+    async def never(command: Command) -> Reply:
+        raise AssertionError("no command can arrive")
+
+    adapter = DiscordAdapter(DiscordConfig(token="wrong", api_base_url=fake.url))
+    with pytest.raises(discord.LoginFailure):
+        await adapter.start(never)
+    assert fake.identifies == 0 and adapter.client is None
+    with pytest.raises(TemporaryFailure):
+        await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
+
+
+async def test_an_explicit_gateway_url_is_used_as_is(fake: FakeDiscord, storage: Storage) -> None:
+    config = DiscordConfig(token=TOKEN, api_base_url=fake.url, gateway_url=fake.ws_url)
+    adapter = DiscordAdapter(config, guild_ready_timeout=0.05)
+    await adapter.start(Commands(storage).handle)
+    await adapter.stop()
+    assert fake.identifies == 1 and fake.gateway_asked == 0
+    assert "global" in fake.synced and GUILD_ID not in fake.synced  # no guild configured
+
+
+# -- slash commands --------------------------------------------------------------------
+
+
+async def test_latest_with_count_and_region_answers_in_the_channel(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await seed(
+        storage,
+        headline("Old in Europe", ("Europe",), n=1),
+        headline("In Asia", ("Asia",), n=2),
+        headline("New in Europe", ("Europe",), n=3),
+        headline("Newest in Europe", ("Europe",), n=4),
+    )
+    answer = await fake.command("latest", {"count": 2, "region": "europa"}, locale="es-ES")
+    assert answer.answers[0]["type"] == 4  # answered at once, not deferred
+    reply = answer.reply
+    assert not reply.get("flags") and reply["allowed_mentions"] == NO_MENTIONS
+    [embed] = reply["embeds"]
+    assert embed["title"] == "Últimos titulares: Europa"
+    lines = embed["description"].splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("• [Newest in Europe](https://news.example/story/4)")
+    assert lines[1].startswith("• [New in Europe](")
+
+
+async def test_a_bad_argument_gets_a_private_hint_and_the_bot_keeps_going(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await seed(storage, headline("In Asia", ("Asia",)))
+    wrong = (await fake.command("latest", {"region": "Eurpoe"})).reply
+    assert wrong["flags"] == 64  # ephemeral: only the sender sees it
+    assert "Unknown region 'Eurpoe'. Did you mean Europe?" in wrong["content"]
+    right = (await fake.command("latest", {})).reply
+    assert "In Asia" in right["embeds"][0]["description"]
+
+
+async def test_region_in_a_dm_and_its_autocomplete(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await seed(storage, headline("Sydney story", ("Oceania",)))
+
+    typed = await fake.interact("region", {"name": "lat"}, focused="name")
+    await asyncio.wait_for(typed.answered.wait(), 5)
+    assert typed.choices == [{"name": "Latin America", "value": "Latin America"}]
+    spanish = await fake.interact("region", {"name": "orie"}, focused="name", locale="es-419")
+    await asyncio.wait_for(spanish.answered.wait(), 5)
+    assert spanish.choices == [{"name": "Oriente Medio", "value": "Middle East"}]
+    empty = await fake.interact("latest", {"region": ""}, focused="region")
+    await asyncio.wait_for(empty.answered.wait(), 5)
+    assert len(empty.choices) == 7
+
+    answer = await fake.command("region", {"name": "Oceanía"}, dm=True)
+    assert not answer.reply.get("flags")
+    assert "Sydney story" in answer.reply["embeds"][0]["description"]
+    counts = (await fake.command("region", {}, dm=True)).reply["embeds"][0]
+    assert counts["title"] == "Headlines per region, last 7 days"
+    assert "Oceania: 1" in counts["description"]
+
+
+async def test_subscribe_needs_manage_channels(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    member = await fake.command(
+        "subscribe", {"region": "Asia"}, permissions=MEMBER_PERMISSIONS, channel_id=NEWS
+    )
+    assert member.reply["flags"] == 64
+    assert "only administrators" in member.reply["content"]
+    assert await storage.destination(ChatRef("discord", NEWS)) is None
+
+    admin = await fake.command("subscribe", {"region": "Asia, Europa"}, channel_id=NEWS)
+    assert admin.reply["flags"] == 64  # confirmations are private too
+    assert "Asia, Europe" in admin.reply["content"]
+    destination = await storage.destination(ChatRef("discord", NEWS))
+    assert destination is not None and destination.regions == ("Asia", "Europe")
+    assert destination.chat.kind == "channel" and destination.chat.title == "Newsroom #news-1"
+
+    completed = await fake.interact("subscribe", {"region": "Asia, eu"}, focused="region")
+    await asyncio.wait_for(completed.answered.wait(), 5)
+    assert completed.choices == [{"name": "Asia, Europe", "value": "Asia, Europe"}]
+
+
+async def test_subscribe_another_channel_checks_permissions_there(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    refused = await fake.command(
+        "subscribe", {"channel": SPORTS}, channel_id=NEWS, channel_permissions=MEMBER_PERMISSIONS
+    )
+    assert "only administrators" in refused.reply["content"]
+    await fake.command("subscribe", {"channel": SPORTS}, channel_id=NEWS)
+    assert await storage.destination(ChatRef("discord", NEWS)) is None
+    destination = await storage.destination(ChatRef("discord", SPORTS))
+    assert destination is not None and destination.active and destination.regions == ()
+
+    gone = await fake.command("unsubscribe", {"channel": SPORTS}, channel_id=NEWS)
+    assert gone.reply["flags"] == 64 and "Unsubscribed" in gone.reply["content"]
+    destination = await storage.destination(ChatRef("discord", SPORTS))
+    assert destination is not None and not destination.active
+
+
+async def test_help_lists_the_commands(fake: FakeDiscord, start_adapter: Start) -> None:
+    await start_adapter()
+    reply = (await fake.command("help", {}, locale="es-ES")).reply
+    assert "/subscribe [regiones]" in reply["content"] and "World" in reply["content"]
+
+
+async def test_a_failing_command_is_logged_answered_and_the_bot_keeps_running(
+    fake: FakeDiscord, start_adapter: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[Command] = []
+
+    async def flaky(command: Command) -> Reply:
+        calls.append(command)
+        if len(calls) == 1:
+            raise RuntimeError("database on fire")
+        return Reply(text="fine")
+
+    await start_adapter(flaky)
+    broken = (await fake.command("help", {}, locale="es-ES")).reply
+    assert broken["content"] == discord.utils.escape_markdown(TROUBLE["es"])
+    assert broken["flags"] == 64
+    assert "database on fire" in caplog.text
+    assert (await fake.command("help", {})).reply["content"] == "fine"
+
+
+async def test_a_slow_command_is_acknowledged_then_answered(
+    fake: FakeDiscord, start_adapter: Start
+) -> None:
+    async def slow(command: Command) -> Reply:
+        await asyncio.sleep(0.05)
+        return Reply(text="Subscribed", private=True)
+
+    await start_adapter(slow, reply_deadline=0.01)
+    answer = await fake.command("subscribe", {})
+    defer, followup = answer.answers
+    assert defer == {"type": 5, "data": {"flags": 64}}  # "thinking", only for the sender
+    assert followup["content"] == "Subscribed" and followup["allowed_mentions"] == NO_MENTIONS
+
+
+# -- delivering headlines through the core --------------------------------------------
+
+
+async def test_a_new_headline_is_exactly_one_message_that_pings_nobody(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await storage.sync_destinations(
+        "discord",
+        [DestinationConfig(SPORTS, language="es"), DestinationConfig(OTHER, regions=("Europe",))],
+    )
+    item = headline("@everyone look", ("Asia",), summary="<@&123> and @here too")
+    await seed(storage, item)
+
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 2
+    assert sorted(m.channel_id for m in fake.messages) == [NEWS, SPORTS]
+    for message in fake.messages:
+        assert message.payload["allowed_mentions"] == NO_MENTIONS
+        assert "content" not in message.payload or not message.payload["content"]
+        [embed] = message.embeds
+        assert embed["title"] == "@everyone look" and embed["url"] == item.link
+        assert embed["description"] == "<@&123> and @here too"
+        assert datetime.fromisoformat(embed["timestamp"]) == item.published
+        source = "Fuente" if message.channel_id == SPORTS else "Source"
+        assert embed["footer"]["text"] == f"{source}: World · Asia"
+        assert embed["color"] == 0xE74C3C
+    assert await statuses(storage, NEWS) == ["sent"]
+    destination = await storage.destination(ChatRef("discord", NEWS))
+    assert destination is not None
+    [(_, _, message_id)] = await storage.deliveries_for(destination)
+    assert message_id == fake.posted_to(NEWS)[0].id
+    # Delivered means marked sent: a second pass sends nothing.
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 0
+    assert len(fake.messages) == 2
+
+
+async def test_several_headlines_share_messages_oldest_first(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await storage.subscribe(ChatRef("discord", SPORTS, "channel"))
+    await seed(storage, *(headline(f"Story {i}", n=i, summary="y" * 1400) for i in range(8)))
+
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 16
+    for channel in (NEWS, SPORTS):
+        messages = fake.posted_to(channel)
+        titles = [e["title"] for m in messages for e in m.embeds]
+        assert titles == [f"Story {i}" for i in range(8)]
+        assert [len(m.embeds) for m in messages] == [4, 4]  # 6000 characters at most
+        assert await statuses(storage, channel) == ["sent"] * 8
+
+
+async def test_a_feed_entry_reaches_discord_through_the_whole_bot(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    async with FeedServer() as feeds:
+        old = sample_entries(3, start=NOW - timedelta(hours=2))
+        feeds.set_feed("/news", make_rss(old))
+        config = parse_config(
+            {
+                "database": str(tmp_path / "bot.db"),
+                "feeds": [{"name": "World", "url": feeds.url("/news")}],
+                "discord": {
+                    "token": TOKEN,
+                    "api_base_url": fake.url,
+                    "destinations": [{"channel": NEWS}],
+                },
+            }
+        )
+        assert config.discord is not None
+        bot = HeadlinesBot(config, [DiscordAdapter(config.discord, guild_ready_timeout=0.05)])
+        await bot.open()
+        await bot.connect()
+        try:
+            await bot.poll_all()  # the first poll only records what is there
+            fresh = FeedEntry(
+                "Pakistan: nationwide protests against rising cost of electricity",
+                link="https://news.example/new",
+                guid="new-1",
+                summary="<p>Thousands marched &amp; shops closed.</p>",
+                published=NOW,
+            )
+            feeds.set_feed("/news", make_rss([fresh, *old]))
+            await bot.poll_all()
+            assert await bot.outbox.deliver_due() == 1
+        finally:
+            await bot.stop()
+    [message] = fake.messages
+    [embed] = message.embeds
+    assert message.channel_id == NEWS and message.payload["allowed_mentions"] == NO_MENTIONS
+    assert embed["title"] == fresh.title and embed["url"] == "https://news.example/new"
+    assert embed["description"] == "Thousands marched & shops closed."
+    assert embed["footer"]["text"] == "Source: World · Asia"
+
+
+# -- failures --------------------------------------------------------------------------
+
+
+async def test_a_429_with_via_is_waited_out_and_sent_once(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await seed(storage, headline("Patience"))
+    fake.rate_limit(NEWS, 0.05)
+
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 1
+    assert fake.rate_limited == 1
+    assert fake.requests.count(("POST", f"/channels/{NEWS}/messages")) == 2
+    assert [m.embeds[0]["title"] for m in fake.messages] == ["Patience"]
+    assert await statuses(storage, NEWS) == ["sent"]
+
+
+async def test_a_429_that_persists_or_lacks_via_becomes_retry_after(
+    fake: FakeDiscord, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    fake.rate_limit(NEWS, 0.01, times=None)  # discord.py tries 5 times, then gives up
+    with pytest.raises(RetryAfter):
+        await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
+    assert fake.rate_limited == 5
+
+    fake.rate_limit(SPORTS, 0.01, via=False)  # Cloudflare, not the API: no retry at all
+    with pytest.raises(RetryAfter) as raised:
+        await adapter.send(ChatRef("discord", SPORTS), [headline("x")], "en")
+    assert raised.value.seconds == 1.0  # from Retry-After
+    assert fake.requests.count(("POST", f"/channels/{SPORTS}/messages")) == 1
+    assert fake.messages == []
+
+
+@pytest.mark.parametrize(
+    ("channel", "status", "code", "text"),
+    [
+        (NEWS, 403, 50013, "Missing Permissions"),
+        ("3999", 404, 10003, "Unknown Channel"),  # deleted: the fake does not know it
+    ],
+)
+async def test_a_channel_we_cannot_post_to_is_deactivated_not_retried(
+    fake: FakeDiscord,
+    storage: Storage,
+    start_adapter: Start,
+    channel: str,
+    status: int,
+    code: int,
+    text: str,
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", channel, "channel"))
+    await storage.subscribe(ChatRef("discord", SPORTS, "channel"))
+    if status == 403:
+        fake.fail(channel, status, code, text, times=None)
+    await seed(storage, headline("One", n=1), headline("Two", n=2))
+
+    outbox = Outbox(storage, {"discord": adapter})
+    assert await outbox.deliver_due() == 2  # the healthy channel still gets both
+    destination = await storage.destination(ChatRef("discord", channel))
+    assert destination is not None and not destination.active
+    assert f"HTTP {status}, code {code}" in destination.inactive_reason
+    assert text in destination.inactive_reason
+    assert await statuses(storage, channel) == ["failed", "failed"]
+    assert await outbox.deliver_due() == 0
+    assert fake.requests.count(("POST", f"/channels/{channel}/messages")) == 1
+    assert [m.channel_id for m in fake.messages] == [SPORTS]
+
+
+async def test_refused_content_is_narrowed_down_and_only_that_headline_fails(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await seed(storage, headline("Bad", n=1), headline("Good", n=2))
+    fake.fail(NEWS, 400, 50035, "Invalid Form Body", times=3)  # both, first, first as text
+
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 1
+    [message] = fake.messages
+    assert message.embeds[0]["title"] == "Good"
+    assert await statuses(storage, NEWS) == ["failed", "sent"]
+
+    fake.fail(NEWS, 400, 50035, "Invalid Form Body", times=1)  # only the full embed
+    sent = await adapter.send(ChatRef("discord", NEWS), [headline("Odd")], "en")
+    plain = fake.messages[-1].embeds[0]
+    assert sent.count == 1 and plain["description"] == "Odd\nhttps://news.example/story/0"
+    with pytest.raises(ContentRejected):
+        fake.fail(NEWS, 400, 50035, "Invalid Form Body", times=2)
+        await adapter.send(ChatRef("discord", NEWS), [headline("Odd")], "en")
+
+
+async def test_a_server_error_postpones_the_delivery(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await seed(storage, headline("Later"))
+    fake.fail(NEWS, 503, 0, "Service Unavailable")
+
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 0
+    assert await statuses(storage, NEWS) == ["pending"]
+    assert fake.messages == []
+    with pytest.raises(DestinationGone):
+        await adapter.send(ChatRef("discord", "#news"), [headline("x")], "en")
+
+
+async def test_a_gateway_reconnect_mid_delivery_loses_nothing(storage: Storage) -> None:
+    channels = [str(4000 + i) for i in range(20)]
+    async with FakeDiscord(channels=channels, response_delay=0.005) as fake:
+        config = DiscordConfig(token=TOKEN, api_base_url=fake.url)
+        adapter = DiscordAdapter(config, guild_ready_timeout=0.05)
+        await adapter.start(Commands(storage).handle)
+        try:
+            for channel in channels:
+                await storage.subscribe(ChatRef("discord", channel, "channel"))
+            await seed(storage, headline("First", n=1), headline("Second", n=2))
+            delivering = asyncio.create_task(Outbox(storage, {"discord": adapter}).deliver_due())
+            await fake.wait_for_messages(5)
+            await fake.reconnect()
+            # Sent while the bot is away: Discord keeps it and replays it on RESUME.
+            asked = await fake.interact("help", {})
+            assert await delivering == 40
+            await asyncio.wait_for(asked.answered.wait(), 10)
+            await fake.connected()
+            again = await fake.command("latest", {})
+        finally:
+            await adapter.stop()
+    assert fake.identifies == 1
+    assert [r["session_id"] for r in fake.resumes] == [fake.session_id]
+    assert "/latest" in asked.reply["content"]
+    assert "Second" in again.reply["embeds"][0]["description"]
+    for channel in channels:
+        assert [e["title"] for m in fake.posted_to(channel) for e in m.embeds] == [
+            "First",
+            "Second",
+        ]
+        assert await statuses(storage, channel) == ["sent", "sent"]
