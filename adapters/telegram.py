@@ -288,11 +288,10 @@ class TelegramAdapter:
             raise ValueError("send needs at least one headline")
         async with self.pacer.chat(chat.chat_id, chat.kind) as state:
             count = 1
-            if not state.private and len(headlines) > 1:
-                room = state.window.room(time.monotonic())
-                # Pack when the chat's window cannot take the backlog one by one, enough
-                # to a message that the window keeps up.
-                count = len(headlines) if room == 0 else -(-len(headlines) // room)
+            if not state.private and len(headlines) > state.window.room(time.monotonic()):
+                # The group's minute cannot take these one by one: pack what fits into one
+                # message rather than fall a minute behind.
+                count = len(headlines)
             text = pack([post(h, language) for h in headlines[:count]])
             message = await self._post(state, chat.chat_id, text, self.config.link_previews)
         return Sent(str(message.message_id), text.count)

@@ -246,14 +246,15 @@ async def test_a_feed_entry_reaches_telegram_through_the_whole_bot(
 async def test_a_busy_group_gets_several_headlines_to_a_message_none_lost(
     fake: FakeTelegram, storage: Storage, start_adapter: Start
 ) -> None:
-    # Two messages a minute into the group: five headlines must share them.
-    adapter = await start_adapter(RateLimits(total_period=0.01, group=2, group_period=60.0))
+    # Four messages a minute into the group, six headlines, handed over three at a time:
+    # one per message while the minute has room for all given, packed once it has not.
+    adapter = await start_adapter(RateLimits(total_period=0.01, group=4, group_period=60.0))
     await storage.sync_destinations("telegram", [DestinationConfig("-1001234")])
-    titles = [f"Story {i}" for i in range(5)]
+    titles = [f"Story {i}" for i in range(6)]
     await seed(storage, *(headline(t, n=i) for i, t in enumerate(titles)))
 
-    assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 5
-    assert len(fake.sent) == 2
+    assert await Outbox(storage, {"telegram": adapter}, batch=3).deliver_due() == 6
+    assert [len(m.styled("bold")) for m in fake.sent] == [1, 1, 3, 1]
     shown = [t for m in fake.sent for t in m.styled("bold")]
     assert shown == titles  # each once, oldest first
 
