@@ -256,15 +256,19 @@ class TelegramAdapter:
             )
         )
         app.add_error_handler(self._handle_error)
-        await app.initialize()
         self._app = app
         try:
+            await app.initialize()
             await app.start()
             await self._register_commands()
             await app.updater.start_polling(
                 allowed_updates=[Update.MESSAGE, Update.CHANNEL_POST],
                 error_callback=self._polling_error,
             )
+        except tg_error.InvalidToken:
+            await self.stop()
+            # PTB's own message quotes the token.
+            raise tg_error.InvalidToken("the Telegram server rejected the bot token") from None
         except BaseException:
             await self.stop()
             raise
@@ -344,10 +348,12 @@ class TelegramAdapter:
         previews: bool,
         reply_to: int | None,
     ) -> Message:
-        app = self._app
-        if app is None or not self._running:
+        if not self._running:
             raise tg_error.NetworkError("the adapter is stopped")
         async with self.pacer.slot(state):
+            app = self._app
+            if app is None or not self._running:  # stopped while this send waited its turn
+                raise tg_error.NetworkError("the adapter is stopped")
             return await app.bot.send_message(
                 chat_id=_chat_id(chat_id),
                 text=text,

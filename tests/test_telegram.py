@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from telegram.error import InvalidToken
 
 from adapters.telegram import (
     MAX_TEXT,
@@ -534,3 +535,27 @@ async def test_the_token_is_never_logged(
     assert len(caplog.records) > 10  # PTB's debug logging was on
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
     assert TOKEN not in caplog.text
+
+
+async def test_a_wrong_token_fails_start_without_showing_it(
+    fake: FakeTelegram, storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "999:wrong-token-not-to-be-shown"
+    adapter = TelegramAdapter(TelegramConfig(token=wrong, api_base_url=fake.url))
+    with pytest.raises(InvalidToken) as failure:
+        await adapter.start(Commands(storage).handle)
+    assert wrong not in str(failure.value) and "rejected" in str(failure.value)
+    assert wrong not in caplog.text
+
+
+async def test_a_stopped_adapter_leaves_deliveries_pending(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    destination = await storage.subscribe(ChatRef("telegram", "1001", "private"))
+    await seed(storage, headline("Title"))
+    await adapter.stop()
+    assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 0
+    [(_, status, _)] = await storage.deliveries_for(destination)
+    assert status == "pending" and fake.sent == []
