@@ -28,7 +28,7 @@ from bot.config import DestinationConfig, FeedConfig, TelegramConfig, parse_conf
 from bot.models import ChatRef, Headline, Reply
 from bot.outbox import Outbox
 from bot.storage import Storage
-from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, parse_html
+from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeLimits, FakeTelegram, parse_html
 from tests.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
 
 NOW = datetime.now(UTC)
@@ -268,6 +268,26 @@ async def test_a_private_chat_gets_one_headline_per_message(
     await seed(storage, *(headline(f"Story {i}", n=i) for i in range(3)))
     assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 3
     assert [m.styled("bold") for m in fake.sent] == [["Story 0"], ["Story 1"], ["Story 2"]]
+
+
+async def test_pacing_keeps_within_the_servers_sliding_windows(
+    storage: Storage, tmp_path: Path
+) -> None:
+    # Scaled-down limits on both sides; the fake answers 429 to anything over them.
+    server = FakeLimits(total=5, total_period=0.1, group=2, group_period=0.2, private_period=0.1)
+    paced = RateLimits(total=5, total_period=0.1, group=2, group_period=0.2, private_period=0.1)
+    for i in range(12):
+        await storage.subscribe(ChatRef("telegram", str(2000 + i), "private"))
+    await storage.sync_destinations("telegram", [DestinationConfig("-1001234")])
+    await seed(storage, *(headline(f"Story {i}", n=i) for i in range(3)))
+    async with FakeTelegram(limits=server) as fake:
+        adapter = TelegramAdapter(TelegramConfig(token=TOKEN, api_base_url=fake.url), limits=paced)
+        await adapter.start(Commands(storage).handle)
+        try:
+            assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 13 * 3
+        finally:
+            await adapter.stop()
+    assert fake.too_many == 0 and fake.rejected == []
 
 
 # -- errors ----------------------------------------------------------------------------
