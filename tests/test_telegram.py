@@ -25,7 +25,7 @@ from adapters.telegram import (
 from bot.app import HeadlinesBot
 from bot.commands import Commands
 from bot.config import DestinationConfig, FeedConfig, TelegramConfig, parse_config
-from bot.models import ChatRef, Headline, Reply
+from bot.models import ChatRef, Command, Headline, Reply
 from bot.outbox import Outbox
 from bot.storage import Storage
 from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeLimits, FakeTelegram, parse_html
@@ -528,6 +528,29 @@ async def test_a_bad_argument_gets_a_clear_answer_and_the_bot_keeps_going(
     assert region.text.startswith("Unknown region 'Atlantis'.")
     assert count.text.startswith("'500' is not a count")
     assert help_reply.text.startswith("I post new headlines")
+
+
+async def test_a_failing_command_is_logged_and_the_next_one_answered(
+    fake: FakeTelegram, storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    commands = Commands(storage)
+
+    async def handle(command: Command) -> Reply:
+        if command.name == "latest":
+            raise RuntimeError("storage on fire")
+        return await commands.handle(command)
+
+    adapter = TelegramAdapter(TelegramConfig(token=TOKEN, api_base_url=fake.url), limits=QUICK)
+    await adapter.start(handle)
+    try:
+        await fake.private_command("/latest")
+        await fake.private_command("/help")
+        [reply] = await fake.wait_messages("1001")
+        await fake.wait_updates_taken()
+    finally:
+        await adapter.stop()
+    assert reply.text.startswith("I post new headlines")
+    assert "storage on fire" in caplog.text
 
 
 async def test_commands_are_listed_in_english_and_spanish(
