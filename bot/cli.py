@@ -22,6 +22,9 @@ CONFIG_ENV = "HEADLINES_CONFIG"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # python-telegram-bot 22 gives retry_after as a timedelta only when asked, and warns
+    # on every 429 otherwise; the adapter reads either form.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     parser = _parser()
     args = parser.parse_args(argv)
     quiet = args.func in (_demo, _classify)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.storage import Storage
+
+# As bot.cli does: python-telegram-bot then gives retry_after as a timedelta, unwarned.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
