@@ -385,7 +385,9 @@ class TelegramAdapter:
         tg_chat = message.chat
         kind = {ChatType.PRIVATE: "private", ChatType.CHANNEL: "channel"}.get(tg_chat.type, "group")
         name, args = parse_command_text(message.text)
-        chat = ChatRef(self.platform, str(tg_chat.id), kind, tg_chat.title or "")
+        chat = ChatRef(
+            self.platform, str(tg_chat.id), kind, tg_chat.title or "", tg_chat.username or ""
+        )
         user = message.from_user
         can_admin = True
         if kind == "group" and name in ("subscribe", "unsubscribe"):

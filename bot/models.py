@@ -38,6 +38,7 @@ class ChatRef:
     chat_id: str
     kind: str = ""
     title: str = ""
+    username: str = ""  # a public @name the chat can also be addressed by (Telegram)
 
 
 @dataclass(frozen=True, slots=True)

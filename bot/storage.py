@@ -555,6 +555,19 @@ class Storage:
         assert moved is not None
         return moved
 
+    async def adopt_username(self, chat: ChatRef) -> None:
+        """A destination configured by the chat's @username becomes the one under its id,
+        so that a channel listed as @name that also sends /subscribe is posted to once."""
+        if not chat.username:
+            return
+        row = await self._fetchone(
+            f"""SELECT {_DEST_COLUMNS} FROM destinations d
+            WHERE platform = ? AND lower(chat_id) = lower(?)""",
+            (chat.platform, "@" + chat.username.lstrip("@")),
+        )
+        if row is not None:
+            await self.move_destination(_destination(row), chat.chat_id)
+
     async def destination(self, chat: ChatRef) -> Destination | None:
         row = await self._fetchone(
             f"SELECT {_DEST_COLUMNS} FROM destinations d WHERE platform = ? AND chat_id = ?",

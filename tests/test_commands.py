@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.commands import Commands, parse_regions
-from bot.config import FeedConfig
-from bot.models import ChatRef, Headline
+from bot.config import DestinationConfig, FeedConfig
+from bot.models import ChatRef, Command, Headline
 from bot.storage import Storage
 from tests.fakes import FakeAdapter
 
@@ -133,3 +133,15 @@ async def test_empty_archive_says_so(storage: Storage) -> None:
 def test_parse_regions_takes_the_longest_name() -> None:
     assert parse_regions(["north", "america", "europa"]) == ["North America", "Europe"]
     assert parse_regions(["América", "Latina,", "Oceanía"]) == ["Latin America", "Oceania"]
+
+
+async def test_a_channel_configured_by_username_is_one_destination(storage: Storage) -> None:
+    await storage.sync_destinations("fake", [DestinationConfig("@World_News", ("Asia",))])
+    adapter = FakeAdapter()
+    await adapter.start(Commands(storage).handle)
+    assert adapter.on_command is not None
+    channel = ChatRef("fake", "-1001234", "channel", "World news", username="world_news")
+    reply = await adapter.on_command(Command("subscribe", ("europe",), channel, True))
+    assert not reply.error
+    [destination] = await storage.destinations()
+    assert destination.chat.chat_id == "-1001234" and destination.regions == ("Europe",)
