@@ -56,6 +56,7 @@ class Posted:
     channel_id: str
     payload: dict[str, Any]
     id: str
+    at: float = 0.0  # the event loop's time when it was accepted
 
     @property
     def embeds(self) -> list[dict[str, Any]]:
@@ -397,7 +398,7 @@ class FakeDiscord:
         }
         if self.response_delay:
             await asyncio.sleep(self.response_delay)
-        posted = Posted(channel_id, body, str(next(self._ids)))
+        posted = Posted(channel_id, body, str(next(self._ids)), now)
         async with self._message_added:
             self.messages.append(posted)
             self._message_added.notify_all()
