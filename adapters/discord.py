@@ -121,12 +121,16 @@ class RequestPacer:
         self._lock = asyncio.Lock()
         self._next = float("-inf")
 
+    def reserve(self, now: float) -> float:
+        """Take the next slot, asked at `now`: the time the request may leave."""
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        return slot
+
     async def wait(self) -> None:
         async with self._lock:
             loop = asyncio.get_running_loop()
-            slot = max(loop.time(), self._next)
-            self._next = slot + self.interval
-            delay = slot - loop.time()
+            delay = self.reserve(loop.time()) - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
 

@@ -17,6 +17,7 @@ from adapters.discord import (
     MESSAGE_EMBED_CHARS,
     TROUBLE,
     DiscordAdapter,
+    RequestPacer,
     counts_against_global_limit,
     headline_embed,
     pack_embeds,
@@ -136,6 +137,14 @@ def test_a_reply_renders_as_text_or_as_one_list_embed() -> None:
     first, second = (embed.description or "").splitlines()
     assert first.startswith(r"• [A \[big\] story](https://news.example/story/0) · Europe · <t:")
     assert second.startswith("• B · <t:")
+
+
+def test_the_pacer_spaces_requests_without_drift_or_catch_up_bursts() -> None:
+    pacer = RequestPacer(50)
+    assert [pacer.reserve(0.0) for _ in range(3)] == pytest.approx([0.0, 0.02, 0.04])
+    assert pacer.reserve(0.045) == pytest.approx(0.06)  # woke late: the schedule holds
+    # After a stall, one leaves at once and the next keep their spacing.
+    assert [pacer.reserve(5.0), pacer.reserve(5.0)] == pytest.approx([5.0, 5.02])
 
 
 def test_only_rest_calls_count_against_the_global_limit() -> None:
@@ -431,6 +440,32 @@ async def test_a_feed_entry_reaches_discord_through_the_whole_bot(
     assert embed["title"] == fresh.title and embed["url"] == "https://news.example/new"
     assert embed["description"] == "Thousands marched & shops closed."
     assert embed["footer"]["text"] == "Source: World · Asia"
+
+
+@pytest.mark.parametrize(("rate", "limited"), [(25.0, False), (10_000.0, True)])
+async def test_the_pacer_keeps_a_fan_out_below_the_global_limit(
+    storage: Storage, rate: float, limited: bool
+) -> None:
+    channels = [str(5000 + i) for i in range(12)]
+    # Discord's 50 a second, scaled down to 5 in 0.1 s so the test is quick.
+    async with FakeDiscord(
+        channels=channels, enforce_limits=True, global_limit=5, global_window=0.1
+    ) as fake:
+        adapter = DiscordAdapter(
+            DiscordConfig(token=TOKEN, api_base_url=fake.url),
+            guild_ready_timeout=0.05,
+            requests_per_second=rate,
+        )
+        await adapter.start(Commands(storage).handle)
+        try:
+            await storage.sync_destinations("discord", [DestinationConfig(c) for c in channels])
+            await seed(storage, headline("Everywhere"))
+            assert await Outbox(storage, {"discord": adapter}).deliver_due() == 12
+        finally:
+            await adapter.stop()
+    # Unpaced, the fake answers 429 (discord.py waits and retries); paced, never.
+    assert (fake.rate_limited > 0) is limited
+    assert sorted(m.channel_id for m in fake.messages) == channels
 
 
 # -- failures --------------------------------------------------------------------------
