@@ -283,6 +283,8 @@ _PERSON_RISK = {"jordan", "chad"}
 
 def _variants(name: str, language: str) -> Iterator[str]:
     """Spellings of a CLDR or ISO name as headlines write it."""
+    if "(" in name:
+        yield name  # "Cocos (Keeling) Islands" as it is, and without the brackets
     name = re.sub(r"\s*\[.*?\]|\s*\(.*?\)", "", name).strip()  # "Myanmar (Burma)"
     name = name.split(" - ")[0]  # "Congo - Kinshasa"
     name = re.sub(r"\s+SAR China$|\s+SAR$|^RAE de\s+|\s+(Sheng|Shi|Zizhiqu)$", "", name)
