@@ -15,6 +15,7 @@ from babel import Locale
 from benchmarks.classify import evaluate, load_eval_set
 from bot import classify_cli
 from bot.classify import CATEGORY, FEED, PREFIX, SUMMARY, classify, explain
+from bot.commands import parse_regions
 from bot.places import territory_regions
 from bot.regions import (
     AFRICA,
@@ -407,3 +408,23 @@ def test_cli_applies_a_feeds_rules_from_the_config(
     assert "feed" in out and "'Frontex'" in out
     assert classify_cli.run(_args("x", "--feed", "nope", "--config", str(config))) == 2
     assert "no feed is named 'nope'" in capsys.readouterr().err
+
+
+# --- region names in commands -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "regions"),
+    [
+        (["europa"], [EUROPE]),
+        (['"América', 'Latina"'], [LATIN_AMERICA]),
+        (["latam"], [LATIN_AMERICA]),
+        (["mideast"], [MIDDLE_EAST]),
+        (["Próximo", "Oriente"], [MIDDLE_EAST]),
+        (["el", "Caribe,", "ÁFRICA"], [LATIN_AMERICA, AFRICA]),
+        (["sudeste", "asiático"], [ASIA]),
+        (["Norteamérica", "oceania"], [NORTH_AMERICA, OCEANIA]),
+    ],
+)
+def test_region_names_in_commands(args: list[str], regions: list[str]) -> None:
+    assert parse_regions(args, "es") == regions
