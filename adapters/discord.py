@@ -95,10 +95,6 @@ REGION_COLOURS = {
 WORLD_COLOUR = discord.Colour(0x95A5A6)
 
 # Said when the core failed on a command; the details go to the log.
-TROUBLE = {
-    "en": "Sorry, something went wrong. Please try again in a moment.",
-    "es": "Lo siento, algo salió mal. Inténtalo de nuevo en un momento.",
-}
 
 
 class RequestPacer:
@@ -377,7 +373,7 @@ class DiscordAdapter:
         except Exception:
             log.exception("discord: /%s failed in %s", name, chat.chat_id)
             language = pick_language(locale)
-            reply = Reply(text=TROUBLE[language], language=language, error=True, private=True)
+            reply = _trouble(language)
         await _answer(interaction, reply)
 
     async def _complete_region(
@@ -410,7 +406,7 @@ class DiscordAdapter:
     ) -> None:
         log.error("discord: command failed: %r", error, exc_info=error)
         language = pick_language(interaction.locale.value)
-        reply = Reply(text=TROUBLE[language], language=language, error=True, private=True)
+        reply = _trouble(language)
         with contextlib.suppress(discord.HTTPException):
             await _answer(interaction, reply)
 
@@ -624,3 +620,8 @@ def _shorten(text: str, limit: int) -> str:
 
 def _is_web_url(url: str) -> bool:
     return url.startswith(("https://", "http://")) and len(url) <= 2048
+
+
+def _trouble(language: str) -> Reply:
+    """What a user reads when answering their command failed on our side."""
+    return Reply(text=tr(language, "internal_error"), language=language, error=True, private=True)

@@ -96,6 +96,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "/{name} no lleva argumentos.",
     },
     "source": {"en": "Source", "es": "Fuente"},
+    "internal_error": {
+        "en": "Sorry, something went wrong. Please try again in a moment.",
+        "es": "Lo siento, algo salió mal. Inténtalo de nuevo en un momento.",
+    },
 }
 
 

@@ -15,7 +15,6 @@ import pytest
 from adapters.discord import (
     CONTENT_CHARS,
     MESSAGE_EMBED_CHARS,
-    TROUBLE,
     DiscordAdapter,
     RequestPacer,
     counts_against_global_limit,
@@ -27,6 +26,7 @@ from bot.adapter import ContentRejected, DestinationGone, RetryAfter, TemporaryF
 from bot.app import HeadlinesBot
 from bot.commands import Commands
 from bot.config import DestinationConfig, DiscordConfig, FeedConfig, parse_config
+from bot.i18n import tr
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.outbox import Outbox
 from bot.storage import Storage
@@ -325,7 +325,7 @@ async def test_a_failing_command_is_logged_answered_and_the_bot_keeps_running(
 
     await start_adapter(flaky)
     broken = (await fake.command("help", {}, locale="es-ES")).reply
-    assert broken["content"] == discord.utils.escape_markdown(TROUBLE["es"])
+    assert broken["content"] == discord.utils.escape_markdown(tr("es", "internal_error"))
     assert broken["flags"] == 64
     assert "database on fire" in caplog.text
     assert (await fake.command("help", {})).reply["content"] == "fine"
