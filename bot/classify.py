@@ -24,10 +24,12 @@ Matching folds accents and case ("México", "MEXICO", "Mexico" are one name), bu
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot.places import CAPITALIZED, UPPER, Place, entries, fold
 from bot.regions import REGIONS, find_region
@@ -68,7 +70,8 @@ class _Match(NamedTuple):
     place: Place
 
 
-Trie = dict[str, "Trie | tuple[Place, ...]"]
+# word -> child node; the key _END holds the places the words so far stand for
+Trie = dict[str, Any]
 
 
 def _build_trie(items: Sequence[tuple[tuple[str, ...], Place]]) -> Trie:
@@ -76,11 +79,11 @@ def _build_trie(items: Sequence[tuple[tuple[str, ...], Place]]) -> Trie:
     for key, place in items:
         node = root
         for word in key:
-            node = node.setdefault(word, {})  # type: ignore[assignment]
+            node = node.setdefault(word, {})
         places = node.get(_END, ())
         # the first entry per language wins; later ones with the same words are dropped
-        if all(p.language != place.language for p in places):  # type: ignore[union-attr]
-            node[_END] = (*places, place)  # type: ignore[misc]
+        if all(p.language != place.language for p in places):
+            node[_END] = (*places, place)
     return root
 
 
@@ -119,13 +122,13 @@ def _scan(
         j = i
         while node is not None:
             j += 1
-            for place in node.get(_END, ()):  # type: ignore[union-attr]
+            for place in node.get(_END, ()):
                 if place.language and place.language != language:
                     continue
                 if not check_case or _case_ok(place, words[i:j]):
                     best = _Match(i, j, place)
                     break
-            node = node.get(lower[j]) if j < n else None  # type: ignore[union-attr,assignment]
+            node = node.get(lower[j]) if j < n else None
         if best is None:
             i += 1
             continue
@@ -156,13 +159,23 @@ def _regions(place: Place, context: frozenset[str]) -> tuple[tuple[str, ...], st
 
 
 class _Text(NamedTuple):
-    words: list[str]
-    lower: list[str]
+    original: str
+    words: list[str]  # folded: "Moscu"
+    lower: list[str]  # folded, lower case: "moscu"
+
+    def spans(self) -> list[tuple[int, int]]:
+        """Where each word is in the original text, to show it as written ("Moscú")."""
+        return [m.span() for m in _WORD.finditer(self.original)]
+
+
+# A word as `fold` sees one: letters and digits (in NFC text, accents are part of letters).
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> _Text:
+    text = unicodedata.normalize("NFC", text)
     folded = fold(text)
-    return _Text(folded.split(), folded.lower().split())
+    return _Text(text, folded.split(), folded.lower().split())
 
 
 def _prefix_length(title: str) -> int:
@@ -198,24 +211,33 @@ def explain(
 
     # (signal, text, matches) for each part of the headline
     parts: list[tuple[str, _Text, list[_Match]]] = []
-    title_matches = [m for t in tries for m in _scan(t, *title_text, language)]
+    title_matches = [
+        m for t in tries for m in _scan(t, title_text.words, title_text.lower, language)
+    ]
     prefix_end = _prefix_length(title)
     if prefix_end and _covers(title_text.lower, prefix_end, title_matches):
         parts.append((PREFIX, title_text, [m for m in title_matches if m.end <= prefix_end]))
         title_matches = [m for m in title_matches if m.end > prefix_end]
     for text in category_texts:
-        matches = [m for t in tries for m in _scan(t, *text, language, check_case=False)]
+        matches = [
+            m for t in tries for m in _scan(t, text.words, text.lower, language, check_case=False)
+        ]
         parts.append((CATEGORY, text, matches))
     parts.append((TITLE, title_text, title_matches))
     parts.append(
-        (SUMMARY, summary_text, [m for t in tries for m in _scan(t, *summary_text, language)])
+        (
+            SUMMARY,
+            summary_text,
+            [m for t in tries for m in _scan(t, summary_text.words, summary_text.lower, language)],
+        )
     )
 
     evidence: list[Evidence] = []
     for signal, text, matches in parts:
+        spans = text.spans() if matches else []
         for match in sorted(matches, key=lambda m: (m.start, m.end)):
             regions, note = _regions(match.place, context)
-            shown = " ".join(text.words[match.start : match.end])
+            shown = text.original[spans[match.start][0] : spans[match.end - 1][1]]
             if match.place.kind == "figure":
                 note = "figure of speech"
             for region in regions:

@@ -102,8 +102,8 @@ class Place:
 # person: a leader named for the country; figure: a figure of speech that names a place
 # ("the African savannah"), counted only when nothing else locates the story; block: a
 # phrase whose place words must not count ("Paris Agreement"); ambiguous: a name with
-# several readings chosen by context ("Georgia").
-KINDS = ("name", "city", "demonym", "person", "figure", "block", "ambiguous")
+# several readings chosen by context ("Georgia"); keyword: a feed's own keyword rule.
+KINDS = ("name", "city", "demonym", "person", "figure", "block", "ambiguous", "keyword")
 
 _CONTINENT = {
     "Africa": AFRICA,
@@ -870,6 +870,8 @@ class _FoldTable(dict[int, str]):
         elif char.isalnum():
             base = "".join(c for c in unicodedata.normalize("NFKD", char) if c.isalnum())
             folded = base or char
+        elif unicodedata.combining(char):
+            folded = ""  # a decomposed accent: "Me\u0301xico" is "Mexico"
         else:
             folded = " "
         self[code] = folded

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import unicodedata
 from pathlib import Path
 
 import pycountry
@@ -14,7 +15,7 @@ from babel import Locale
 
 from benchmarks.classify import evaluate, load_eval_set
 from bot import classify_cli
-from bot.classify import CATEGORY, FEED, PREFIX, SUMMARY, classify, explain
+from bot.classify import CATEGORY, FEED, PREFIX, SUMMARY, TITLE, classify, explain
 from bot.commands import parse_regions
 from bot.places import territory_regions
 from bot.regions import (
@@ -137,6 +138,20 @@ def test_words_that_look_like_places(title: str, language: str, regions: tuple) 
 def test_place_prefix(title: str, language: str, regions: tuple) -> None:
     assert classify(title, language=language) == regions
     assert explain(title, language=language)[0].signal == PREFIX
+
+
+def test_explain_shows_the_words_as_written() -> None:
+    evidence = explain("EE.UU. y México", "Fuentes en Moscú.", language="es")
+    assert [(e.text, e.source, e.signal) for e in evidence] == [
+        ("EE.UU", "US", TITLE),
+        ("México", "MX", TITLE),
+        ("Moscú", "RU", SUMMARY),
+    ]
+
+
+def test_decomposed_accents() -> None:
+    decomposed = unicodedata.normalize("NFD", "Querétaro elige gobernador")
+    assert classify(decomposed, language="es") == (LATIN_AMERICA,)
 
 
 def test_a_passing_mention_in_the_summary_does_not_outweigh_the_title() -> None:
