@@ -18,7 +18,8 @@ Built once at import, mostly from maintained data:
 
 Hand-curated, because no library has them: demonyms ("mexicano", "Ukrainian"), short forms
 ("USA", "EEUU", "UK", "DRC"), capitals and places missing from the time-zone cities
-("Washington", "Pekín", "Kremlin", "Crimea"), names that are also ordinary words or names
+("Washington", "Pekín", "Kremlin", "Crimea"), a short list of much-named leaders ("Putin",
+"Sheinbaum"), names that are also ordinary words or names
 ("Reunión", "nevada", "Jordan"), figures of speech ("Russian roulette", "montaña rusa") and
 the region decisions below.
 
