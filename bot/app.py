@@ -7,6 +7,7 @@ starts the outbox; shutdown runs in reverse and leaves unsent deliveries pending
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Sequence
@@ -33,10 +34,12 @@ class HeadlinesBot:
         self._scheduler: AsyncIOScheduler | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self._started: list[Adapter] = []
+        self._resources = contextlib.AsyncExitStack()  # what open() opened, to close
 
     async def open(self) -> None:
         """Open storage and make it agree with the config; connects to nothing."""
         self.storage = await Storage.open(self.config.database)
+        self._resources.push_async_callback(self.storage.close)
         await self.storage.sync_feeds(self.config.feeds)
         for platform, destinations in self.config.destinations().items():
             await self.storage.sync_destinations(platform, destinations)
@@ -50,6 +53,7 @@ class HeadlinesBot:
             user_agent=fetch.user_agent,
             concurrency=fetch.concurrency,
         )
+        self._resources.push_async_callback(self.fetcher.close)
         self.poller = Poller(self.config, self.storage, self.fetcher)
         self.outbox = Outbox(
             self.storage,
@@ -136,8 +140,7 @@ class HeadlinesBot:
         await self.close()
 
     async def close(self) -> None:
-        await self.fetcher.close()
-        await self.storage.close()
+        await self._resources.aclose()
 
     async def run_until_signal(self) -> None:
         """Run until SIGINT or SIGTERM, then stop cleanly."""

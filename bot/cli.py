@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
 from bot.poller import duration
+from bot.storage import StorageError
 
 log = logging.getLogger("bot")
 
@@ -41,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2
+    except StorageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -92,11 +92,19 @@ class Poller:
             now=now,
         )
         hinted = max(parsed.hints.ttl, parsed.hints.update_period, fetched.max_age)
+        if stored.first_run:
+            # Say why nothing was posted: the most asked question about feed bots.
+            status = (
+                f"200, first poll: {len(stored.new)} entries stored as already seen, "
+                f"{stored.deliveries} deliveries (backfill {self.config.backfill})"
+            )
+        else:
+            status = f"200, {len(parsed.headlines)} entries, {len(stored.new)} new"
         await self._succeeded(
             feed,
             state,
             now,
-            f"200, {len(parsed.headlines)} entries, {len(stored.new)} new",
+            status,
             url,
             hinted,
             etag=fetched.etag,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -105,6 +106,10 @@ TITLE_DEDUP_SECONDS = 7 * 86400
 _SQL_VARS = 500  # SQLite's variable limit is 32766 today; stay far below it.
 
 
+class StorageError(Exception):
+    """The database cannot be opened or used; the message names the file."""
+
+
 @dataclass(frozen=True, slots=True)
 class FeedState:
     name: str
@@ -140,16 +145,24 @@ class Storage:
 
     @classmethod
     async def open(cls, path: str | Path) -> Storage:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit: transactions are explicit (`_transaction`), never implied.
-        db = await aiosqlite.connect(path, isolation_level=None)
+        """Open (creating if needed) the database at `path` and bring its schema up to date.
+        Raises StorageError, naming the file, when that cannot be done."""
+        try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit: transactions are explicit (`_transaction`), never implied.
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise StorageError(f"storage: cannot open the database {path}: {error}") from None
         try:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=NORMAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA busy_timeout=5000")
             await _migrate(db)
+        except sqlite3.Error as error:
+            await db.close()
+            raise StorageError(f"storage: cannot use the database {path}: {error}") from None
         except BaseException:
             await db.close()
             raise
@@ -647,7 +660,7 @@ async def _migrate(db: aiosqlite.Connection) -> None:
         row = await cursor.fetchone()
     version = row[0] if row else 0
     if version > len(MIGRATIONS):
-        raise RuntimeError(
+        raise StorageError(
             f"storage: database schema version {version} is newer than this bot "
             f"({len(MIGRATIONS)}); upgrade the bot"
         )

@@ -129,3 +129,13 @@ commands = true
     assert out.count("\n- ") + out.startswith("- ") == 2
     assert "Unknown region 'Atlantis'." in out
     assert process.returncode == 0, err.decode()[-2000:]
+
+
+async def test_an_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "not-a-db").write_text("this is not SQLite\n" * 100)
+    config = tmp_path / "config.toml"
+    config.write_text('database = "not-a-db"\n[[feeds]]\nname = "A"\nurl = "http://127.0.0.1:9/"\n')
+    code, _, err = await bot_cli("poll", "--once", "--config", str(config))
+    assert code == 1
+    assert err.strip().startswith(f"error: storage: cannot use the database {tmp_path}")
+    assert "Traceback" not in err
