@@ -58,13 +58,22 @@ class TemporaryFailure(SendError):
     """Network trouble or a server error: try again later with backoff."""
 
 
+class CannotStart(Exception):
+    """`Adapter.start` failed in a way that retrying will not mend (a rejected token); the
+    message says what to fix and never quotes a secret. Any other error from `start` is
+    taken as temporary, and the core tries again later."""
+
+
 class Adapter(Protocol):
     """A chat platform. `platform` is the name used in destinations ("telegram", ...)."""
 
     platform: str
 
     async def start(self, on_command: CommandCallback) -> None:
-        """Connect and begin passing commands to `on_command`; return once connected."""
+        """Connect and begin passing commands to `on_command`; return once connected.
+
+        Raises `CannotStart` when trying again cannot help; after any failure the adapter
+        is left stopped, so that `start` may be called again."""
 
     async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
         """Post the first one or more of `headlines` (oldest first) to `chat`.
