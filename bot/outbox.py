@@ -136,7 +136,9 @@ class Outbox:
             return destination, 0
         except DestinationMoved as error:
             log.info("outbox: %s moved to %s", name, error.new_chat_id)
-            return await self.storage.move_destination(destination, error.new_chat_id), 0
+            moved = await self.storage.move_destination(destination, error.new_chat_id)
+            # Moved onto a chat that had stopped receiving: nothing more goes out here.
+            return (moved, 0) if moved.active else None
         except DestinationGone as error:
             log.warning("outbox: %s is gone (%s); deactivated", name, error)
             await self.storage.deactivate(destination, str(error))

@@ -77,10 +77,14 @@ MIGRATIONS: tuple[str, ...] = (
         language TEXT NOT NULL DEFAULT '',
         active INTEGER NOT NULL DEFAULT 1,
         inactive_reason TEXT NOT NULL DEFAULT '',
-        from_config INTEGER NOT NULL DEFAULT 0,
+        -- The chat as the config file names it (@name, or an id it no longer has after a
+        -- move); empty for chats that subscribed themselves.
+        config_key TEXT NOT NULL DEFAULT '',
         created REAL NOT NULL,
         UNIQUE (platform, chat_id)
     );
+    CREATE UNIQUE INDEX destinations_by_config_key ON destinations (platform, config_key)
+        WHERE config_key != '';
     CREATE TABLE deliveries (
         id INTEGER PRIMARY KEY,
         headline_id INTEGER NOT NULL REFERENCES headlines(id),
@@ -100,6 +104,8 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
+# Why a config destination stopped: the only reason a config file can take back.
+REMOVED_FROM_CONFIG = "removed from config"
 # A new entry whose title matches one stored this recently is the same story under a
 # rewritten guid, and is not posted again.
 TITLE_DEDUP_SECONDS = 7 * 86400
@@ -461,33 +467,50 @@ class Storage:
     async def sync_destinations(
         self, platform: str, configured: Sequence[DestinationConfig]
     ) -> list[Destination]:
-        """Make the destinations of the config file exist and active with their filters;
-        config destinations no longer in the file stop receiving."""
+        """Make the destinations of the config file exist with their filters; config
+        destinations no longer in the file stop receiving.
+
+        A destination is found by the name the file gives it, even after it moved to
+        another id. One that was deactivated for a reason of its own (bot removed,
+        unsubscribed, moved) stays inactive: restarting must not send to it again.
+        """
         now = time.time()
+        keys = [d.chat_id for d in configured]
         async with self._transaction():
             await self._db.execute(
-                """UPDATE destinations SET active = 0, inactive_reason = 'removed from config'
-                WHERE platform = ? AND from_config = 1""",
-                (platform,),
+                f"""UPDATE destinations SET active = 0, inactive_reason = ?
+                WHERE platform = ? AND config_key != '' AND active = 1
+                AND config_key NOT IN ({", ".join("?" * len(keys))})""",
+                (REMOVED_FROM_CONFIG, platform, *keys),
             )
-            await self._db.executemany(
-                """INSERT INTO destinations (platform, chat_id, regions, feeds, language,
-                    from_config, created) VALUES (?, ?, ?, ?, ?, 1, ?)
-                ON CONFLICT (platform, chat_id) DO UPDATE SET regions = excluded.regions,
-                    feeds = excluded.feeds, language = excluded.language, from_config = 1,
-                    active = 1, inactive_reason = ''""",
-                [
-                    (
-                        platform,
-                        d.chat_id,
-                        json.dumps(d.regions),
-                        json.dumps(d.feeds),
-                        d.language,
-                        now,
+            listed = ", ".join("?" * len(keys))
+            for d in configured:
+                # By the file's name for it; else the chat itself, unless another name in
+                # the file already stands for it (then it is one destination, posted once).
+                row = await self._fetchone(
+                    f"""SELECT id FROM destinations WHERE platform = ? AND config_key = ?
+                    UNION ALL SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
+                        AND config_key NOT IN ({listed})
+                    LIMIT 1""",
+                    (platform, d.chat_id, platform, d.chat_id, *keys),
+                )
+                filters = (json.dumps(d.regions), json.dumps(d.feeds), d.language)
+                if row is None:
+                    await self._db.execute(
+                        """INSERT INTO destinations (platform, chat_id, config_key, regions,
+                            feeds, language, created) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (platform, chat_id) DO NOTHING""",
+                        (platform, d.chat_id, d.chat_id, *filters, now),
                     )
-                    for d in configured
-                ],
-            )
+                    continue
+                await self._db.execute(
+                    """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
+                        language = ?, active = active OR inactive_reason = ?,
+                        inactive_reason = CASE WHEN inactive_reason = ? THEN ''
+                                               ELSE inactive_reason END
+                    WHERE id = ?""",
+                    (d.chat_id, *filters, REMOVED_FROM_CONFIG, REMOVED_FROM_CONFIG, row[0]),
+                )
         return [d for d in await self.destinations() if d.chat.platform == platform]
 
     async def subscribe(
@@ -541,32 +564,65 @@ class Storage:
             )
 
     async def move_destination(self, destination: Destination, new_chat_id: str) -> Destination:
-        """The chat now has another id (Telegram group -> supergroup); keep its settings."""
+        """The chat now has another id (Telegram group -> supergroup, a channel known by
+        @name); keep its settings and what it is owed, and the name the config gave it."""
         async with self._transaction():
             clash = await self._fetchone(
-                "SELECT id FROM destinations WHERE platform = ? AND chat_id = ?",
-                (destination.chat.platform, new_chat_id),
+                """SELECT id, config_key FROM destinations
+                WHERE platform = ? AND chat_id = ? AND id != ?""",
+                (destination.chat.platform, new_chat_id, destination.id),
             )
-            if clash:
-                # Already known under the new id: merge the old one's pending into it.
-                await self._db.execute(
-                    """UPDATE OR IGNORE deliveries SET destination_id = ?
-                    WHERE destination_id = ? AND status = 'pending'""",
-                    (clash[0], destination.id),
-                )
-                await self._db.execute(
-                    """UPDATE destinations SET active = 0, inactive_reason = ?
-                    WHERE id = ?""",
-                    (f"moved to {new_chat_id}", destination.id),
-                )
-            else:
+            if clash is None:
                 await self._db.execute(
                     "UPDATE destinations SET chat_id = ? WHERE id = ?",
                     (new_chat_id, destination.id),
                 )
+            else:
+                await self._merge(destination.id, clash[0], bool(clash[1]), new_chat_id)
         moved = await self.destination(replace(destination.chat, chat_id=new_chat_id))
         assert moved is not None
         return moved
+
+    async def _merge(self, old: int, new: int, new_has_config: bool, new_chat_id: str) -> None:
+        """Fold destination `old` into `new`, the same chat already known under its new id.
+        `new` takes over what `old` was owed and the config file's name for the chat, and
+        keeps its own state: a chat that unsubscribed under its new id stays unsubscribed."""
+        if not new_has_config:
+            # The config file's name for the chat (and its filters) go with it.
+            row = await self._fetchone(
+                "SELECT config_key, regions, feeds, language FROM destinations WHERE id = ?",
+                (old,),
+            )
+            if row[0]:
+                await self._db.execute(
+                    "UPDATE destinations SET config_key = '' WHERE id = ?", (old,)
+                )
+                await self._db.execute(
+                    """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
+                    language = ? WHERE id = ?""",
+                    (*row, new),
+                )
+                await self._db.execute(
+                    """UPDATE destinations SET active = 1, inactive_reason = ''
+                    WHERE id = ? AND inactive_reason = ?""",
+                    (new, REMOVED_FROM_CONFIG),
+                )
+        reason = f"moved to {new_chat_id}"
+        await self._db.execute(
+            """UPDATE OR IGNORE deliveries SET destination_id = ?
+            WHERE destination_id = ? AND status = 'pending'
+            AND (SELECT active FROM destinations WHERE id = ?)""",
+            (new, old, new),
+        )
+        # Left behind: what `new` already owes (one post per chat), or all if it is inactive.
+        await self._db.execute(
+            """UPDATE deliveries SET status = ?, error = ?
+            WHERE destination_id = ? AND status = 'pending'""",
+            (CANCELLED, reason, old),
+        )
+        await self._db.execute(
+            "UPDATE destinations SET active = 0, inactive_reason = ? WHERE id = ?", (reason, old)
+        )
 
     async def adopt_username(self, chat: ChatRef) -> None:
         """A destination configured by the chat's @username becomes the one under its id,
@@ -683,7 +739,7 @@ def title_key(title: str) -> str:
 _HEADLINE_COLUMNS = """h.id, f.name, h.entry_id, h.title, h.link, h.summary, h.published,
     h.categories, h.language, h.regions"""
 _DEST_COLUMNS = """d.id, d.platform, d.chat_id, d.kind, d.title, d.regions, d.feeds,
-    d.language, d.active, d.inactive_reason, d.from_config"""
+    d.language, d.active, d.inactive_reason, d.config_key != ''"""
 
 
 def _headline(r: Sequence[Any]) -> Headline:

@@ -128,6 +128,17 @@ async def test_moved_chat_gets_its_posts_at_the_new_id(storage: Storage) -> None
     assert [d.chat.chat_id for d in await storage.destinations()] == ["-1005"]
 
 
+async def test_a_chat_moved_onto_one_that_unsubscribed_gets_nothing(storage: Storage) -> None:
+    await owe(storage, 2, "-5")
+    await storage.subscribe(ChatRef("fake", "-1005"))
+    await storage.unsubscribe(ChatRef("fake", "-1005"))
+    fake = FakeAdapter()
+    fake.fail_next(DestinationMoved("-1005"))
+    assert await Outbox(storage, {"fake": fake}).deliver_due() == 0
+    assert fake.sent == []
+    assert await storage.pending_destinations() == []
+
+
 async def test_platform_not_configured_leaves_deliveries_pending(storage: Storage) -> None:
     await owe(storage, 1, "1")
     assert await Outbox(storage, {}).deliver_due() == 0

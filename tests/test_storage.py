@@ -138,6 +138,54 @@ async def test_config_destinations_follow_the_file(storage: Storage) -> None:
     assert state == {"@a": (False, ()), "@b": (True, ("Asia",))}
 
 
+async def test_a_config_destination_that_moved_is_still_itself_after_a_restart(
+    storage: Storage,
+) -> None:
+    await ready(storage)
+    await storage.sync_destinations("fake", [DestinationConfig("-555")])
+    [group] = await storage.destinations()
+    await storage.move_destination(group, "-100555")  # the group became a supergroup
+    await storage.sync_destinations("fake", [DestinationConfig("-555", regions=("Asia",))])
+    [again] = await storage.destinations()
+    assert (again.id, again.chat.chat_id, again.active) == (group.id, "-100555", True)
+    assert again.regions == ("Asia",) and again.from_config
+    await storage.add_headlines("World", [headline(1, regions=("Asia",))], now=NOW)
+    assert [d.chat.chat_id for d in await storage.pending_destinations(now=NOW)] == ["-100555"]
+
+
+async def test_a_channel_listed_by_name_and_subscribed_by_id_is_one_destination(
+    storage: Storage,
+) -> None:
+    await ready(storage)
+    await storage.subscribe(ChatRef("fake", "-100"), ["Europe"])
+    await storage.sync_destinations("fake", [DestinationConfig("@news")])
+    await storage.add_headlines("World", [headline(1)], now=NOW)
+    await storage.adopt_username(ChatRef("fake", "-100", username="news"))
+    for _restart in range(2):
+        await storage.sync_destinations("fake", [DestinationConfig("@news")])
+        await storage.adopt_username(ChatRef("fake", "-100", username="news"))
+    active = [d for d in await storage.destinations() if d.active]
+    assert [(d.chat.chat_id, d.from_config, d.regions) for d in active] == [("-100", True, ())]
+    [pending] = await storage.pending_deliveries(active[0], now=NOW)
+    assert pending.headline.entry_id == "id-1"
+    [gone] = [d for d in await storage.destinations() if not d.active]
+    assert await storage.pending_deliveries(gone, now=NOW) == []
+
+
+async def test_a_restart_does_not_revive_a_destination_that_stopped_for_its_own_reason(
+    storage: Storage,
+) -> None:
+    await ready(storage)
+    configured = [DestinationConfig("@kicked"), DestinationConfig("@left")]
+    await storage.sync_destinations("fake", configured)
+    kicked = (await storage.destinations())[0]
+    await storage.deactivate(kicked, "telegram: Forbidden: bot was kicked")
+    await storage.sync_destinations("fake", configured[:1])  # @left taken out of the file
+    await storage.sync_destinations("fake", configured)  # and put back
+    state = {d.chat.chat_id: (d.active, d.inactive_reason) for d in await storage.destinations()}
+    assert state == {"@kicked": (False, "telegram: Forbidden: bot was kicked"), "@left": (True, "")}
+
+
 async def test_latest_and_region_counts(storage: Storage) -> None:
     await ready(storage)
     await storage.add_headlines(
