@@ -330,12 +330,13 @@ class Storage:
             else:
                 owed = stored[len(stored) - backfill :] if backfill else []
                 await self._db.execute("UPDATE feeds SET initialized = 1 WHERE id = ?", (feed_id,))
-            deliveries = await self._queue(feed, owed, now, max_per_poll, release_every)
+            deliveries = await self._queue(feed, feed_id, owed, now, max_per_poll, release_every)
         return StoreResult(tuple(stored), deliveries, first_run=not initialized)
 
     async def _queue(
         self,
         feed: str,
+        feed_id: int,
         owed: list[Headline],
         now: float,
         max_per_poll: int,
@@ -343,11 +344,22 @@ class Storage:
     ) -> int:
         if not owed:
             return 0
+        # What this feed still owes each destination from earlier polls goes first: new
+        # entries queue behind it, so a long burst keeps both its order and its pace.
+        waiting = dict(
+            await self._fetchall(
+                """SELECT x.destination_id, count(*) FROM deliveries x
+                JOIN headlines h ON h.id = x.headline_id
+                WHERE h.feed_id = ? AND x.status = 'pending' GROUP BY 1""",
+                (feed_id,),
+            )
+        )
         rows = []
         for destination in await self.destinations(active_only=True):
             matching = [h for h in owed if wants(destination, feed, h.regions)]
+            ahead = waiting.get(destination.id, 0)
             rows += [
-                (h.id, destination.id, now + (i // max_per_poll) * release_every, now)
+                (h.id, destination.id, now + ((ahead + i) // max_per_poll) * release_every, now)
                 for i, h in enumerate(matching)
             ]
         await self._db.executemany(

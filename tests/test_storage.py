@@ -84,6 +84,28 @@ async def test_burst_goes_out_oldest_first_capped_per_poll(storage: Storage) -> 
     assert len(later) == 25
 
 
+async def test_a_burst_over_several_polls_keeps_its_order_and_pace(storage: Storage) -> None:
+    await ready(storage, "1")
+    await storage.add_headlines(
+        "World", [headline(n) for n in range(15)], max_per_poll=10, release_every=600, now=NOW
+    )
+    destination = (await storage.destinations())[0]
+    first = await storage.pending_deliveries(destination, limit=100, now=NOW)
+    await storage.mark_sent([d.id for d in first], "m1")
+    # Next poll: 5 of the burst still wait; the feed publishes 12 more.
+    await storage.add_headlines(
+        "World",
+        [headline(n) for n in range(15, 27)],
+        max_per_poll=10,
+        release_every=600,
+        now=NOW + 600,
+    )
+    second = await storage.pending_deliveries(destination, limit=100, now=NOW + 600)
+    assert [d.headline.entry_id for d in second] == [f"id-{n}" for n in range(10, 20)]
+    third = await storage.pending_deliveries(destination, limit=100, now=NOW + 1200)
+    assert [d.headline.entry_id for d in third] == [f"id-{n}" for n in range(10, 27)]
+
+
 async def test_region_filters_choose_destinations(storage: Storage) -> None:
     await ready(storage)
     await storage.subscribe(ChatRef("fake", "asia"), ["Asia"])
