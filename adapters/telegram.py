@@ -26,6 +26,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.adapter import (
+    CannotStart,
     CommandCallback,
     ContentRejected,
     DestinationGone,
@@ -36,7 +37,7 @@ from bot.adapter import (
     TemporaryFailure,
 )
 from bot.commands import COMMANDS
-from bot.config import TelegramConfig
+from bot.config import TELEGRAM_TOKEN_ENV, TelegramConfig
 from bot.i18n import tr
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.regions import hashtag
@@ -61,6 +62,10 @@ GONE_MARKERS = (
     "have no rights",
     "user is deactivated",
     "chat_write_forbidden",
+    "need administrator rights",  # a channel that made the bot a member, not an admin
+    "chat_admin_required",
+    "chat_restricted",
+    "topic_closed",
 )
 
 COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
@@ -268,7 +273,10 @@ class TelegramAdapter:
         except tg_error.InvalidToken:
             await self.stop()
             # PTB's own message quotes the token.
-            raise tg_error.InvalidToken("the Telegram server rejected the bot token") from None
+            raise CannotStart(
+                "telegram: the Telegram server rejected the bot token; check "
+                f"{TELEGRAM_TOKEN_ENV} (or [telegram] token)"
+            ) from None
         except BaseException:
             await self.stop()
             raise

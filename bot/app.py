@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.adapter import Adapter
+from bot.adapter import Adapter, CannotStart
 from bot.commands import Commands
 from bot.config import Config
 from bot.fetcher import Fetcher
@@ -26,6 +27,11 @@ from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 
+# Waits between tries to connect a platform that could not start: a network outage or a
+# platform's bad minute must not keep the bot off it until someone restarts it.
+RECONNECT_FIRST = 5.0
+RECONNECT_MAX = 300.0
+
 
 class HeadlinesBot:
     def __init__(self, config: Config, adapters: Sequence[Adapter] = ()) -> None:
@@ -34,6 +40,7 @@ class HeadlinesBot:
         self._scheduler: AsyncIOScheduler | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self._started: list[Adapter] = []
+        self._reconnects: set[asyncio.Task[None]] = set()
         self._resources = contextlib.AsyncExitStack()  # what open() opened, to close
 
     async def open(self) -> None:
@@ -42,7 +49,17 @@ class HeadlinesBot:
         self._resources.push_async_callback(self.storage.close)
         await self.storage.sync_feeds(self.config.feeds)
         for platform, destinations in self.config.destinations().items():
-            await self.storage.sync_destinations(platform, destinations)
+            for d in await self.storage.sync_destinations(platform, destinations):
+                if d.from_config and not d.active:
+                    log.warning(
+                        "bot: %s chat %s from the config receives nothing: %s "
+                        "(`enable %s:%s` or /subscribe there resumes it)",
+                        platform,
+                        d.chat.chat_id,
+                        d.inactive_reason,
+                        platform,
+                        d.chat.chat_id,
+                    )
         self.commands = Commands(
             self.storage, tuple(f.name for f in self.config.feeds), self.config.language
         )
@@ -64,7 +81,7 @@ class HeadlinesBot:
     async def start(self) -> None:
         """Open, connect every platform, then poll on schedule and deliver continuously."""
         await self.open()
-        await self.connect()
+        await self.connect(retry=True)
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         now = datetime.now().astimezone()
         for i, feed in enumerate(self.config.feeds):
@@ -88,18 +105,53 @@ class HeadlinesBot:
             ", ".join(a.platform for a in self._started) or "no platform",
         )
 
-    async def connect(self) -> None:
-        """Start every adapter together. One that cannot start (a wrong token, a network
-        outage) is logged and left out; its deliveries wait in the outbox."""
+    async def connect(self, *, retry: bool = False) -> None:
+        """Start every adapter together. One that cannot start is logged and left out (its
+        deliveries wait in the outbox); with `retry`, it is tried again in the background
+        until it starts. `CannotStart` (a rejected token) is raised: no retry can mend it."""
         results = await asyncio.gather(
             *(adapter.start(self.commands.handle) for adapter in self.adapters),
             return_exceptions=True,
         )
+        fatal: BaseException | None = None
         for adapter, result in zip(self.adapters, results, strict=True):
-            if isinstance(result, BaseException):
-                log.error("bot: %s could not start: %s", adapter.platform, result)
+            if result is None:
+                self._started.append(adapter)  # so that stop() disconnects it, whatever else
+            elif isinstance(result, CannotStart | asyncio.CancelledError):
+                fatal = fatal or result
             else:
-                self._started.append(adapter)
+                log.error("bot: %s could not start: %s", adapter.platform, result)
+                if retry:
+                    task = asyncio.create_task(self._reconnect(adapter))
+                    self._reconnects.add(task)
+                    task.add_done_callback(self._reconnects.discard)
+        if fatal is not None:
+            raise fatal
+
+    async def _reconnect(self, adapter: Adapter) -> None:
+        delay = RECONNECT_FIRST
+        while True:
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            try:
+                await adapter.start(self.commands.handle)
+            except CannotStart as error:
+                log.error(
+                    "bot: %s cannot start and will not be retried: %s", adapter.platform, error
+                )
+                return
+            except Exception as error:
+                delay = min(RECONNECT_MAX, delay * 2)
+                log.warning(
+                    "bot: %s still cannot start (%s); next try in %.0fs",
+                    adapter.platform,
+                    error,
+                    delay,
+                )
+                continue
+            self._started.append(adapter)
+            log.info("bot: %s connected", adapter.platform)
+            self.outbox.wake()
+            return
 
     async def poll_feed(self, name: str, *, force: bool = False) -> PollResult:
         feed = self.config.feed(name)
@@ -126,6 +178,9 @@ class HeadlinesBot:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        for task in list(self._reconnects):
+            task.cancel()
+        await asyncio.gather(*self._reconnects, return_exceptions=True)
         if self._outbox_task is not None:
             await self.outbox.stop()
             self._outbox_task.cancel()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot import __version__
+from bot.adapter import CannotStart
 from bot.config import Config, ConfigError, load_config
 from bot.poller import duration
 from bot.storage import StorageError
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except CannotStart as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -90,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
         help="print what would be posted instead of sending it; nothing is marked sent",
     )
     with_config(command("status", _status, "Show feeds, errors, backoff and pending posts."))
+    enable = command(
+        "enable",
+        _enable,
+        "Poll a disabled feed again, or post again to a deactivated destination.",
+    )
+    with_config(enable)
+    enable.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="a feed's name, or a destination as PLATFORM:CHAT (telegram:@news, discord:123)",
+    )
     demo = command("demo", _demo, "Run the bot on a built-in sample feed: no tokens, no network.")
     demo.add_argument("--keep", metavar="DIR", help="keep the demo's database in DIR")
     classify = command("classify", _classify, "Show the regions of a headline, and why.")
@@ -194,14 +210,19 @@ async def _status_async(config: Config) -> int:
             if s.last_error:
                 print(f"    last error: {s.last_error} ({s.failures} failures in a row)")
             if s.disabled_reason:
-                print(f"    DISABLED: {s.disabled_reason}")
+                print(f"    DISABLED: {s.disabled_reason} (`enable {s.name}` polls it again)")
             elif s.next_poll_at:
                 print(f"    next poll {_in(s.next_poll_at, now)}")
         counts = await storage.delivery_counts()
         print("Destinations:")
         for d in await storage.destinations():
             c = counts.get(d.id, {})
-            state = "active" if d.active else f"INACTIVE: {d.inactive_reason}"
+            state = (
+                "active"
+                if d.active
+                else f"INACTIVE: {d.inactive_reason} (`enable {d.chat.platform}:"
+                f"{d.chat.chat_id}` or /subscribe there resumes it)"
+            )
             regions = ", ".join(d.regions) or "all regions"
             origin = "config" if d.from_config else "subscribed"
             print(
@@ -212,6 +233,30 @@ async def _status_async(config: Config) -> int:
     finally:
         await storage.close()
     return 0
+
+
+def _enable(args: argparse.Namespace) -> int:
+    return asyncio.run(_enable_async(_load(args), args.names))
+
+
+async def _enable_async(config: Config, names: Sequence[str]) -> int:
+    from bot.storage import Storage
+
+    storage = await Storage.open(config.database)
+    unknown = 0
+    try:
+        for name in names:
+            platform, _, chat = name.partition(":")
+            if config.feed(name) is not None and await storage.enable_feed(name):
+                print(f"feed {name}: enabled, polled again at its next turn")
+            elif chat and (destination := await storage.resume(platform, chat)):
+                print(f"{platform} {destination.chat.chat_id}: receives new headlines again")
+            else:
+                unknown += 1
+                print(f"{name}: no such feed in the config, nor destination", file=sys.stderr)
+    finally:
+        await storage.close()
+    return 1 if unknown else 0
 
 
 def _demo(args: argparse.Namespace) -> int:

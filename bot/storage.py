@@ -248,6 +248,17 @@ class Storage:
                 f"UPDATE feeds SET {assignments} WHERE name = ?", (*fields.values(), name)
             )
 
+    async def enable_feed(self, name: str) -> bool:
+        """Poll `name` again at once: clears its disabled reason, failures and backoff.
+        False if there is no such feed."""
+        async with self._transaction():
+            cursor = await self._db.execute(
+                """UPDATE feeds SET disabled_reason = '', failures = 0, next_poll_at = 0
+                WHERE name = ?""",
+                (name,),
+            )
+        return cursor.rowcount > 0
+
     # -- headlines and the outbox --------------------------------------------------
 
     async def add_headlines(
@@ -635,6 +646,22 @@ class Storage:
         await self._db.execute(
             "UPDATE destinations SET active = 0, inactive_reason = ? WHERE id = ?", (reason, old)
         )
+
+    async def resume(self, platform: str, chat_id: str) -> Destination | None:
+        """Deliver to a deactivated destination again, found by its id or by the name the
+        config file gives it; None if there is none. What it missed meanwhile stays missed."""
+        async with self._transaction():
+            await self._db.execute(
+                """UPDATE destinations SET active = 1, inactive_reason = ''
+                WHERE platform = ?1 AND (chat_id = ?2 OR config_key = ?2)""",
+                (platform, chat_id),
+            )
+        row = await self._fetchone(
+            f"""SELECT {_DEST_COLUMNS} FROM destinations d
+            WHERE platform = ?1 AND (chat_id = ?2 OR config_key = ?2)""",
+            (platform, chat_id),
+        )
+        return _destination(row) if row else None
 
     async def adopt_username(self, chat: ChatRef) -> None:
         """A destination configured by the chat's @username becomes the one under its id,

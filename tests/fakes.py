@@ -20,8 +20,11 @@ class FakeAdapter:
     on_command: CommandCallback | None = None
     started: bool = False
     send_delay: float = 0.0
+    start_failures: list[BaseException] = field(default_factory=list)
 
     async def start(self, on_command: CommandCallback) -> None:
+        if self.start_failures:
+            raise self.start_failures.pop(0)
         self.on_command = on_command
         self.started = True
 

@@ -7,6 +7,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.storage import Storage
+from tests.fake_telegram import FakeTelegram
 from tests.feedserver import FeedServer, make_rss, sample_entries
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,3 +141,56 @@ async def test_an_unusable_database_is_a_clear_error(tmp_path: Path) -> None:
     assert code == 1
     assert err.strip().startswith(f"error: storage: cannot use the database {tmp_path}")
     assert "Traceback" not in err
+
+
+async def test_a_disabled_feed_and_a_deactivated_chat_are_enabled_again(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    async with FeedServer() as feeds:
+        feeds.set_status("/down", 500)
+        config.write_text(
+            f"""[fetch]
+max_failures = 1
+[[feeds]]
+name = "Down"
+url = "{feeds.url("/down")}"
+[console]
+enabled = true
+"""
+        )
+        await bot_cli("poll", "--once", "--config", str(config))
+    storage = await Storage.open(tmp_path / "headlines.db")
+    [console] = await storage.destinations()
+    await storage.deactivate(console, "console: gone for the test")
+    await storage.close()
+    code, out, _ = await bot_cli("status", "--config", str(config))
+    assert "DISABLED: disabled after 1 consecutive failures" in out
+    assert "INACTIVE: console: gone for the test (`enable console:stdout`" in out
+
+    code, out, err = await bot_cli("enable", "Down", "console:stdout", "--config", str(config))
+    assert code == 0, err
+    assert "feed Down: enabled" in out and "console stdout: receives new headlines again" in out
+    code, out, _ = await bot_cli("status", "--config", str(config))
+    assert "DISABLED" not in out and "INACTIVE" not in out
+    assert "console stdout (config, all regions): active" in out
+
+    code, _, err = await bot_cli("enable", "Nope", "--config", str(config))
+    assert code == 1 and "Nope: no such feed in the config, nor destination" in err
+
+
+async def test_a_rejected_telegram_token_stops_run_with_a_clear_message(tmp_path: Path) -> None:
+    wrong = "999:wrong-token-not-to-be-shown"
+    config = tmp_path / "config.toml"
+    async with FakeTelegram() as telegram:
+        config.write_text(
+            f"""[[feeds]]
+name = "A"
+url = "http://127.0.0.1:9/"
+[telegram]
+token = "{wrong}"
+api_base_url = "{telegram.url}"
+"""
+        )
+        code, out, err = await bot_cli("run", "--config", str(config))
+    assert code == 2
+    assert "error: telegram: the Telegram server rejected the bot token" in err
+    assert wrong not in err + out and "Traceback" not in err

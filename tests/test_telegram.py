@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from telegram.error import InvalidToken
 
 from adapters.telegram import (
     MAX_TEXT,
@@ -22,6 +21,7 @@ from adapters.telegram import (
     post,
     render_reply,
 )
+from bot.adapter import CannotStart
 from bot.app import HeadlinesBot
 from bot.commands import Commands
 from bot.config import DestinationConfig, FeedConfig, TelegramConfig, parse_config
@@ -586,7 +586,7 @@ async def test_a_wrong_token_fails_start_without_showing_it(
     caplog.set_level(logging.DEBUG)
     wrong = "999:wrong-token-not-to-be-shown"
     adapter = TelegramAdapter(TelegramConfig(token=wrong, api_base_url=fake.url))
-    with pytest.raises(InvalidToken) as failure:
+    with pytest.raises(CannotStart) as failure:
         await adapter.start(Commands(storage).handle)
     assert wrong not in str(failure.value) and "rejected" in str(failure.value)
     assert wrong not in caplog.text

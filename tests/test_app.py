@@ -1,0 +1,66 @@
+"""The bot's lifecycle with platforms that do not always connect."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+import bot.app
+from bot.adapter import CannotStart
+from bot.app import HeadlinesBot
+from bot.config import Config, parse_config
+from tests.fakes import FakeAdapter
+
+
+def config(tmp_path: Path) -> Config:
+    # A feed nobody serves: polling fails quietly in the background, which is not the point.
+    return parse_config(
+        {
+            "database": str(tmp_path / "bot.db"),
+            "feeds": [{"name": "F", "url": "http://127.0.0.1:9/"}],
+        }
+    )
+
+
+async def test_a_platform_that_cannot_connect_at_start_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(bot.app, "RECONNECT_FIRST", 0.01)
+    chat = FakeAdapter(start_failures=[OSError("network is down"), OSError("still down")])
+    headlines = HeadlinesBot(config(tmp_path), [chat])
+    try:
+        await headlines.start()
+        assert not chat.started and len(headlines._reconnects) == 1
+        await asyncio.wait_for(asyncio.gather(*headlines._reconnects), 5)
+        assert chat.started
+        reply = await chat.command("/help")
+        assert "/latest" in reply.text
+    finally:
+        await headlines.stop()
+    assert "fake still cannot start (still down)" in caplog.text
+    assert not chat.started  # stopped with the bot
+
+
+async def test_a_rejected_token_stops_the_start_with_the_reason(tmp_path: Path) -> None:
+    rejected = FakeAdapter(start_failures=[CannotStart("fake: the token was rejected")])
+    fine = FakeAdapter(platform="other")
+    headlines = HeadlinesBot(config(tmp_path), [rejected, fine])
+    with pytest.raises(CannotStart, match="token was rejected"):
+        await headlines.start()
+    await headlines.stop()
+    assert fine.started is False and headlines._reconnects == set()
+
+
+async def test_stopping_while_a_platform_is_still_down_ends_the_retries(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    chat = FakeAdapter(start_failures=[OSError("network is down")])
+    headlines = HeadlinesBot(config(tmp_path), [chat])
+    await headlines.start()
+    assert len(headlines._reconnects) == 1
+    await headlines.stop()
+    assert headlines._reconnects == set() and not chat.started
