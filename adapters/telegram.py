@@ -38,7 +38,7 @@ from bot.adapter import (
 )
 from bot.commands import COMMANDS
 from bot.config import TELEGRAM_TOKEN_ENV, TelegramConfig
-from bot.i18n import tr
+from bot.i18n import pick_language, tr
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.regions import hashtag
 
@@ -49,6 +49,9 @@ MAX_TITLE = 300
 MAX_SUMMARY = 300
 MAX_SOURCE = 100
 MAX_LINK = 2048
+# A command's answer: tries, and the longest flood-control wait still worth answering.
+REPLY_TRIES = 3
+REPLY_MAX_WAIT = 60.0
 # PTB's loggers that log URLs with the token in them.
 TOKEN_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
@@ -249,7 +252,8 @@ class TelegramAdapter:
             Application.builder().token(self.config.token).concurrent_updates(True).job_queue(None)
         )
         if self.config.api_base_url:
-            api = self.config.api_base_url
+            # PTB's own convention ends the base URL in /bot; ours names the server.
+            api = self.config.api_base_url.removesuffix("/bot")
             builder = builder.base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
         app = builder.build()
         # Edited messages are left out: editing a command must not run it again.
@@ -397,28 +401,49 @@ class TelegramAdapter:
             self.platform, str(tg_chat.id), kind, tg_chat.title or "", tg_chat.username or ""
         )
         user = message.from_user
-        can_admin = True
+        language = (user.language_code or "") if user else ""
+        quote = None if kind == "private" else message.message_id
+        can_admin: bool | None = True
         if kind == "group" and name in ("subscribe", "unsubscribe"):
             can_admin = await self._is_admin(message)
-        command = Command(
-            name,
-            args,
-            chat,
-            can_admin=can_admin,
-            language=(user.language_code or "") if user else "",
-        )
-        reply = await self._on_command(command)
-        quote = None if kind == "private" else message.message_id
-        async with self.pacer.chat(chat.chat_id, kind) as state:
+        if can_admin is None:
+            reply = Reply(text=tr(pick_language(language), "admin_check_failed"), error=True)
+        else:
             try:
-                await self._post(state, chat.chat_id, render_reply(reply), False, quote)
-            except SendError as error:
-                log.warning(
-                    "telegram: could not answer /%s in chat %s: %s", name, chat.chat_id, error
+                reply = await self._on_command(
+                    Command(name, args, chat, can_admin=can_admin, language=language)
                 )
+            except Exception:
+                log.exception("telegram: /%s in chat %s failed", name, chat.chat_id)
+                reply = Reply(text=tr(pick_language(language), "internal_error"), error=True)
+        await self._answer(chat, name, render_reply(reply), quote)
 
-    async def _is_admin(self, message: Message) -> bool:
-        """Whether the sender of `message` administers its group."""
+    async def _answer(self, chat: ChatRef, name: str, text: Text, quote: int | None) -> None:
+        """Send a command's answer: flood control is waited out (up to a minute, after
+        which the answer is stale), network trouble retried, a migrated group followed."""
+        chat_id, problem = chat.chat_id, None
+        for attempt in range(REPLY_TRIES):
+            try:
+                async with self.pacer.chat(chat_id, chat.kind) as state:
+                    await self._post(state, chat_id, text, False, quote)
+                return
+            except RetryAfter as error:  # the chat's window now waits it out
+                problem = error
+                if error.seconds > REPLY_MAX_WAIT:
+                    break
+            except DestinationMoved as error:
+                problem, chat_id = error, error.new_chat_id
+            except TemporaryFailure as error:
+                problem = error
+                await asyncio.sleep(2**attempt)
+            except SendError as error:  # gone, or the content refused: trying again is futile
+                problem = error
+                break
+        log.warning("telegram: could not answer /%s in chat %s: %s", name, chat.chat_id, problem)
+
+    async def _is_admin(self, message: Message) -> bool | None:
+        """Whether the sender of `message` administers its group; None if Telegram could
+        not say."""
         if message.sender_chat is not None:
             # An anonymous administrator writes as the group itself.
             return message.sender_chat.id == message.chat.id
@@ -430,7 +455,7 @@ class TelegramAdapter:
             log.warning(
                 "telegram: could not check the admins of chat %s: %s", message.chat.id, error
             )
-            return False
+            return None
         return member.status in ADMIN_STATUSES
 
     async def _handle_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -529,7 +554,8 @@ def render_reply(reply: Reply) -> Text:
 def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:
     """'/region@bot "América Latina"' -> ('region', ('América Latina',)). Quotes group
     words; an unclosed quote leaves the words as typed."""
-    head, _, rest = text.strip().partition(" ")
+    head, *tail = text.split(None, 1)
+    rest = tail[0] if tail else ""
     name = head.lstrip("/").split("@")[0].lower()
     rest = rest.translate(_CURLY_QUOTES)
     try:
@@ -557,11 +583,14 @@ def _is_web_link(link: str) -> bool:
 
 
 def _shorten(text: str, limit: int, squeeze: bool = True) -> str:
+    """`text` in at most `limit` UTF-16 code units (as Telegram counts), cut at a word."""
     text = " ".join(text.split()) if squeeze else text.strip()
-    if len(text) <= limit:
+    if _length(text) <= limit:
         return text
     cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
+    while (excess := _length(cut) - (limit - 1)) > 0:
+        cut = cut[: len(cut) - (excess + 1) // 2]  # each character is 1 or 2 units
+    if " " in cut[len(cut) // 2 :]:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip() + "…"
 

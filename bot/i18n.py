@@ -100,6 +100,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, something went wrong. Please try again in a moment.",
         "es": "Lo siento, algo salió mal. Inténtalo de nuevo en un momento.",
     },
+    "admin_check_failed": {
+        "en": "Sorry, I could not check who administers this chat. Please try again later.",
+        "es": "Lo siento, no pude comprobar quién administra este chat. Inténtalo más tarde.",
+    },
 }
 
 

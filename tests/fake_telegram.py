@@ -67,7 +67,7 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
     for match in _MARKUP.finditer(source):
         plain = source[position : match.start()]
         text.append(plain)
-        size += _utf16(plain)
+        size += utf16_length(plain)
         position = match.end()
         at = len(source[: match.start()].encode())
         if match["bad"]:
@@ -75,7 +75,7 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
         if match["entity"]:
             char = html.unescape(match.group(0))
             text.append(char)
-            size += _utf16(char)
+            size += utf16_length(char)
             continue
         tag = match["tag"].lower()
         if tag not in _TAGS:
@@ -104,7 +104,7 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
     return "".join(text), entities
 
 
-def _utf16(text: str) -> int:
+def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -181,9 +181,12 @@ class FakeTelegram:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.admins: dict[str, set[int]] = {}
         self.too_many = 0  # 429s answered because a limit was exceeded
+        self.too_early = 0  # sends that came back before the retry_after they were given
+        self.member_checks_fail = False  # getChatMember answers 500
         self.rejected: list[tuple[str, int, str]] = []  # (chat, error code, description)
         self._failures: dict[str, deque[Failure]] = {}
         self._gone: dict[str, str] = {}
+        self._held: dict[str, float] = {}
         self._migrated: dict[str, int] = {}
         self._gates: dict[str, Gate] = {}
         self._chats: dict[str, dict[str, Any]] = {}
@@ -350,6 +353,8 @@ class FakeTelegram:
             return _ok([] if self._closing.is_set() else self._updates[:limit])
 
     async def _api_getChatMember(self, params: dict[str, Any]) -> web.Response:
+        if self.member_checks_fail:
+            return _error(500, "Internal Server Error")
         chat_id, user_id = str(params["chat_id"]), int(params["user_id"])
         user = _user(user_id, "en")
         if user_id in self.admins.get(chat_id, ()):
@@ -378,7 +383,7 @@ class FakeTelegram:
             text, entities = source, []
         if not text.strip():
             return self._reject(chat_id, 400, "Bad Request: message text is empty")
-        if _utf16(text) > 4096:
+        if utf16_length(text) > 4096:
             return self._reject(chat_id, 400, "Bad Request: message is too long")
         self._count(chat_id, arrived)
         self._message_id += 1
@@ -403,6 +408,13 @@ class FakeTelegram:
 
     def _refuse(self, chat_id: str, now: float) -> web.Response | None:
         """The error this sendMessage gets before its text is even looked at, if any."""
+        held = self._held.get(chat_id, 0.0) - now
+        if held > 0:
+            self.too_early += 1
+            seconds = math.ceil(held)
+            return self._reject(
+                chat_id, 429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
+            )
         if chat_id in self._gone:
             return self._reject(chat_id, 403, self._gone[chat_id])
         if chat_id in self._migrated:
@@ -455,6 +467,8 @@ class FakeTelegram:
         self, chat_id: str, error_code: int, description: str, **parameters: Any
     ) -> web.Response:
         self.rejected.append((chat_id, error_code, description))
+        if error_code == 429:  # Telegram holds the chat that long
+            self._held[chat_id] = time.monotonic() + parameters["retry_after"]
         return _error(error_code, description, **parameters)
 
     # -- building updates -------------------------------------------------------------
@@ -473,7 +487,9 @@ class FakeTelegram:
             "text": text,
         }
         if command:
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16(command)}]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+            ]
         if user is not None:
             message["from"] = user
         else:

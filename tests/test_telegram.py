@@ -28,7 +28,14 @@ from bot.config import DestinationConfig, FeedConfig, TelegramConfig, parse_conf
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.outbox import Outbox
 from bot.storage import Storage
-from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeLimits, FakeTelegram, parse_html
+from tests.fake_telegram import (
+    BOT_USERNAME,
+    TOKEN,
+    FakeLimits,
+    FakeTelegram,
+    parse_html,
+    utf16_length,
+)
 from tests.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
 
 NOW = datetime.now(UTC)
@@ -139,6 +146,13 @@ def test_a_reply_is_escaped_and_fits_one_message() -> None:
     assert entities[0] == {"type": "bold", "offset": 0, "length": len("Latest <headlines>")}
 
 
+def test_a_reply_of_wide_characters_still_fits_one_message() -> None:
+    text = render_reply(Reply(title="Unknown region", text="😀" * 5000))
+    visible, _ = parse_html(text.html)
+    assert utf16_length(visible) <= MAX_TEXT and utf16_length(text.plain) <= MAX_TEXT
+    assert visible.endswith("😀…")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -148,6 +162,8 @@ def test_a_reply_is_escaped_and_fits_one_message() -> None:
         ('/subscribe "Asia, Europe', ("subscribe", ('"Asia,', "Europe"))),
         ("/region Côte d'Ivoire", ("region", ("Côte", "d'Ivoire"))),
         ("/help", ("help", ())),
+        ("/subscribe@Headlines_Test_Bot\nAsia", ("subscribe", ("Asia",))),
+        ("/latest\n3", ("latest", ("3",))),
     ],
 )
 def test_command_arguments(text: str, expected: tuple[str, tuple[str, ...]]) -> None:
@@ -303,6 +319,7 @@ async def test_429_is_waited_out_and_retried_never_dropped(
 
     assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 1
     assert [(c, code) for c, code, _ in fake.rejected] == [("1001", 429)]
+    assert fake.too_early == 0  # the retry came once the chat was free again
     assert [m.styled("bold") for m in fake.sent] == [["Title"]]
     [(_, status, message_id)] = await storage.deliveries_for(destination)
     assert (status, message_id) == ("sent", str(fake.sent[0].message_id))
@@ -339,6 +356,21 @@ async def test_chat_not_found_deactivates_the_destination(
     assert "chat not found" in gone.inactive_reason.lower()
 
 
+async def test_a_channel_where_the_bot_is_no_admin_is_deactivated(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.sync_destinations("telegram", [DestinationConfig("@news")])
+    await seed(storage, headline("One", n=1), headline("Two", n=2))
+    fake.fail("@news", 400, "Bad Request: need administrator rights in the channel chat")
+
+    assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 0
+    gone = await storage.destination(ChatRef("telegram", "@news"))
+    assert gone is not None and not gone.active
+    assert "need administrator rights" in gone.inactive_reason.lower()
+    assert len(fake.rejected) == 1  # one refusal, not one per headline
+
+
 async def test_unparsable_entities_fall_back_to_plain_text(
     fake: FakeTelegram, storage: Storage, start_adapter: Start
 ) -> None:
@@ -368,6 +400,25 @@ async def test_a_migrated_group_is_moved_and_still_receives(
     moved = await storage.destination(ChatRef("telegram", "-100555"))
     assert moved is not None and moved.active and moved.regions == ("Asia",)
     assert await storage.destination(ChatRef("telegram", "-555")) is None
+
+
+async def test_a_migrated_config_group_still_receives_after_a_restart(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    configured = [DestinationConfig("-555")]
+    await storage.sync_destinations("telegram", configured)
+    await seed(storage, headline("Before", n=1))
+    fake.migrate("-555", -100555)
+    assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 1
+
+    await storage.sync_destinations("telegram", configured)  # the bot restarts
+    await storage.add_headlines(FEED.name, [headline("After", n=2)])
+    assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 1
+    assert [(m.chat_id, m.styled("bold")) for m in fake.sent] == [
+        ("-100555", ["Before"]),
+        ("-100555", ["After"]),
+    ]
 
 
 async def test_a_server_error_postpones_and_a_later_pass_delivers(
@@ -493,6 +544,30 @@ async def test_a_group_member_is_politely_refused(
     assert len(fake.called("getChatMember")) == 1  # only for /subscribe
 
 
+async def test_an_admin_is_told_when_telegram_cannot_say_who_the_admins_are(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    fake.make_admin(-4001, 77)
+    fake.member_checks_fail = True
+    await fake.group_command("/unsubscribe", -4001, 77, language_code="es")
+    [reply] = await fake.wait_messages("-4001")
+    assert reply.text == (
+        "Lo siento, no pude comprobar quién administra este chat. Inténtalo más tarde."
+    )
+
+
+async def test_an_answer_hit_by_flood_control_arrives_once_it_is_over(
+    fake: FakeTelegram, start_adapter: Start
+) -> None:
+    await start_adapter()
+    fake.retry_after("1001", 1)
+    await fake.private_command("/help")
+    [reply] = await fake.wait_messages("1001")
+    assert reply.text.startswith("I post new headlines")
+    assert [code for _, code, _ in fake.rejected] == [429] and fake.too_early == 0
+
+
 async def test_a_command_for_another_bot_is_ignored(
     fake: FakeTelegram, start_adapter: Start
 ) -> None:
@@ -530,7 +605,7 @@ async def test_a_bad_argument_gets_a_clear_answer_and_the_bot_keeps_going(
     assert help_reply.text.startswith("I post new headlines")
 
 
-async def test_a_failing_command_is_logged_and_the_next_one_answered(
+async def test_a_failing_command_is_logged_apologised_for_and_the_next_one_answered(
     fake: FakeTelegram, storage: Storage, caplog: pytest.LogCaptureFixture
 ) -> None:
     commands = Commands(storage)
@@ -543,13 +618,15 @@ async def test_a_failing_command_is_logged_and_the_next_one_answered(
     adapter = TelegramAdapter(TelegramConfig(token=TOKEN, api_base_url=fake.url), limits=QUICK)
     await adapter.start(handle)
     try:
-        await fake.private_command("/latest")
+        await fake.private_command("/latest", language_code="es")
         await fake.private_command("/help")
-        [reply] = await fake.wait_messages("1001")
+        replies = await fake.wait_messages("1001", 2)
         await fake.wait_updates_taken()
     finally:
         await adapter.stop()
-    assert reply.text.startswith("I post new headlines")
+    texts = sorted(m.text for m in replies)
+    assert texts[0].startswith("I post new headlines")
+    assert texts[1] == "Lo siento, algo salió mal. Inténtalo de nuevo en un momento."
     assert "storage on fire" in caplog.text
 
 
