@@ -263,6 +263,11 @@ class FakeTelegram:
         chat = {"id": user_id, "type": "private", "first_name": f"User{user_id}"}
         await self._message_update("message", text, chat, _user(user_id, language_code))
 
+    async def edit_private_command(self, text: str, user_id: int = 1001) -> None:
+        """The user edits an earlier message of theirs into `text`."""
+        chat = {"id": user_id, "type": "private", "first_name": f"User{user_id}"}
+        await self._message_update("edited_message", text, chat, _user(user_id, "en"))
+
     async def group_command(
         self,
         text: str,

@@ -568,6 +568,51 @@ async def test_an_answer_hit_by_flood_control_arrives_once_it_is_over(
     assert [code for _, code, _ in fake.rejected] == [429] and fake.too_early == 0
 
 
+async def test_latest_from_a_group_admin_and_region_in_a_channel(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    await seed(
+        storage, headline("Asia story", ("Asia",), n=1), headline("Europe story", ("Europe",), n=2)
+    )
+    await start_adapter()
+    fake.make_admin(-4001, 77)
+    await fake.group_command(f"/latest@{BOT_USERNAME} 1", -4001, 77)
+    await fake.channel_command("/region asia", -1009001)
+    [latest] = await fake.wait_messages("-4001")
+    [region] = await fake.wait_messages("-1009001")
+    assert latest.styled("bold") == ["Latest headlines", "Europe story"]
+    assert region.styled("bold") == ["Latest headlines: Asia", "Asia story"]
+    assert fake.called("getChatMember") == []  # reading needs no rights
+
+
+async def test_only_a_group_admin_may_unsubscribe_it(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    await storage.subscribe(ChatRef("telegram", "-4001", "group"))
+    await start_adapter()
+    fake.make_admin(-4001, 77)
+    await fake.group_command("/unsubscribe", -4001, 88)
+    [refusal] = await fake.wait_messages("-4001")
+    assert refusal.text.startswith("Sorry, only administrators")
+    destination = await storage.destination(ChatRef("telegram", "-4001"))
+    assert destination is not None and destination.active
+    await fake.group_command("/unsubscribe", -4001, 77)
+    done = (await fake.wait_messages("-4001", 2))[1]
+    assert done.text.startswith("Unsubscribed")
+    destination = await storage.destination(ChatRef("telegram", "-4001"))
+    assert destination is not None and not destination.active
+
+
+async def test_an_edited_command_is_not_run_again(fake: FakeTelegram, start_adapter: Start) -> None:
+    await start_adapter()
+    await fake.edit_private_command("/latest")
+    await fake.private_command("/start")
+    [reply] = await fake.wait_messages("1001")
+    await fake.wait_updates_taken()
+    assert reply.text.startswith("Hello!") and "/latest [n] [region]" in reply.text
+    assert len(fake.messages("1001")) == 1
+
+
 async def test_a_command_for_another_bot_is_ignored(
     fake: FakeTelegram, start_adapter: Start
 ) -> None:
