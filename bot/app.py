@@ -11,6 +11,7 @@ import contextlib
 import logging
 import random
 import signal
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -97,6 +98,15 @@ class HeadlinesBot:
                 # Spread the first polls over a few seconds rather than all at once.
                 next_run_time=now + timedelta(seconds=i * 0.5),
             )
+        if self.config.keep_days:
+            self._scheduler.add_job(
+                self.forget_old,
+                IntervalTrigger(hours=6),
+                id="forget",
+                name="forget old headlines",
+                coalesce=True,
+                next_run_time=now + timedelta(minutes=1),
+            )
         self._scheduler.start()
         self._outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
         log.info(
@@ -172,6 +182,17 @@ class HeadlinesBot:
         return list(
             await asyncio.gather(*(self.poll_feed(f.name, force=force) for f in self.config.feeds))
         )
+
+    async def forget_old(self) -> int:
+        """Keep the archive to `keep_days`: what the feeds stopped listing long ago goes."""
+        try:
+            gone = await self.storage.forget(time.time() - self.config.keep_days * 86400)
+        except Exception:
+            log.exception("storage: could not forget old headlines; trying again later")
+            return 0
+        if gone:
+            log.info("storage: forgot %d headlines older than %d days", gone, self.config.keep_days)
+        return gone
 
     async def stop(self) -> None:
         """Stop polling, let sends in flight finish, disconnect, close the database."""

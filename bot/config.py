@@ -19,6 +19,7 @@ from bot.regions import REGIONS, find_region
 TELEGRAM_TOKEN_ENV = "HEADLINES_TELEGRAM_TOKEN"
 DISCORD_TOKEN_ENV = "HEADLINES_DISCORD_TOKEN"
 LANGUAGES = ("en", "es")
+KEEP_DAYS_MIN = 7
 
 
 class ConfigError(Exception):
@@ -88,6 +89,7 @@ class Config:
     backfill: int = 0
     max_posts_per_poll: int = 20
     max_age_hours: int = 72
+    keep_days: int = 90
     language: str = "en"
     fetch: FetchConfig = field(default_factory=FetchConfig)
     feeds: tuple[FeedConfig, ...] = ()
@@ -186,6 +188,7 @@ def parse_config(
         backfill=t.int("backfill", 0, minimum=0),
         max_posts_per_poll=t.int("max_posts_per_poll", 20, minimum=1),
         max_age_hours=t.int("max_age_hours", 72, minimum=0),
+        keep_days=_keep_days(t),
         language=language,
         fetch=fetch,
         feeds=feeds,
@@ -195,6 +198,17 @@ def parse_config(
     )
     t.done()
     return config
+
+
+def _keep_days(t: _Table) -> int:
+    days = t.int("keep_days", 90, minimum=0)
+    if 0 < days < KEEP_DAYS_MIN:
+        # Shorter would forget entries a feed still lists, and post them again.
+        raise ConfigError(
+            t.key("keep_days"),
+            f"must be 0 (keep everything) or at least {KEEP_DAYS_MIN}, got {days}",
+        )
+    return days
 
 
 def _feed(t: _Table, default_interval: int) -> FeedConfig:

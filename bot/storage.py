@@ -54,6 +54,7 @@ MIGRATIONS: tuple[str, ...] = (
         summary TEXT NOT NULL,
         published REAL NOT NULL,
         fetched REAL NOT NULL,
+        seen REAL NOT NULL,  -- when the feed last listed it
         categories TEXT NOT NULL,
         language TEXT NOT NULL,
         regions TEXT NOT NULL,
@@ -294,6 +295,10 @@ class Storage:
                 feed_id,
                 list(unique),
             )
+            await self._db.executemany(
+                "UPDATE headlines SET seen = ? WHERE feed_id = ? AND entry_id = ?",
+                [(now, feed_id, entry_id) for entry_id in known],
+            )
             fresh = [h for h in unique.values() if h.entry_id not in known]
             fresh.sort(key=lambda h: (h.published, h.title))
             title_keys = {h.entry_id: title_key(h.title) for h in fresh}
@@ -305,8 +310,8 @@ class Storage:
             )
             await self._db.executemany(
                 """INSERT INTO headlines (feed_id, entry_id, title_key, title, link, summary,
-                    published, fetched, categories, language, regions)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    published, fetched, seen, categories, language, regions)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
                     (
                         feed_id,
@@ -316,6 +321,7 @@ class Storage:
                         h.link,
                         h.summary,
                         h.published.timestamp(),
+                        now,
                         now,
                         json.dumps(h.categories, ensure_ascii=False),
                         h.language,
@@ -379,6 +385,21 @@ class Storage:
             rows,
         )
         return len(rows)
+
+    async def forget(self, unseen_since: float) -> int:
+        """Drop the headlines no feed has listed since `unseen_since`, with their delivery
+        records, except those still owed to someone; returns how many went."""
+        doomed = """SELECT id FROM headlines h WHERE h.seen < ? AND NOT EXISTS (
+            SELECT 1 FROM deliveries x WHERE x.headline_id = h.id AND x.status = 'pending')"""
+        async with self._transaction():
+            for table in ("headline_regions", "deliveries"):
+                await self._db.execute(
+                    f"DELETE FROM {table} WHERE headline_id IN ({doomed})", (unseen_since,)
+                )
+            cursor = await self._db.execute(
+                f"DELETE FROM headlines WHERE id IN ({doomed})", (unseen_since,)
+            )
+        return cursor.rowcount
 
     async def pending_destinations(self, now: float | None = None) -> list[Destination]:
         """Active destinations with deliveries due by `now`."""

@@ -38,6 +38,7 @@ def test_defaults() -> None:
     feed = config.feeds[0]
     assert (feed.interval, feed.language, feed.regions) == (600, "", ())
     assert (config.backfill, config.max_posts_per_poll, config.poll_interval) == (0, 20, 600)
+    assert (config.max_age_hours, config.keep_days) == (72, 90)
     assert config.telegram is None and config.discord is None
 
 
@@ -76,6 +77,9 @@ def test_wrong_types_are_named() -> None:
     assert error_of({**feeds(), "backfill": "3"}) == "backfill: expected a whole number, got '3'"
     assert error_of({**feeds(), "poll_interval": 5}) == "poll_interval: must be at least 30, got 5"
     assert error_of(feeds(name="")) == "feeds[0].name: must not be empty"
+    assert error_of({**feeds(), "keep_days": 3}) == (
+        "keep_days: must be 0 (keep everything) or at least 7, got 3"
+    )
 
 
 def test_duplicate_feed_names() -> None:

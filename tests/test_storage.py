@@ -222,6 +222,27 @@ async def test_latest_and_region_counts(storage: Storage) -> None:
     assert counts == {"Asia": 2, "Europe": 1, "": 1}
 
 
+async def test_the_archive_forgets_what_feeds_stopped_listing_but_not_what_is_owed(
+    storage: Storage,
+) -> None:
+    await ready(storage, "1")
+    await storage.add_headlines("World", [headline(1), headline(2), headline(3)], now=NOW)
+    destination = (await storage.destinations())[0]
+    first, _, third = await storage.pending_deliveries(destination, now=NOW)
+    await storage.mark_sent([first.id, third.id], "m1")
+    later = NOW + 10 * 86400
+    await storage.add_headlines("World", [headline(3)], now=later)  # still listed
+
+    assert await storage.forget(unseen_since=NOW + 5 * 86400) == 1
+    assert [h.entry_id for h in await storage.latest(10)] == ["id-3", "id-2"]
+    assert [d.headline.entry_id for d in await storage.pending_deliveries(destination)] == ["id-2"]
+    assert [status for _, status, _ in await storage.deliveries_for(destination)] == [
+        "pending",
+        "sent",
+    ]
+    assert await storage.forget(unseen_since=NOW + 5 * 86400) == 0
+
+
 async def test_many_entries_in_one_poll(storage: Storage) -> None:
     await ready(storage, "1")
     result = await storage.add_headlines("World", [headline(n) for n in range(1200)], now=NOW)
