@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import resource
 import tempfile
 import time
@@ -20,7 +21,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from bot.app import HeadlinesBot
-from bot.config import parse_config
+from bot.config import default_parse_workers, parse_config
 from tests.feedserver import FeedServer, make_rss, sample_entries
 
 
@@ -38,30 +39,32 @@ def serve(feeds: int, entries: int, port: Connection) -> None:
     asyncio.run(serve_forever())
 
 
-async def run(feeds: int, entries: int) -> None:
+async def run(feeds: int, entries: int, workers: int) -> None:
     receiver, sender = multiprocessing.Pipe(duplex=False)
     process = multiprocessing.Process(target=serve, args=(feeds, entries, sender), daemon=True)
     process.start()
     try:
-        await measure(feeds, f"http://127.0.0.1:{receiver.recv()}")
+        await measure(feeds, f"http://127.0.0.1:{receiver.recv()}", workers, process.pid)
     finally:
         process.terminate()
 
 
-async def measure(feeds: int, base: str) -> None:
+async def measure(feeds: int, base: str, workers: int, server_pid: int | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = parse_config(
             {
                 "database": str(Path(tmp) / "bench.db"),
                 "feeds": [{"name": f"feed {i}", "url": f"{base}/feed/{i}"} for i in range(feeds)],
+                "fetch": {"parse_workers": workers},
             }
         )
         bot = HeadlinesBot(config)
         await bot.open()
         lag = LoopLag()
+        memory = Memory(exclude=server_pid)
         try:
             started = time.perf_counter()
-            async with lag:
+            async with lag, memory:
                 results = await bot.poll_all()
             first = time.perf_counter() - started
             started = time.perf_counter()
@@ -73,11 +76,56 @@ async def measure(feeds: int, base: str) -> None:
     failed = sum(r.outcome not in ("first", "new") for r in results)
     unchanged = sum(r.outcome == "unchanged" for r in again)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"feeds: {feeds}, failed: {failed}")
+    print(f"feeds: {feeds}, failed: {failed}, parse workers: {workers or 'none (a thread)'}")
     print(f"first pass: {stored} entries stored in {first:.2f}s = {stored / first:,.0f} entries/s")
     print(f"  event loop late by at most {lag.worst * 1000:.0f} ms meanwhile")
     print(f"second pass: {unchanged}/{feeds} answered 304 in {second:.2f}s")
     print(f"peak memory of the bot process (max RSS): {peak_mb:.0f} MB")
+    print(f"peak memory of the bot with its parse workers (sum of PSS): {memory.peak_mb:.0f} MB")
+
+
+class Memory:
+    """The peak memory of this process and its children (the parse workers) together, as
+    the sum of their proportional set sizes, sampled every 20 ms; `exclude` leaves out the
+    feed server."""
+
+    def __init__(self, exclude: int | None) -> None:
+        self.exclude = exclude
+        self.peak_mb = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> None:
+        self._task = asyncio.create_task(self._sample())
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+    async def _sample(self) -> None:
+        while True:
+            pids = [os.getpid(), *(p for p in _children(os.getpid()) if p != self.exclude)]
+            self.peak_mb = max(self.peak_mb, sum(_pss_kb(p) for p in pids) / 1024)
+            await asyncio.sleep(0.02)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(child) for child in text]
+    return found + [grandchild for child in found for grandchild in _children(child)]
+
+
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: pages shared with other processes (the workers share what
+    they inherited) count in proportion, so the sum is the memory really used."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:  # it just ended
+        pass
+    return 0
 
 
 class LoopLag:
@@ -105,8 +153,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=50)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_parse_workers(),
+        help="parse worker processes (default: as the bot's default; 0: a thread)",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.feeds, args.entries))
+    asyncio.run(run(args.feeds, args.entries, args.workers))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from bot.fetcher import Fetcher
 from bot.outbox import Outbox
 from bot.poller import Poller, PollResult, poll_jitter
 from bot.storage import Storage
+from bot.workers import Parsers
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,9 @@ class HeadlinesBot:
             concurrency=fetch.concurrency,
         )
         self._resources.push_async_callback(self.fetcher.close)
-        self.poller = Poller(self.config, self.storage, self.fetcher)
+        self.parsers = Parsers(fetch.parse_workers)
+        self._resources.push_async_callback(self.parsers.close)
+        self.poller = Poller(self.config, self.storage, self.fetcher, self.parsers)
         self.outbox = Outbox(
             self.storage,
             {a.platform: a for a in self.adapters},
@@ -178,10 +181,16 @@ class HeadlinesBot:
         return result
 
     async def poll_all(self, *, force: bool = True) -> list[PollResult]:
-        """Poll every feed once, concurrently (the fetcher caps concurrency)."""
-        return list(
-            await asyncio.gather(*(self.poll_feed(f.name, force=force) for f in self.config.feeds))
-        )
+        """Poll every feed once, concurrently. Fetches are faster than parsing: at most
+        twice `fetch.concurrency` feeds are between fetch and store at a time, so that a
+        thousand fetched bodies do not wait in memory for their turn to be parsed."""
+        slots = asyncio.Semaphore(2 * self.config.fetch.concurrency)
+
+        async def poll(name: str) -> PollResult:
+            async with slots:
+                return await self.poll_feed(name, force=force)
+
+        return list(await asyncio.gather(*(poll(f.name) for f in self.config.feeds)))
 
     async def forget_old(self) -> int:
         """Keep the archive to `keep_days`: what the feeds stopped listing long ago goes."""

@@ -80,6 +80,7 @@ class FetchConfig:
     max_backoff: int = 6 * 3600
     concurrency: int = 20
     user_agent: str = ""
+    parse_workers: int = 0  # processes that parse feeds; 0: a thread of the bot's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,7 @@ def parse_config(
         max_backoff=f.int("max_backoff", 6 * 3600, minimum=60),
         concurrency=f.int("concurrency", 20, minimum=1),
         user_agent=f.str("user_agent", ""),
+        parse_workers=f.int("parse_workers", default_parse_workers(), minimum=0),
     )
     f.done()
 
@@ -198,6 +200,11 @@ def parse_config(
     )
     t.done()
     return config
+
+
+def default_parse_workers() -> int:
+    """One parsing process per core, up to 4: parsing is the bot's heaviest work."""
+    return min(4, os.cpu_count() or 1)
 
 
 def _keep_days(t: _Table) -> int:

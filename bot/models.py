@@ -104,6 +104,12 @@ class FeedHints:
     update_period: int = 0
 
 
+class ParseError(Exception):
+    """The body is not a feed at all; the message is meant for the feed's status. Here
+    rather than in the parser: it crosses from parse worker processes, which need not
+    load the parser into the bot's own process to read it."""
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
     headlines: tuple[Headline, ...]

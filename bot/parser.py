@@ -20,7 +20,7 @@ import feedparser
 
 from bot.classify import classify
 from bot.config import FeedConfig
-from bot.models import FeedHints, Headline, ParsedFeed
+from bot.models import FeedHints, Headline, ParsedFeed, ParseError
 
 SUMMARY_CHARS = 300
 # A publication date further ahead than this is a feed's mistake (wrong time zone, typo):
@@ -69,10 +69,6 @@ _BLOCK_TAG = re.compile(
 # Only "<" followed by a letter, "/", "!" or "?" starts a tag: "x < y" is text.
 _TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")
 _SPACE = re.compile(r"\s+")
-
-
-class ParseError(Exception):
-    """The body is not a feed at all; the message is meant for the feed's status."""
 
 
 def parse_feed(

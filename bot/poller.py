@@ -7,15 +7,15 @@ exponentially and is disabled, with the reason stored and logged, after too many
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
 
 from bot.config import Config, FeedConfig
 from bot.fetcher import Fetcher, FetchError, redact_url
-from bot.parser import ParseError, parse_feed
+from bot.models import ParseError
 from bot.storage import FeedState, Storage
+from bot.workers import Parsers
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,13 @@ class PollResult:
 
 
 class Poller:
-    def __init__(self, config: Config, storage: Storage, fetcher: Fetcher) -> None:
+    def __init__(
+        self, config: Config, storage: Storage, fetcher: Fetcher, parsers: Parsers
+    ) -> None:
         self.config = config
         self.storage = storage
         self.fetcher = fetcher
+        self.parsers = parsers
 
     async def poll(self, feed: FeedConfig, *, force: bool = False) -> PollResult:
         """Poll `feed` if it is due (or `force`), and record how it went."""
@@ -79,7 +82,7 @@ class Poller:
         if fetched.status == 304:
             await self._succeeded(feed, state, now, "304 not modified", url, fetched.max_age)
             return PollResult(feed.name, "unchanged", detail="304")
-        parsed = await asyncio.to_thread(parse_feed, fetched.body, feed, url=fetched.url)
+        parsed = await self.parsers.parse(fetched.body, feed, url=fetched.url)
         if parsed.bozo:
             log.info("poller: %s is malformed but readable: %s", feed.name, parsed.bozo)
         stored = await self.storage.add_headlines(

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config import FeedConfig
-from bot.parser import SUMMARY_CHARS, ParseError, parse_feed
+from bot.models import ParseError
+from bot.parser import SUMMARY_CHARS, parse_feed
 from tests.conftest import SHARED
 
 CORPUS = SHARED / "corpus" / "feedparser-6.0.14"

@@ -14,7 +14,8 @@ import pytest
 from bot import __version__
 from bot.config import FeedConfig
 from bot.fetcher import Fetcher, FetchError, parse_retry_after, redact_url
-from bot.parser import ParseError, parse_feed
+from bot.models import ParseError
+from bot.parser import parse_feed
 from tests.feedserver import HTML_TYPE, Behaviour, FeedServer, make_rss, sample_entries
 
 FEED_BODY = make_rss(sample_entries(3))

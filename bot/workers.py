@@ -1,0 +1,72 @@
+"""Feed parsing in worker processes, off the event loop and outside the bot's own process.
+
+feedparser is pure Python and holds the GIL, so threads cannot parse two feeds at once:
+worker processes use every core. They also keep the bot safe from its inputs: a feed that
+crashes or bloats the parser takes one worker down, not the bot, and each worker is
+replaced after `RECYCLE_AFTER` feeds, so feedparser's memory fragmentation in a long run
+(feedparser #287) is handed back to the system.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from bot.config import FeedConfig
+from bot.models import ParsedFeed, ParseError
+
+log = logging.getLogger(__name__)
+
+RECYCLE_AFTER = 500
+
+
+class Parsers:
+    """`await parsers.parse(body, feed, url)`: `parse_feed` in one of `workers` processes,
+    or in a thread when `workers` is 0."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def parse(self, body: bytes, feed: FeedConfig, url: str) -> ParsedFeed:
+        job = functools.partial(_parse, body, feed, url)
+        if not self.workers:
+            return await asyncio.to_thread(job)
+        pool = self._pool or self._start()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, job)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory, a crash in a C extension): the pool
+            # cannot be used again. This feed fails; the next parse gets a new pool.
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            log.error("parser: a worker process died parsing %s; starting new ones", feed.name)
+            raise ParseError("parser: the parser process died on this feed") from None
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+    def _start(self) -> ProcessPoolExecutor:
+        # forkserver: workers fork from a clean process that has imported the parser (and
+        # built the place tables) once, rather than from this one with its threads.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["bot.parser"])
+        self._pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, max_tasks_per_child=RECYCLE_AFTER
+        )
+        return self._pool
+
+
+def _parse(body: bytes, feed: FeedConfig, url: str) -> ParsedFeed:
+    # Imported here, in the worker: the bot's own process then never loads feedparser and
+    # the place tables, which only parsing needs.
+    from bot.parser import parse_feed
+
+    return parse_feed(body, feed, url=url)
