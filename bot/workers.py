@@ -2,9 +2,9 @@
 
 feedparser is pure Python and holds the GIL, so threads cannot parse two feeds at once:
 worker processes use every core. They also keep the bot safe from its inputs: a feed that
-crashes or bloats the parser takes one worker down, not the bot, and each worker is
-replaced after `RECYCLE_AFTER` feeds, so feedparser's memory fragmentation in a long run
-(feedparser #287) is handed back to the system.
+crashes or bloats the parser takes one worker down, not the bot, and the workers are
+replaced after about `RECYCLE_AFTER` feeds each, so feedparser's memory fragmentation in a
+long run (feedparser #287) is handed back to the system.
 """
 
 from __future__ import annotations
@@ -31,37 +31,53 @@ class Parsers:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._jobs = 0  # given to the current pool
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def parse(self, body: bytes, feed: FeedConfig, url: str) -> ParsedFeed:
         job = functools.partial(_parse, body, feed, url)
         if not self.workers:
             return await asyncio.to_thread(job)
-        pool = self._pool or self._start()
+        pool = self._current()
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, job)
         except BrokenProcessPool:
             # A worker died (killed, out of memory, a crash in a C extension): the pool
             # cannot be used again. This feed fails; the next parse gets a new pool.
             if self._pool is pool:
-                self._pool = None
-                pool.shutdown(wait=False, cancel_futures=True)
+                self._retire()
             log.error("parser: a worker process died parsing %s; starting new ones", feed.name)
             raise ParseError("parser: the parser process died on this feed") from None
 
     async def close(self) -> None:
+        self._retire(cancel=True)
+        await asyncio.gather(*self._retiring)
+
+    def _current(self) -> ProcessPoolExecutor:
+        if self._pool is not None and self._jobs >= RECYCLE_AFTER * self.workers:
+            self._retire()
+        if self._pool is None:
+            # forkserver: workers fork from a clean process that has imported the parser
+            # (and built the place tables) once, rather than from this one with its threads.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["bot.parser"])
+            # Not max_tasks_per_child: on Python 3.11 a pool that replaces its workers
+            # itself can hang for ever once one of them is killed.
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._jobs = 0
+        self._jobs += 1
+        return self._pool
+
+    def _retire(self, cancel: bool = False) -> None:
+        """Stop giving the current pool work; its workers finish what they have (unless
+        `cancel`), then exit."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
-
-    def _start(self) -> ProcessPoolExecutor:
-        # forkserver: workers fork from a clean process that has imported the parser (and
-        # built the place tables) once, rather than from this one with its threads.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["bot.parser"])
-        self._pool = ProcessPoolExecutor(
-            self.workers, mp_context=context, max_tasks_per_child=RECYCLE_AFTER
-        )
-        return self._pool
+            task = asyncio.create_task(
+                asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=cancel)
+            )
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
 
 
 def _parse(body: bytes, feed: FeedConfig, url: str) -> ParsedFeed:
