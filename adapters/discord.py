@@ -83,6 +83,14 @@ CONTENT_CHARS = 2000
 AUTOCOMPLETE_CHOICES = 25
 CHOICE_CHARS = 100
 
+# JSON error codes (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
+# About the channel: unknown channel, missing access, cannot message this user, not a text
+# channel, missing permissions, wrong channel type, archived thread, locked thread.
+CHANNEL_ERRORS = frozenset({10003, 50001, 50007, 50008, 50013, 50024, 50083, 160005})
+# About the message: empty, invalid form body (a field too long or malformed), blocked by
+# the server's AutoMod or the harmful links filter.
+CONTENT_ERRORS = frozenset({50006, 50035, 200000, 200001, 240000})
+
 REGION_COLOURS = {
     AFRICA: discord.Colour(0xE67E22),
     ASIA: discord.Colour(0xE74C3C),
@@ -502,10 +510,6 @@ async def _post(channel: discord.PartialMessageable, embeds: list[discord.Embed]
     """Create one message; Discord's answers become the core's send errors."""
     try:
         return await channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS)
-    except discord.Forbidden as error:
-        raise DestinationGone(_describe(error, "the bot may not post here")) from error
-    except discord.NotFound as error:
-        raise DestinationGone(_describe(error, "no such channel")) from error
     except discord.RateLimited as error:
         raise RetryAfter(error.retry_after) from error
     except discord.DiscordServerError as error:
@@ -515,6 +519,12 @@ async def _post(channel: discord.PartialMessageable, embeds: list[discord.Embed]
             # discord.py gave up waiting, or no Via header: not Discord's API answering
             # but Cloudflare, which bans for a while and says how long in Retry-After.
             raise RetryAfter(_retry_after(error), _describe(error, "rate limited")) from error
+        # The code says whose fault it is: Discord answers 400 about the channel too (a
+        # category, an archived thread), and that must not fail headline after headline.
+        if error.code in CONTENT_ERRORS:
+            raise ContentRejected(_describe(error, "content refused")) from error
+        if error.code in CHANNEL_ERRORS or error.status in (403, 404):
+            raise DestinationGone(_describe(error, "the bot cannot post here")) from error
         if error.status == 400:
             raise ContentRejected(_describe(error, "bad request")) from error
         raise TemporaryFailure(_describe(error, "unexpected answer")) from error

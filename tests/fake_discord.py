@@ -33,20 +33,45 @@ OWNER_ID = "1002"
 MEMBER_ID = "1003"
 GUILD_ID = "2000"
 CHANNEL_IDS = ("3001", "3002", "3003")
+# Channels of other kinds, in every fake guild; the thread lives in the first text channel.
+VOICE_ID, CATEGORY_ID, FORUM_ID, THREAD_ID, ARCHIVED_THREAD_ID = (
+    "3101",
+    "3102",
+    "3103",
+    "3104",
+    "3105",
+)
 DM_CHANNEL_ID = "3900"
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions).
+MANAGE_CHANNELS = 1 << 4
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
-MANAGE_CHANNELS = 1 << 4
-MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
+SEND_MESSAGES_IN_THREADS = 1 << 38
+MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | SEND_MESSAGES_IN_THREADS
 ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_CHANNELS
 
-GUILD_CHANNEL_TYPE = 0
-DM_CHANNEL_TYPE = 1
+# Channel types.
+TEXT, DM, VOICE, CATEGORY, NEWS = 0, 1, 2, 4, 5
+NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD, STAGE, FORUM = 10, 11, 12, 13, 15
+THREADS = (NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
+NO_MESSAGES = (CATEGORY, FORUM)  # Discord answers 400 50008 to a post there
+
 APPLICATION_COMMAND = 2
 AUTOCOMPLETE = 4
+
+
+@dataclass
+class Channel:
+    """A guild channel or thread. `overwrites` are Discord's permission overwrites
+    ({"id", "type" 0 role / 1 member, "allow", "deny"}); a thread uses its parent's."""
+
+    name: str
+    type: int = TEXT
+    parent_id: str | None = None
+    overwrites: list[dict[str, Any]] = field(default_factory=list)
+    archived: bool = False
 
 
 @dataclass
@@ -115,7 +140,15 @@ class FakeDiscord:
         self.channel_window = channel_window
         self.global_limit = global_limit
         self.global_window = global_window
-        self.channels = {cid: f"news-{i}" for i, cid in enumerate(channels, 1)}
+        self.channels = {cid: Channel(f"news-{i}") for i, cid in enumerate(channels, 1)}
+        first = next(iter(self.channels))
+        self.channels |= {
+            VOICE_ID: Channel("lounge", VOICE),
+            CATEGORY_ID: Channel("News", CATEGORY),
+            FORUM_ID: Channel("ideas", FORUM),
+            THREAD_ID: Channel("live-blog", PUBLIC_THREAD, parent_id=first),
+            ARCHIVED_THREAD_ID: Channel("old-blog", PUBLIC_THREAD, parent_id=first, archived=True),
+        }
         self.response_delay = response_delay
 
         self.messages: list[Posted] = []
@@ -236,13 +269,7 @@ class FakeDiscord:
             if key.endswith("channel") and not focused:
                 opts.append({"name": key, "type": 7, "value": value})
                 perms = permissions if channel_permissions is None else channel_permissions
-                resolved[value] = {
-                    "id": value,
-                    "type": GUILD_CHANNEL_TYPE,
-                    "name": self.channels.get(value, "other"),
-                    "permissions": str(perms),
-                    "parent_id": None,
-                }
+                resolved[value] = self._channel(value) | {"permissions": str(perms)}
             else:
                 option: dict[str, Any] = {
                     "name": key,
@@ -266,12 +293,12 @@ class FakeDiscord:
             "locale": locale,
             "data": data,
             "entitlements": [],
-            "app_permissions": str(MEMBER_PERMISSIONS),
+            "app_permissions": str(self.bot_permissions(channel_id) if not dm else 0),
         }
         if dm:
             payload |= {
                 "channel_id": DM_CHANNEL_ID,
-                "channel": {"id": DM_CHANNEL_ID, "type": DM_CHANNEL_TYPE, "recipients": [user]},
+                "channel": {"id": DM_CHANNEL_ID, "type": DM, "recipients": [user]},
                 "user": user,
                 "context": 1,
                 "authorizing_integration_owners": {"0": GUILD_ID},
@@ -304,6 +331,29 @@ class FakeDiscord:
         interaction = await self.interact(name, options, **kw)
         await asyncio.wait_for(interaction.answered.wait(), 10)
         return interaction
+
+    async def deny(self, channel_id: str, permissions: int) -> None:
+        """Deny the bot `permissions` in a channel (a thread's are its parent's), and tell
+        the connected client, as Discord does with CHANNEL_UPDATE."""
+        channel = self.channels[channel_id]
+        target = channel.parent_id if channel.type in THREADS and channel.parent_id else channel_id
+        overwrites = self.channels[target].overwrites
+        overwrites.append({"id": BOT_ID, "type": 1, "allow": "0", "deny": str(permissions)})
+        await self._dispatch("CHANNEL_UPDATE", self._channel(target))
+
+    def bot_permissions(self, channel_id: str) -> int:
+        """The bot's permissions in a channel: @everyone's, then the overwrites for
+        @everyone and for the bot, as Discord computes them."""
+        permissions = MEMBER_PERMISSIONS
+        channel = self.channels.get(channel_id)
+        if channel is not None and channel.type in THREADS and channel.parent_id:
+            channel = self.channels.get(channel.parent_id)
+        for target in (GUILD_ID, BOT_ID):
+            for overwrite in channel.overwrites if channel else []:
+                if overwrite["id"] == target:
+                    permissions &= ~int(overwrite["deny"])
+                    permissions |= int(overwrite["allow"])
+        return permissions
 
     # -- what tests read -------------------------------------------------------------
 
@@ -377,8 +427,9 @@ class FakeDiscord:
             if failure.status == 429:
                 self.rate_limited += 1
             return _json(failure.body, failure.status, failure.headers)
-        if channel_id not in self.channels:
-            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        refused = self._refuse_post(channel_id)
+        if refused:
+            return refused
 
         now = asyncio.get_running_loop().time()
         start, count = self._windows.get(channel_id, (now, 0))
@@ -403,6 +454,24 @@ class FakeDiscord:
             self.messages.append(posted)
             self._message_added.notify_all()
         return _json(self._message(posted), headers=headers)
+
+    def _refuse_post(self, channel_id: str) -> web.Response | None:
+        """Discord's answer when the bot may not post in the channel at all."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        permissions = self.bot_permissions(channel_id)
+        if not permissions & VIEW_CHANNEL:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        if channel.type in NO_MESSAGES:
+            body = {"message": "Cannot send messages in a non-text channel", "code": 50008}
+            return _json(body, 400)
+        if channel.archived:
+            return _json({"message": "Thread is archived", "code": 50083}, 400)
+        send = SEND_MESSAGES_IN_THREADS if channel.type in THREADS else SEND_MESSAGES
+        if not permissions & send:
+            return _json({"message": "Missing Permissions", "code": 50013}, 403)
+        return None
 
     def _over_global_limit(self) -> web.Response | None:
         now = asyncio.get_running_loop().time()
@@ -507,6 +576,7 @@ class FakeDiscord:
         }
 
     def _guild(self) -> dict[str, Any]:
+        threads = [cid for cid, c in self.channels.items() if c.type in THREADS]
         everyone = {
             "id": GUILD_ID,
             "name": "@everyone",
@@ -523,7 +593,8 @@ class FakeDiscord:
             "name": "Newsroom",
             "owner_id": OWNER_ID,
             "roles": [everyone],
-            "channels": [self._channel(cid) for cid in self.channels],
+            "channels": [self._channel(c) for c in self.channels if c not in threads],
+            "threads": [self._channel(c) for c in threads],
             "members": [
                 {
                     "user": _user(BOT_ID, "headlines", bot=True),
@@ -542,15 +613,31 @@ class FakeDiscord:
         }
 
     def _channel(self, channel_id: str) -> dict[str, Any]:
-        return {
+        channel = self.channels.get(channel_id, Channel("gone"))
+        data: dict[str, Any] = {
             "id": channel_id,
-            "type": GUILD_CHANNEL_TYPE,
+            "type": channel.type,
             "guild_id": GUILD_ID,
-            "name": self.channels.get(channel_id, "gone"),
-            "position": 0,
-            "permission_overwrites": [],
-            "parent_id": None,
+            "name": channel.name,
+            "parent_id": channel.parent_id,
             "nsfw": False,
+        }
+        if channel.type in (VOICE, STAGE):
+            data |= {"bitrate": 64000, "user_limit": 0, "rtc_region": None}
+        if channel.type not in THREADS:
+            return data | {"position": 0, "permission_overwrites": channel.overwrites}
+        return data | {
+            "owner_id": OWNER_ID,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": channel.archived,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": _now(),
+                "locked": False,
+            },
         }
 
     def _application(self) -> dict[str, Any]:

@@ -32,10 +32,14 @@ from bot.outbox import Outbox
 from bot.storage import Storage
 from tests.fake_discord import (
     APP_ID,
+    ARCHIVED_THREAD_ID,
+    CATEGORY_ID,
     CHANNEL_IDS,
     GUILD_ID,
     MEMBER_PERMISSIONS,
+    SEND_MESSAGES,
     TOKEN,
+    VIEW_CHANNEL,
     FakeDiscord,
 )
 from tests.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
@@ -504,11 +508,16 @@ async def test_a_429_that_persists_or_lacks_via_becomes_retry_after(
 
 
 @pytest.mark.parametrize(
-    ("channel", "status", "code", "text"),
+    ("channel", "status", "code", "text", "denied", "injected"),
     [
-        (NEWS, 403, 50013, "Missing Permissions"),
-        ("3999", 404, 10003, "Unknown Channel"),  # deleted: the fake does not know it
+        (NEWS, 403, 50013, "Missing Permissions", SEND_MESSAGES, False),
+        (NEWS, 403, 50001, "Missing Access", VIEW_CHANNEL, False),
+        ("3999", 404, 10003, "Unknown Channel", 0, False),  # deleted: the fake does not know it
+        (CATEGORY_ID, 400, 50008, "Cannot send messages in a non-text channel", 0, False),
+        (ARCHIVED_THREAD_ID, 400, 50083, "Thread is archived", 0, False),
+        (NEWS, 400, 10003, "Unknown Channel", 0, True),  # a 400 about the channel, not the post
     ],
+    ids=["no-send", "no-view", "deleted", "category", "archived-thread", "400-unknown-channel"],
 )
 async def test_a_channel_we_cannot_post_to_is_deactivated_not_retried(
     fake: FakeDiscord,
@@ -518,11 +527,15 @@ async def test_a_channel_we_cannot_post_to_is_deactivated_not_retried(
     status: int,
     code: int,
     text: str,
+    denied: int,
+    injected: bool,
 ) -> None:
     adapter = await start_adapter()
     await storage.subscribe(ChatRef("discord", channel, "channel"))
     await storage.subscribe(ChatRef("discord", SPORTS, "channel"))
-    if status == 403:
+    if denied:
+        await fake.deny(channel, denied)
+    if injected:
         fake.fail(channel, status, code, text, times=None)
     await seed(storage, headline("One", n=1), headline("Two", n=2))
 
