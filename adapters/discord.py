@@ -91,6 +91,18 @@ CHANNEL_ERRORS = frozenset({10003, 50001, 50007, 50008, 50013, 50024, 50083, 160
 # the server's AutoMod or the harmful links filter.
 CONTENT_ERRORS = frozenset({50006, 50035, 200000, 200001, 240000})
 
+# Where /subscribe may point, and what the bot needs there to post embeds (in a thread,
+# Send Messages in Threads stands for Send Messages).
+THREAD_CHANNELS = (
+    discord.ChannelType.news_thread,
+    discord.ChannelType.public_thread,
+    discord.ChannelType.private_thread,
+)
+POSTABLE_CHANNELS = (discord.ChannelType.text, discord.ChannelType.news, *THREAD_CHANNELS)
+POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+THREAD_POST_PERMISSIONS = ("view_channel", "send_messages_in_threads", "embed_links")
+TargetChannel = app_commands.AppCommandChannel | app_commands.AppCommandThread
+
 REGION_COLOURS = {
     AFRICA: discord.Colour(0xE67E22),
     ASIA: discord.Colour(0xE74C3C),
@@ -101,8 +113,6 @@ REGION_COLOURS = {
     OCEANIA: discord.Colour(0x1ABC9C),
 }
 WORLD_COLOUR = discord.Colour(0x95A5A6)
-
-# Said when the core failed on a command; the details go to the log.
 
 
 class RequestPacer:
@@ -322,8 +332,7 @@ class DiscordAdapter:
         async def subscribe(
             interaction: discord.Interaction,
             region: str | None = None,
-            channel: app_commands.Transform[app_commands.AppCommandChannel, _PostableChannel]
-            | None = None,
+            channel: app_commands.Transform[TargetChannel, _PostableChannel] | None = None,
         ) -> None:
             await self._run(interaction, "subscribe", (region or "",), channel)
 
@@ -333,8 +342,7 @@ class DiscordAdapter:
         @app_commands.default_permissions(manage_channels=True)
         async def unsubscribe(
             interaction: discord.Interaction,
-            channel: app_commands.Transform[app_commands.AppCommandChannel, _PostableChannel]
-            | None = None,
+            channel: app_commands.Transform[TargetChannel, _PostableChannel] | None = None,
         ) -> None:
             await self._run(interaction, "unsubscribe", (), channel)
 
@@ -350,9 +358,28 @@ class DiscordAdapter:
         interaction: discord.Interaction,
         name: str,
         args: tuple[str, ...],
-        channel: app_commands.AppCommandChannel | None = None,
+        channel: TargetChannel | None = None,
     ) -> None:
-        """Hand the command to the core and answer with its reply."""
+        """Answer the command: with a refusal of our own, or the core's reply."""
+        task = asyncio.ensure_future(self._reply(interaction, name, args, channel))
+        try:
+            try:
+                reply = await asyncio.wait_for(asyncio.shield(task), self.reply_deadline)
+            except TimeoutError:
+                await interaction.response.defer(ephemeral=name in ("subscribe", "unsubscribe"))
+                reply = await task
+        except Exception:
+            log.exception("discord: /%s failed in %s", name, interaction.channel_id)
+            reply = _trouble(pick_language(interaction.locale.value))
+        await _answer(interaction, reply)
+
+    async def _reply(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        args: tuple[str, ...],
+        channel: TargetChannel | None,
+    ) -> Reply:
         assert self._on_command is not None
         locale = interaction.locale.value
         if channel is not None:
@@ -362,27 +389,46 @@ class DiscordAdapter:
         else:
             chat = _chat(interaction)
             permissions = interaction.permissions
+        # Discord hides /subscribe from members without Manage Channels by default, but a
+        # server can change that: check again here.
+        can_admin = permissions.administrator or permissions.manage_channels
+        if name in ("subscribe", "unsubscribe") and not can_admin:
+            return _refusal(locale, "discord_manage_channels")
+        if name == "subscribe":
+            refusal = await self._cannot_post(interaction, channel)
+            if refusal is not None:
+                return refusal
         command = Command(
             name=name,
             args=tuple(a for a in args if a),
             chat=chat,
-            # Discord hides /subscribe from members without Manage Channels by default,
-            # but a server can change that: check again here.
-            can_admin=permissions.administrator or permissions.manage_channels,
+            can_admin=can_admin,
             language=locale,
         )
-        task = asyncio.ensure_future(self._on_command(command))
-        try:
-            try:
-                reply = await asyncio.wait_for(asyncio.shield(task), self.reply_deadline)
-            except TimeoutError:
-                await interaction.response.defer(ephemeral=name in ("subscribe", "unsubscribe"))
-                reply = await task
-        except Exception:
-            log.exception("discord: /%s failed in %s", name, chat.chat_id)
-            language = pick_language(locale)
-            reply = _trouble(language)
-        await _answer(interaction, reply)
+        return await self._on_command(command)
+
+    async def _cannot_post(
+        self, interaction: discord.Interaction, channel: TargetChannel | None
+    ) -> Reply | None:
+        """A refusal when the bot could not post its embeds where /subscribe points: a
+        subscription there would only be deactivated at the first headline."""
+        locale = interaction.locale.value
+        target: Any = interaction.channel if channel is None else channel
+        mention = f"<#{target.id}>" if target is not None else "#?"
+        kind = getattr(target, "type", None)
+        if kind not in POSTABLE_CHANNELS:
+            return _refusal(locale, "discord_not_postable", channel=mention)
+        if channel is None:
+            granted = interaction.app_permissions  # Discord's own count, with overwrites
+        else:
+            granted = await _bot_permissions(interaction, channel)
+        needed = THREAD_POST_PERMISSIONS if kind in THREAD_CHANNELS else POST_PERMISSIONS
+        missing = [p for p in needed if not getattr(granted, p)]
+        if not missing:
+            return None
+        language = pick_language(locale)
+        names = ", ".join(tr(language, f"discord_permission_{p}") for p in missing)
+        return _refusal(locale, "discord_missing_permissions", channel=mention, permissions=names)
 
     async def _complete_region(
         self, interaction: discord.Interaction, current: str
@@ -444,8 +490,8 @@ class _Client(discord.Client):
 
 
 class _PostableChannel(app_commands.Transformer):
-    """A text or announcement channel, as Discord resolved it: with the permissions of the
-    user who ran the command in that channel."""
+    """A text or announcement channel or a thread, as Discord resolved it: with the
+    permissions of the user who ran the command in that channel."""
 
     @property
     def type(self) -> discord.AppCommandOptionType:
@@ -453,10 +499,27 @@ class _PostableChannel(app_commands.Transformer):
 
     @property
     def channel_types(self) -> list[discord.ChannelType]:
-        return [discord.ChannelType.text, discord.ChannelType.news]
+        return list(POSTABLE_CHANNELS)
 
     async def transform(self, interaction: discord.Interaction, value: Any) -> Any:
         return value
+
+
+async def _bot_permissions(
+    interaction: discord.Interaction, channel: TargetChannel
+) -> discord.Permissions:
+    """The bot's permissions in a channel of the interaction's server, from the cache the
+    guilds intent keeps (or fetched, for a thread the cache has not seen)."""
+    guild = interaction.guild
+    if guild is None or guild.me is None:
+        return discord.Permissions.none()
+    resolved = guild.get_channel_or_thread(channel.id)
+    if resolved is None:
+        try:
+            resolved = await channel.fetch()
+        except discord.Forbidden:
+            return discord.Permissions.none()  # it may not even see the channel
+    return resolved.permissions_for(guild.me)
 
 
 def _gateway_ended(task: asyncio.Task[None]) -> None:
@@ -630,6 +693,12 @@ def _shorten(text: str, limit: int) -> str:
 
 def _is_web_url(url: str) -> bool:
     return url.startswith(("https://", "http://")) and len(url) <= 2048
+
+
+def _refusal(locale: str, key: str, **values: object) -> Reply:
+    """A refusal of the adapter's own, in the user's language, for the user only."""
+    language = pick_language(locale)
+    return Reply(text=tr(language, key, **values), language=language, error=True, private=True)
 
 
 def _trouble(language: str) -> Reply:

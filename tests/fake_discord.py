@@ -332,6 +332,11 @@ class FakeDiscord:
         await asyncio.wait_for(interaction.answered.wait(), 10)
         return interaction
 
+    def add_thread(self, channel_id: str, parent_id: str) -> None:
+        """A thread that the client has not been told about (no THREAD_CREATE): it can
+        only learn of it by asking, GET /channels/{id}."""
+        self.channels[channel_id] = Channel(f"thread-{channel_id}", PUBLIC_THREAD, parent_id)
+
     async def deny(self, channel_id: str, permissions: int) -> None:
         """Deny the bot `permissions` in a channel (a thread's are its parent's), and tell
         the connected client, as Discord does with CHANNEL_UPDATE."""
@@ -409,6 +414,8 @@ class FakeDiscord:
         if method == "GET" and parts[0] == "channels" and len(parts) == 2:
             if parts[1] not in self.channels:
                 return _json({"message": "Unknown Channel", "code": 10003}, 404)
+            if not self.bot_permissions(parts[1]) & VIEW_CHANNEL:
+                return _json({"message": "Missing Access", "code": 50001}, 403)
             return _json(self._channel(parts[1]))
         if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
             return self._interaction_callback(parts[1], body)

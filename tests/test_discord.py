@@ -35,11 +35,15 @@ from tests.fake_discord import (
     ARCHIVED_THREAD_ID,
     CATEGORY_ID,
     CHANNEL_IDS,
+    EMBED_LINKS,
     GUILD_ID,
     MEMBER_PERMISSIONS,
     SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    THREAD_ID,
     TOKEN,
     VIEW_CHANNEL,
+    VOICE_ID,
     FakeDiscord,
 )
 from tests.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
@@ -276,7 +280,7 @@ async def test_subscribe_needs_manage_channels(
         "subscribe", {"region": "Asia"}, permissions=MEMBER_PERMISSIONS, channel_id=NEWS
     )
     assert member.reply["flags"] == 64
-    assert "only administrators" in member.reply["content"]
+    assert "only members with the Manage Channels permission" in member.reply["content"]
     assert await storage.destination(ChatRef("discord", NEWS)) is None
 
     admin = await fake.command("subscribe", {"region": "Asia, Europa"}, channel_id=NEWS)
@@ -298,7 +302,7 @@ async def test_subscribe_another_channel_checks_permissions_there(
     refused = await fake.command(
         "subscribe", {"channel": SPORTS}, channel_id=NEWS, channel_permissions=MEMBER_PERMISSIONS
     )
-    assert "only administrators" in refused.reply["content"]
+    assert "Manage Channels" in refused.reply["content"]
     await fake.command("subscribe", {"channel": SPORTS}, channel_id=NEWS)
     assert await storage.destination(ChatRef("discord", NEWS)) is None
     destination = await storage.destination(ChatRef("discord", SPORTS))
@@ -308,6 +312,44 @@ async def test_subscribe_another_channel_checks_permissions_there(
     assert gone.reply["flags"] == 64 and "Unsubscribed" in gone.reply["content"]
     destination = await storage.destination(ChatRef("discord", SPORTS))
     assert destination is not None and not destination.active
+
+
+async def test_subscribe_refuses_a_channel_the_bot_cannot_post_in(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await fake.deny(NEWS, EMBED_LINKS)
+    here = (await fake.command("subscribe", {}, channel_id=NEWS)).reply
+    assert here["flags"] == 64
+    assert here["content"].startswith(f"I can't post in <#{NEWS}>: I need these permissions")
+    assert "there: Embed Links. Ask a server admin to grant them" in here["content"]
+    voice = (await fake.command("subscribe", {}, channel_id=VOICE_ID, locale="es-ES")).reply
+    assert voice["flags"] == 64
+    assert voice["content"].startswith(f"No puedo publicar en <#{VOICE_ID}>: elige un canal")
+
+    await fake.deny(SPORTS, SEND_MESSAGES)
+    there = (await fake.command("subscribe", {"channel": SPORTS}, channel_id=OTHER)).reply
+    assert "I need these permissions there: Send Messages, Embed Links." in there["content"]
+    # Discord offers only the option's channel types, but the check does not rely on it.
+    category = (await fake.command("subscribe", {"channel": CATEGORY_ID}, channel_id=OTHER)).reply
+    assert "choose a text or announcement channel, or a thread" in category["content"]
+    for channel in (NEWS, VOICE_ID, SPORTS, CATEGORY_ID):
+        assert await storage.destination(ChatRef("discord", channel)) is None
+
+
+async def test_subscribe_in_a_thread_needs_send_messages_in_threads(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    fake.add_thread("3200", parent_id=SPORTS)  # not in discord.py's cache: it asks
+    new = await fake.command("subscribe", {"channel": "3200"}, channel_id=OTHER)
+    assert "Subscribed" in new.reply["content"] and ("GET", "/channels/3200") in fake.requests
+    assert await storage.destination(ChatRef("discord", "3200")) is not None
+
+    await fake.deny(THREAD_ID, SEND_MESSAGES_IN_THREADS)
+    refused = (await fake.command("subscribe", {}, channel_id=THREAD_ID)).reply
+    assert "I need these permissions there: Send Messages in Threads." in refused["content"]
+    assert await storage.destination(ChatRef("discord", THREAD_ID)) is None
 
 
 async def test_help_lists_the_commands(fake: FakeDiscord, start_adapter: Start) -> None:
