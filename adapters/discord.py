@@ -80,6 +80,7 @@ DESCRIPTION_CHARS = 4096
 # message, so that one headline always fits; source and regions need far less.
 FOOTER_CHARS = 512
 CONTENT_CHARS = 2000
+PUBLIC_DEFER = "headlines_public_defer"  # in Interaction.extras: deferred visibly to all
 AUTOCOMPLETE_CHOICES = 25
 CHOICE_CHARS = 100
 
@@ -366,7 +367,9 @@ class DiscordAdapter:
             try:
                 reply = await asyncio.wait_for(asyncio.shield(task), self.reply_deadline)
             except TimeoutError:
-                await interaction.response.defer(ephemeral=name in ("subscribe", "unsubscribe"))
+                private = name in ("subscribe", "unsubscribe")
+                await interaction.response.defer(ephemeral=private)
+                interaction.extras[PUBLIC_DEFER] = not private
                 reply = await task
         except Exception:
             log.exception("discord: /%s failed in %s", name, interaction.channel_id)
@@ -616,14 +619,18 @@ def _retry_after(error: discord.HTTPException) -> float:
 async def _answer(interaction: discord.Interaction, reply: Reply) -> None:
     content, embeds = render_reply(reply)
     ephemeral = reply.private or reply.error
-    if interaction.response.is_done():
-        await interaction.followup.send(
-            content=content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
-        )
-    else:
+    if not interaction.response.is_done():
         await interaction.response.send_message(
             content=content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
         )
+        return
+    if interaction.extras.pop(PUBLIC_DEFER, False) and ephemeral:
+        # The first follow-up takes the place of the defer's "thinking..." and keeps its
+        # visibility, whatever it asks: delete the public one so this answer is private.
+        await interaction.delete_original_response()
+    await interaction.followup.send(
+        content=content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+    )
 
 
 def render_reply(reply: Reply) -> tuple[str | None, list[discord.Embed]]:

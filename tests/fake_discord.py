@@ -97,22 +97,36 @@ class Interaction:
     id: str
     token: str
     payload: dict[str, Any]
-    # The callback (type 4 message, 5 defer, 8 autocomplete), then any follow-ups.
+    # What the bot sent: the callback (type 4 message, 5 defer, 8 autocomplete), then
+    # follow-ups, edits and deletions ({"delete": "@original"}), as received.
     answers: list[dict[str, Any]] = field(default_factory=list)
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    # The messages users see. After a defer, `original` is its "thinking..." placeholder
+    # until the first follow-up takes its place, with the defer's visibility whatever the
+    # follow-up's flags: Discord's rule.
+    original: dict[str, Any] | None = None
+    followups: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reply(self) -> dict[str, Any]:
-        """The message the user sees: the callback's, or the first follow-up after a defer."""
-        for answer in self.answers:
-            if answer.get("type") in (None, 4):
-                return answer.get("data", answer)
+        """The message the user sees as the answer, with the flags Discord shows it with."""
+        if self.original is not None and not self.original.get("loading"):
+            return self.original
+        if self.followups:
+            return self.followups[0]
         raise AssertionError(f"no message answered interaction {self.id}: {self.answers}")
 
     @property
     def choices(self) -> list[dict[str, Any]]:
         assert self.answers and self.answers[0]["type"] == 8, self.answers
         return self.answers[0]["data"]["choices"]
+
+    def follow_up(self, body: dict[str, Any]) -> None:
+        if self.original is not None and self.original.get("loading"):
+            self.original = body | {"flags": self.original.get("flags", 0)}
+        else:
+            self.followups.append(body)
+        self.answered.set()
 
 
 @dataclass
@@ -420,7 +434,7 @@ class FakeDiscord:
         if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
             return self._interaction_callback(parts[1], body)
         if parts[0] == "webhooks" and len(parts) >= 3:
-            return self._followup(method, parts[2], body)
+            return self._webhook(method, parts, body)
         return _json({"message": f"fake discord: no route {method} {path}", "code": 0}, 404)
 
     async def _post_message(self, channel_id: str, body: dict[str, Any]) -> web.Response:
@@ -497,9 +511,14 @@ class FakeDiscord:
         if interaction is None or interaction.answers:
             return _json({"message": "Unknown interaction", "code": 10062}, 404)
         interaction.answers.append(body)
-        if body.get("type") != 5:  # a defer is not an answer yet
-            interaction.answered.set()
         data = body.get("data") or {}
+        if body.get("type") == 5:  # a defer is not an answer yet
+            interaction.original = {"loading": True, "flags": data.get("flags", 0)}
+        elif body.get("type") == 4:
+            interaction.original = data
+            interaction.answered.set()
+        else:
+            interaction.answered.set()
         result: dict[str, Any] = {
             "interaction": {
                 "id": iid,
@@ -514,12 +533,26 @@ class FakeDiscord:
             result["resource"] = {"type": 4, "message": self._message(posted)}
         return _json(result)
 
-    def _followup(self, method: str, token: str, body: dict[str, Any]) -> web.Response:
+    def _webhook(self, method: str, parts: list[str], body: Any) -> web.Response:
+        """Follow-ups (POST /webhooks/{app}/{token}) and the original response
+        (/webhooks/{app}/{token}/messages/@original: PATCH edits, DELETE removes it)."""
+        token = parts[2]
         interaction = next((i for i in self.interactions.values() if i.token == token), None)
         if interaction is None:
             return _json({"message": "Unknown Webhook", "code": 10015}, 404)
+        original = parts[3:] == ["messages", "@original"]
+        if method == "DELETE" and original:
+            interaction.answers.append({"delete": "@original"})
+            interaction.original = None
+            return web.Response(status=204)
         interaction.answers.append(body)
-        interaction.answered.set()
+        if method == "PATCH" and original and interaction.original is not None:
+            interaction.original = body | {"flags": interaction.original.get("flags", 0)}
+            interaction.answered.set()
+        elif method == "POST" and not parts[3:]:
+            interaction.follow_up(body)
+        else:
+            return _json({"message": f"fake discord: no webhook route {method} {parts}"}, 404)
         posted = Posted(interaction.payload["channel_id"], body, str(next(self._ids)))
         return _json(self._message(posted))
 

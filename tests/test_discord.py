@@ -391,6 +391,24 @@ async def test_a_slow_command_is_acknowledged_then_answered(
     assert followup["content"] == "Subscribed" and followup["allowed_mentions"] == NO_MENTIONS
 
 
+async def test_a_slow_public_command_keeps_its_errors_private(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    async def slow(command: Command) -> Reply:
+        await asyncio.sleep(0.05)
+        return await Commands(storage).handle(command)
+
+    await start_adapter(slow, reply_deadline=0.01)
+    await seed(storage, headline("In Asia", ("Asia",)))
+    wrong = await fake.command("latest", {"region": "Atlantis"})
+    assert wrong.answers[0]["type"] == 5  # "thinking...", visible to all: it may succeed
+    assert {"delete": "@original"} in wrong.answers
+    assert wrong.reply["flags"] == 64 and "Unknown region 'Atlantis'" in wrong.reply["content"]
+    right = await fake.command("latest", {})
+    assert not right.reply.get("flags") and "In Asia" in right.reply["embeds"][0]["description"]
+    assert {"delete": "@original"} not in right.answers
+
+
 # -- delivering headlines through the core --------------------------------------------
 
 
