@@ -64,6 +64,12 @@ DISCORD_GATEWAY = DiscordWebSocket.DEFAULT_GATEWAY
 # network holds up between the pacer and Discord's counter, so that they arrive closer
 # together than they left (at 48/s the benchmark's fake now and then counted 51 in a second).
 REQUESTS_PER_SECOND = 47.0
+# The longest 429 that discord.py waits out itself (30 s is the least it accepts); a
+# longer global one pauses all sending instead.
+LONGEST_WAIT = 30.0
+# After a 401 while running: the token was reset or revoked, and asking again will not
+# mend it; a while later one request tries again.
+UNAUTHORIZED_PAUSE = 600.0
 INVITE_SCOPES = ("bot", "applications.commands")
 INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -149,20 +155,6 @@ class RequestPacer:
             if delay > 0:
                 await asyncio.sleep(delay)
 
-    def trace_config(self) -> aiohttp.TraceConfig:
-        trace = aiohttp.TraceConfig()
-
-        async def on_request_start(
-            session: aiohttp.ClientSession,
-            context: Any,
-            params: aiohttp.TraceRequestStartParams,
-        ) -> None:
-            if counts_against_global_limit(str(params.url)):
-                await self.wait()
-
-        trace.on_request_start.append(on_request_start)
-        return trace
-
 
 def counts_against_global_limit(url: str) -> bool:
     """REST calls count; interaction callbacks and follow-ups (webhooks) and the gateway
@@ -196,6 +188,9 @@ class DiscordAdapter:
         self.ready_timeout = ready_timeout
         self.client: _Client | None = None
         self.invite_url = ""
+        # Until when (event loop time) no REST request may leave at all, and why.
+        self._paused_until = float("-inf")
+        self._pause_reason = ""
         self._on_command: CommandCallback | None = None
         self._gateway: asyncio.Task[None] | None = None
 
@@ -292,6 +287,63 @@ class DiscordAdapter:
                 return Sent(str(message.id), len(attempt))
         message = await _post(channel, attempts[-1])
         return Sent(str(message.id), 1)
+
+    # -- pacing and pausing ----------------------------------------------------------
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        """Hooks on every request discord.py makes: REST calls wait for the pacer and are
+        refused while sending is paused; every answer is looked at for a reason to pause."""
+        trace = aiohttp.TraceConfig()
+
+        async def on_request_start(
+            session: aiohttp.ClientSession,
+            context: Any,
+            params: aiohttp.TraceRequestStartParams,
+        ) -> None:
+            if counts_against_global_limit(str(params.url)):
+                self._refuse_while_paused()
+                await self.pacer.wait()
+                self._refuse_while_paused()  # a pause may have begun while it waited
+
+        async def on_request_end(
+            session: aiohttp.ClientSession,
+            context: Any,
+            params: aiohttp.TraceRequestEndParams,
+        ) -> None:
+            self._watch(str(params.url), params.response)
+
+        trace.on_request_start.append(on_request_start)
+        trace.on_request_end.append(on_request_end)
+        return trace
+
+    def _watch(self, url: str, response: aiohttp.ClientResponse) -> None:
+        """Pause all sending for answers about the bot as a whole, which a per-channel
+        retry would only repeat (and 10,000 of 401/403/429 in 10 minutes get the IP
+        banned): a Cloudflare ban, a long global rate limit, a token no longer valid."""
+        headers = response.headers
+        if response.status == 429 and not headers.get("Via"):
+            self._pause(_header_seconds(headers), "Cloudflare refuses our requests (429 ban)")
+        elif response.status == 429 and _is_global(headers):
+            seconds = _header_seconds(headers)
+            if seconds > LONGEST_WAIT:  # shorter ones discord.py waits out for every route
+                self._pause(seconds, "Discord's global rate limit")
+        elif response.status == 401 and counts_against_global_limit(url):
+            self._pause(
+                UNAUTHORIZED_PAUSE,
+                "Discord no longer accepts the bot token (401); if it was reset, set the new "
+                "one as HEADLINES_DISCORD_TOKEN and restart",
+            )
+
+    def _pause(self, seconds: float, reason: str) -> None:
+        until = asyncio.get_running_loop().time() + seconds
+        if until > self._paused_until:
+            self._paused_until, self._pause_reason = until, reason
+            log.error("discord: %s; all sending paused for %.0fs", reason, seconds)
+
+    def _refuse_while_paused(self) -> None:
+        left = self._paused_until - asyncio.get_running_loop().time()
+        if left > 0:
+            raise RetryAfter(left, f"discord: {self._pause_reason}; paused for {left:.0f}s more")
 
     # -- commands --------------------------------------------------------------------
 
@@ -477,10 +529,9 @@ class _Client(discord.Client):
         super().__init__(
             intents=intents,
             allowed_mentions=NO_MENTIONS,
-            http_trace=adapter.pacer.trace_config(),
-            # Longer waits than this surface as RetryAfter, for the outbox to wait out
-            # (30 s is the least discord.py accepts).
-            max_ratelimit_timeout=30.0,
+            http_trace=adapter.trace_config(),
+            # Longer waits than this surface as RetryAfter, for the outbox to wait out.
+            max_ratelimit_timeout=LONGEST_WAIT,
             guild_ready_timeout=adapter.guild_ready_timeout,
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
@@ -584,7 +635,10 @@ async def _post(channel: discord.PartialMessageable, embeds: list[discord.Embed]
         if error.status == 429:
             # discord.py gave up waiting, or no Via header: not Discord's API answering
             # but Cloudflare, which bans for a while and says how long in Retry-After.
-            raise RetryAfter(_retry_after(error), _describe(error, "rate limited")) from error
+            seconds = _header_seconds(error.response.headers)
+            raise RetryAfter(seconds, _describe(error, "rate limited")) from error
+        if error.status == 401:
+            raise RetryAfter(UNAUTHORIZED_PAUSE, _describe(error, "token refused")) from error
         # The code says whose fault it is: Discord answers 400 about the channel too (a
         # category, an archived thread), and that must not fail headline after headline.
         if error.code in CONTENT_ERRORS:
@@ -604,13 +658,19 @@ def _describe(error: discord.HTTPException, meaning: str) -> str:
     return f"discord: {meaning} (HTTP {error.status}{code}){text}"
 
 
-def _retry_after(error: discord.HTTPException) -> float:
-    response = error.response
-    header = response.headers.get("Retry-After", "") if response is not None else ""
+def _header_seconds(headers: Any) -> float:
+    """Retry-After in seconds (a Cloudflare ban says how long there; 60 s if not)."""
     try:
-        return max(1.0, float(header))
+        return max(1.0, float(headers.get("Retry-After", "")))
     except ValueError:
         return 60.0
+
+
+def _is_global(headers: Any) -> bool:
+    return (
+        headers.get("X-RateLimit-Global", "").lower() == "true"
+        or headers.get("X-RateLimit-Scope") == "global"
+    )
 
 
 # -- replies ---------------------------------------------------------------------------

@@ -550,7 +550,7 @@ async def test_a_429_with_via_is_waited_out_and_sent_once(
     assert await statuses(storage, NEWS) == ["sent"]
 
 
-async def test_a_429_that_persists_or_lacks_via_becomes_retry_after(
+async def test_a_429_that_persists_or_is_long_becomes_retry_after_for_that_channel(
     fake: FakeDiscord, start_adapter: Start
 ) -> None:
     adapter = await start_adapter()
@@ -558,13 +558,44 @@ async def test_a_429_that_persists_or_lacks_via_becomes_retry_after(
     with pytest.raises(RetryAfter):
         await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
     assert fake.rate_limited == 5
-
-    fake.rate_limit(SPORTS, 0.01, via=False)  # Cloudflare, not the API: no retry at all
+    fake.rate_limit(SPORTS, 45.0)  # longer than discord.py waits
     with pytest.raises(RetryAfter) as raised:
         await adapter.send(ChatRef("discord", SPORTS), [headline("x")], "en")
-    assert raised.value.seconds == 1.0  # from Retry-After
+    assert raised.value.seconds == 45.0
     assert fake.requests.count(("POST", f"/channels/{SPORTS}/messages")) == 1
+    # That channel's bucket, not the bot's: the others still post.
+    assert (await adapter.send(ChatRef("discord", OTHER), [headline("y")], "en")).count == 1
+
+
+@pytest.mark.parametrize(
+    ("fail", "seconds"),
+    [
+        (lambda fake: fake.rate_limit(NEWS, 30.0, via=False), 30.0),  # Cloudflare's ban
+        (lambda fake: fake.rate_limit(NEWS, 45.0, is_global=True), 45.0),
+        (lambda fake: fake.fail(NEWS, 401, 0, "401: Unauthorized"), 600.0),  # token reset
+    ],
+    ids=["cloudflare-ban", "long-global-limit", "unauthorized"],
+)
+async def test_an_answer_about_the_whole_bot_pauses_every_channel(
+    fake: FakeDiscord,
+    start_adapter: Start,
+    caplog: pytest.LogCaptureFixture,
+    fail: Callable[[FakeDiscord], None],
+    seconds: float,
+) -> None:
+    adapter = await start_adapter()
+    fail(fake)
+    with pytest.raises(RetryAfter) as first:
+        await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
+    assert first.value.seconds == pytest.approx(seconds, abs=1)
+    with pytest.raises(RetryAfter) as other:
+        await adapter.send(ChatRef("discord", SPORTS), [headline("x")], "en")
+    assert 0 < other.value.seconds <= seconds
+    # Nothing more reached Discord: a retry per channel would only prolong a ban.
+    assert fake.requests.count(("POST", f"/channels/{NEWS}/messages")) == 1
+    assert fake.requests.count(("POST", f"/channels/{SPORTS}/messages")) == 0
     assert fake.messages == []
+    assert "all sending paused" in caplog.text and TOKEN not in caplog.text
 
 
 @pytest.mark.parametrize(
