@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -280,12 +281,13 @@ class DiscordAdapter:
         attempts.append([plain_embed(headlines[0])])
         for attempt in attempts[:-1]:
             try:
-                message = await _post(channel, attempt)
+                message = await _post(channel, attempt, message_nonce(chat, headlines, attempt))
             except ContentRejected as error:
                 log.info("discord: %s refused %d embed(s): %s", chat.chat_id, len(attempt), error)
             else:
                 return Sent(str(message.id), len(attempt))
-        message = await _post(channel, attempts[-1])
+        plain = attempts[-1]
+        message = await _post(channel, plain, message_nonce(chat, headlines, plain, plain=True))
         return Sent(str(message.id), 1)
 
     # -- pacing and pausing ----------------------------------------------------------
@@ -623,10 +625,28 @@ def plain_embed(headline: Headline) -> discord.Embed:
     return discord.Embed(description=_shorten(text, DESCRIPTION_CHARS))
 
 
-async def _post(channel: discord.PartialMessageable, embeds: list[discord.Embed]) -> Any:
+def message_nonce(
+    chat: ChatRef,
+    headlines: Sequence[Headline],
+    embeds: Sequence[discord.Embed],
+    *,
+    plain: bool = False,
+) -> str:
+    """The same for the same message to the same chat, across restarts: what it starts
+    with, how many headlines, in which form. Sent with enforce_nonce (discord.py always
+    adds it), Discord answers a repeat within a few minutes with the message it already
+    took, so a send whose answer was lost (a timeout, a crash) does not post twice."""
+    first = headlines[0]
+    key = f"{chat.chat_id}|{first.id}|{first.feed}|{first.entry_id}|{len(embeds)}|{plain}"
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()  # 24 of 25 allowed
+
+
+async def _post(
+    channel: discord.PartialMessageable, embeds: list[discord.Embed], nonce: str
+) -> Any:
     """Create one message; Discord's answers become the core's send errors."""
     try:
-        return await channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS)
+        return await channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=nonce)
     except discord.RateLimited as error:
         raise RetryAfter(error.retry_after) from error
     except discord.DiscordServerError as error:

@@ -3,10 +3,12 @@
 
 It records what the bot posted and answered, dispatches slash-command interactions the
 way Discord does, and can be told to fail: a 429 (with the `Via` header discord.py looks
-for), 403 Missing Permissions, 404 Unknown Channel, a gateway RECONNECT followed by a
-RESUME. Per-channel buckets (5 messages per 5 s) are always reported in the rate-limit
-headers; with `enforce_limits` it also answers 429 past them and past 50 requests/s
-overall, as Discord does, so a benchmark can count the 429s a client provokes.
+for), any error body, a gateway RECONNECT followed by a RESUME, an answer lost after the
+message was taken. It honours `enforce_nonce` as Discord does: a repeated nonce gets the
+message first posted with it. Per-channel buckets (5 messages per 5 s) are always
+reported in the rate-limit headers; with `enforce_limits` it also answers 429 past them
+and past 50 requests/s overall, as Discord does, so a benchmark can count the 429s a
+client provokes.
 
 Pitfalls it avoids (see ../shared/reference/testing-with-real-clients.md): JSON responses
 carry exactly `Content-Type: application/json`, gateway frames are plain text.
@@ -59,6 +61,7 @@ THREADS = (NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 NO_MESSAGES = (CATEGORY, FORUM)  # Discord answers 400 50008 to a post there
 
 APPLICATION_COMMAND = 2
+NONCE_MEMORY = 300.0  # seconds: Discord drops a repeated enforced nonce for "a few minutes"
 AUTOCOMPLETE = 4
 
 
@@ -176,6 +179,8 @@ class FakeDiscord:
 
         self._ids = itertools.count(900_000)
         self._failures: dict[str, list[_Failure]] = {}
+        self._nonces: dict[tuple[str, str], Posted] = {}
+        self._lose_answers: list[str] = []
         self._windows: dict[str, tuple[float, int]] = {}  # channel: (window start, count)
         self._global: deque[float] = deque()
         self._message_added = asyncio.Condition()
@@ -248,6 +253,11 @@ class FakeDiscord:
         body["global"] = is_global
         headers = _limit_headers(retry_after, is_global, via)
         self._failures.setdefault(channel_id, []).append(_Failure(429, body, headers, times))
+
+    def lose_answer(self, channel_id: str) -> None:
+        """Take the next message posted to `channel_id`, then drop the connection before
+        answering: to the client, a request whose fate it cannot know."""
+        self._lose_answers.append(channel_id)
 
     # -- the gateway -----------------------------------------------------------------
 
@@ -424,7 +434,7 @@ class FakeDiscord:
             self.synced[scope] = commands
             return _json(commands)
         if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
-            return await self._post_message(parts[1], body)
+            return await self._post_message(request, parts[1], body)
         if method == "GET" and parts[0] == "channels" and len(parts) == 2:
             if parts[1] not in self.channels:
                 return _json({"message": "Unknown Channel", "code": 10003}, 404)
@@ -437,7 +447,9 @@ class FakeDiscord:
             return self._webhook(method, parts, body)
         return _json({"message": f"fake discord: no route {method} {path}", "code": 0}, 404)
 
-    async def _post_message(self, channel_id: str, body: dict[str, Any]) -> web.Response:
+    async def _post_message(
+        self, request: web.Request, channel_id: str, body: dict[str, Any]
+    ) -> web.Response:
         failures = self._failures.get(channel_id)
         if failures:
             failure = failures[0]
@@ -470,10 +482,22 @@ class FakeDiscord:
         }
         if self.response_delay:
             await asyncio.sleep(self.response_delay)
+        nonce = (channel_id, str(body.get("nonce"))) if body.get("enforce_nonce") else None
+        seen = self._nonces.get(nonce) if nonce else None
+        if seen is not None and now - seen.at < NONCE_MEMORY:
+            # A repeat of a message Discord already took: it answers with that message.
+            return _json(self._message(seen), headers=headers)
         posted = Posted(channel_id, body, str(next(self._ids)), now)
+        if nonce:
+            self._nonces[nonce] = posted
         async with self._message_added:
             self.messages.append(posted)
             self._message_added.notify_all()
+        if channel_id in self._lose_answers:
+            # Taken, but the client never hears so: the connection drops before the answer.
+            self._lose_answers.remove(channel_id)
+            assert request.transport is not None
+            request.transport.close()
         return _json(self._message(posted), headers=headers)
 
     def _refuse_post(self, channel_id: str) -> web.Response | None:

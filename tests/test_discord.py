@@ -664,6 +664,29 @@ async def test_refused_content_is_narrowed_down_and_only_that_headline_fails(
         await adapter.send(ChatRef("discord", NEWS), [headline("Odd")], "en")
 
 
+async def test_a_repeat_after_a_lost_answer_is_dropped_by_discord(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await seed(storage, headline("Once", n=1), headline("Only", n=2))
+    fake.lose_answer(NEWS)
+    outbox = Outbox(storage, {"discord": adapter}, retry_base=0.0)
+
+    assert await outbox.deliver_due() == 0  # Discord took it, the bot could not know
+    assert await statuses(storage, NEWS) == ["pending", "pending"]
+    assert await outbox.deliver_due() == 2  # the same message again, the same nonce
+    [message] = fake.posted_to(NEWS)
+    assert [e["title"] for e in message.embeds] == ["Once", "Only"]
+    assert message.payload["enforce_nonce"] is True and len(message.payload["nonce"]) <= 25
+    destination = await storage.destination(ChatRef("discord", NEWS))
+    assert destination is not None
+    assert {m for _, _, m in await storage.deliveries_for(destination)} == {message.id}
+    # Another message (here: one headline fewer) has a nonce of its own.
+    await adapter.send(ChatRef("discord", NEWS), [headline("Once", n=1)], "en")
+    assert len(fake.posted_to(NEWS)) == 2
+
+
 async def test_a_server_error_postpones_the_delivery(
     fake: FakeDiscord, storage: Storage, start_adapter: Start
 ) -> None:
