@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.adapter import (
+    CannotStart,
     CommandCallback,
     ContentRejected,
     DestinationGone,
@@ -71,6 +73,16 @@ LONGEST_WAIT = 30.0
 # After a 401 while running: the token was reset or revoked, and asking again will not
 # mend it; a while later one request tries again.
 UNAUTHORIZED_PAUSE = 600.0
+MAX_RECONNECT_DELAY = 300.0
+# Gateway close codes after which reconnecting cannot help (discord.py gives up on them).
+GATEWAY_REFUSALS = {
+    4004: "Discord refused the bot token at the gateway; reset it and set HEADLINES_DISCORD_TOKEN",
+    4010: "the gateway refused the shard",
+    4011: "Discord requires sharding for this bot",
+    4012: "the gateway refused the API version",
+    4013: "the gateway refused the intents asked for",
+    4014: "the bot asks for privileged intents that are not enabled for it in the Developer Portal",
+}
 INVITE_SCOPES = ("bot", "applications.commands")
 INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -179,6 +191,7 @@ class DiscordAdapter:
         guild_ready_timeout: float = 2.0,
         reply_deadline: float = 2.0,
         ready_timeout: float = 60.0,
+        reconnect_delay: float = 2.0,
     ) -> None:
         self.config = config
         self.pacer = RequestPacer(requests_per_second)
@@ -187,7 +200,9 @@ class DiscordAdapter:
         # this is acknowledged ("thinking...") and answered when done.
         self.reply_deadline = reply_deadline
         self.ready_timeout = ready_timeout
+        self.reconnect_delay = reconnect_delay  # the first wait before a new connection
         self.client: _Client | None = None
+        self._gave_up = ""  # why the gateway connection ended for good
         self.invite_url = ""
         # Until when (event loop time) no REST request may leave at all, and why.
         self._paused_until = float("-inf")
@@ -209,9 +224,18 @@ class DiscordAdapter:
             yarl.URL(self.config.gateway_url) if self.config.gateway_url else DISCORD_GATEWAY
         )
         client = self.client = _Client(self)
+        self._gave_up = ""
         try:
-            await client.login(self.config.token)
-            self._gateway = asyncio.create_task(client.connect(), name="discord-gateway")
+            try:
+                await client.login(self.config.token)
+            except discord.LoginFailure as error:
+                raise CannotStart(
+                    "discord: Discord refused the bot token (401). Reset it in the Developer "
+                    "Portal (Bot, Reset Token) and set it as HEADLINES_DISCORD_TOKEN"
+                ) from error
+            self._gateway = asyncio.create_task(
+                self._stay_connected(client), name="discord-gateway"
+            )
             ready = asyncio.create_task(client.wait_until_ready())
             done, _ = await asyncio.wait(
                 {ready, self._gateway},
@@ -226,7 +250,6 @@ class DiscordAdapter:
         except BaseException:
             await self.stop()
             raise
-        self._gateway.add_done_callback(_gateway_ended)
         user = client.user
         log.info("discord: connected as %s (id %s)", user, user.id if user else "?")
 
@@ -237,6 +260,35 @@ class DiscordAdapter:
         gateway, self._gateway = self._gateway, None
         if gateway is not None:
             await asyncio.gather(gateway, return_exceptions=True)
+
+    async def _stay_connected(self, client: _Client) -> None:
+        """Run the gateway connection until `stop`. discord.py reconnects and resumes by
+        itself after a dropped connection; when its loop dies of anything else, start it
+        again, with backoff. A refusal that retrying cannot mend ends it: CannotStart."""
+        loop = asyncio.get_running_loop()
+        delay = self.reconnect_delay
+        while self.client is client:
+            began = loop.time()
+            try:
+                await client.connect()
+            except (discord.PrivilegedIntentsRequired, discord.ConnectionClosed) as error:
+                # discord.py raises these only for close codes it will not reconnect on.
+                if self.client is not client:
+                    return
+                self._gave_up = _gateway_refusal(error)
+                log.error("discord: %s; Discord stays disconnected until restarted", self._gave_up)
+                await client.close()
+                raise CannotStart(f"discord: {self._gave_up}") from error
+            except Exception:
+                if self.client is not client:
+                    return
+                if loop.time() - began > MAX_RECONNECT_DELAY:
+                    delay = self.reconnect_delay  # it had been up a good while
+                log.exception("discord: the gateway connection failed; a new one in %.0fs", delay)
+                if client.ws is not None:
+                    await client.ws.close(code=4000)  # its heartbeats would go on otherwise
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
 
     async def _set_up(self, client: _Client) -> None:
         """After login, before the gateway: find the gateway, log the invite, sync commands."""
@@ -270,7 +322,8 @@ class DiscordAdapter:
     async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
         client = self.client
         if client is None or client.is_closed():
-            raise TemporaryFailure("discord: not connected")
+            reason = f" ({self._gave_up})" if self._gave_up else ""
+            raise TemporaryFailure(f"discord: not connected{reason}")
         if not chat.chat_id.isdigit():
             raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
         channel = client.get_partial_messageable(int(chat.chat_id))
@@ -578,9 +631,11 @@ async def _bot_permissions(
     return resolved.permissions_for(guild.me)
 
 
-def _gateway_ended(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("discord: the gateway connection ended: %s", task.exception())
+def _gateway_refusal(error: Exception) -> str:
+    """What a gateway close that discord.py will not reconnect on means, for the log."""
+    code = error.code if isinstance(error, discord.ConnectionClosed) else 4014
+    meaning = GATEWAY_REFUSALS.get(code, "the gateway closed the connection for good")
+    return f"{meaning} (gateway close code {code})"
 
 
 # -- posts -----------------------------------------------------------------------------

@@ -167,6 +167,7 @@ class FakeDiscord:
             ARCHIVED_THREAD_ID: Channel("old-blog", PUBLIC_THREAD, parent_id=first, archived=True),
         }
         self.response_delay = response_delay
+        self.refuse_identify = 0  # a close code to answer IDENTIFY with (4014: intents)
 
         self.messages: list[Posted] = []
         self.interactions: dict[str, Interaction] = {}
@@ -184,11 +185,13 @@ class FakeDiscord:
         self._windows: dict[str, tuple[float, int]] = {}  # channel: (window start, count)
         self._global: deque[float] = deque()
         self._message_added = asyncio.Condition()
+        self._identified = asyncio.Condition()
 
         self.session_id = "fake-session"
         self._seq = 0
         self._events: list[dict[str, Any]] = []  # every dispatch, for replay on RESUME
         self._ws: web.WebSocketResponse | None = None
+        self._transport: asyncio.BaseTransport | None = None  # self._ws's connection
         self._connected = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -238,6 +241,11 @@ class FakeDiscord:
         body = {"message": message, "code": code}
         self._failures.setdefault(channel_id, []).append(_Failure(status, body, {}, times))
 
+    def fail_request(self, method: str, path: str, status: int, code: int, message: str) -> None:
+        """Answer the next `method path` request (e.g. GET /users/@me) with an error."""
+        body = {"message": message, "code": code}
+        self._failures.setdefault(f"{method} {path}", []).append(_Failure(status, body, {}, 1))
+
     def rate_limit(
         self,
         channel_id: str,
@@ -271,6 +279,30 @@ class FakeDiscord:
         self._connected.clear()
         if ws is not None and not ws.closed:
             await ws.send_str(json.dumps({"op": 7, "d": None}))
+
+    async def send_garbage(self) -> None:
+        """A frame that is not JSON: discord.py's gateway loop dies of it."""
+        assert self._ws is not None
+        await self._ws.send_str("this is not JSON")
+
+    async def close_gateway(self, code: int) -> None:
+        """Close the connection with a close code (4004: authentication failed, ...)."""
+        ws, self._ws = self._ws, None
+        self._connected.clear()
+        if ws is not None:
+            await ws.close(code=code)
+
+    async def drop(self) -> None:
+        """The connection breaks without a close frame, as a network failure would."""
+        transport, self._ws = self._transport, None
+        self._connected.clear()
+        if transport is not None:
+            transport.abort()
+
+    def invalidate_session(self) -> None:
+        """Forget the session: the next RESUME gets op 9 (invalid session) and the client
+        must IDENTIFY again, and what was dispatched meanwhile is not replayed."""
+        self.session_id = f"fake-session-{next(self._ids)}"
 
     async def interact(
         self,
@@ -389,6 +421,10 @@ class FakeDiscord:
     def posted_to(self, channel_id: str) -> list[Posted]:
         return [m for m in self.messages if m.channel_id == channel_id]
 
+    async def wait_for_identifies(self, count: int) -> None:
+        async with self._identified:
+            await asyncio.wait_for(self._identified.wait_for(lambda: self.identifies >= count), 10)
+
     async def wait_for_messages(self, count: int) -> None:
         async with self._message_added:
             await asyncio.wait_for(
@@ -409,6 +445,10 @@ class FakeDiscord:
             limited = self._over_global_limit()
             if limited:
                 return limited
+        failures = self._failures.get(f"{request.method} {path}")
+        if failures:
+            failure = failures.pop(0)
+            return _json(failure.body, failure.status, failure.headers)
         body: Any = None
         if request.can_read_body:
             body = await _read_body(request)
@@ -594,8 +634,13 @@ class FakeDiscord:
             if op == 1:
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:
-                self.identifies += 1
-                self._ws = ws
+                async with self._identified:
+                    self.identifies += 1
+                    self._identified.notify_all()
+                if self.refuse_identify:
+                    await ws.close(code=self.refuse_identify)
+                    break
+                self._ws, self._transport = ws, request.transport
                 await self._send(ws, "READY", self._ready())
                 await self._send(ws, "GUILD_CREATE", self._guild())
                 self._connected.set()
@@ -604,7 +649,7 @@ class FakeDiscord:
                 if frame["d"].get("session_id") != self.session_id:
                     await ws.send_str(json.dumps({"op": 9, "d": False}))
                     continue
-                self._ws = ws
+                self._ws, self._transport = ws, request.transport
                 for event in self._events:
                     if event["s"] > (frame["d"].get("seq") or 0):
                         await ws.send_str(json.dumps(event))

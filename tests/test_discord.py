@@ -22,7 +22,13 @@ from adapters.discord import (
     pack_embeds,
     render_reply,
 )
-from bot.adapter import ContentRejected, DestinationGone, RetryAfter, TemporaryFailure
+from bot.adapter import (
+    CannotStart,
+    ContentRejected,
+    DestinationGone,
+    RetryAfter,
+    TemporaryFailure,
+)
 from bot.app import HeadlinesBot
 from bot.commands import Commands
 from bot.config import DestinationConfig, DiscordConfig, FeedConfig, parse_config
@@ -90,6 +96,10 @@ async def start_adapter(fake: FakeDiscord, storage: Storage) -> AsyncIterator[St
     yield start
     for adapter in started:
         await adapter.stop()
+
+
+async def never(command: Command) -> Reply:
+    raise AssertionError("no command can arrive")
 
 
 async def seed(storage: Storage, *headlines: Headline) -> None:
@@ -189,16 +199,62 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert TOKEN not in caplog.text
 
 
-async def test_a_wrong_token_fails_start_with_a_clear_error(fake: FakeDiscord) -> None:
-    async def never(command: Command) -> Reply:
-        raise AssertionError("no command can arrive")
-
-    adapter = DiscordAdapter(DiscordConfig(token="wrong", api_base_url=fake.url))
-    with pytest.raises(discord.LoginFailure):
+async def test_a_wrong_token_fails_start_for_good_without_quoting_it(
+    fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "MTA-wrong-token.Gx7Yq"
+    adapter = DiscordAdapter(DiscordConfig(token=wrong, api_base_url=fake.url))
+    with pytest.raises(CannotStart, match="refused the bot token") as raised:
         await adapter.start(never)
+    assert wrong not in str(raised.value) and wrong not in caplog.text
     assert fake.identifies == 0 and adapter.client is None
     with pytest.raises(TemporaryFailure):
         await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
+
+
+async def test_privileged_intents_refused_fail_start_for_good(fake: FakeDiscord) -> None:
+    fake.refuse_identify = 4014
+    adapter = DiscordAdapter(DiscordConfig(token=TOKEN, api_base_url=fake.url))
+    with pytest.raises(CannotStart, match="privileged intents"):
+        await adapter.start(never)
+    assert adapter.client is None
+
+
+async def test_a_start_that_failed_for_now_can_be_tried_again(
+    fake: FakeDiscord, start_adapter: Start
+) -> None:
+    fake.fail_request("GET", "/users/@me", 503, 0, "Service Unavailable")
+    with pytest.raises(discord.DiscordServerError):
+        await start_adapter()
+    adapter = await start_adapter()
+    assert adapter.client is not None and adapter.client.is_ready() and fake.identifies == 1
+    assert (await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")).count == 1
+
+
+async def test_a_gateway_loop_that_dies_is_started_again(
+    fake: FakeDiscord, start_adapter: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    await start_adapter(reconnect_delay=0.01)
+    await fake.send_garbage()
+    await fake.wait_for_identifies(2)
+    assert "the gateway connection failed; a new one in" in caplog.text
+    assert "/latest" in (await fake.command("help", {})).reply["content"]
+
+
+async def test_a_gateway_refusal_after_start_is_logged_and_not_retried(
+    fake: FakeDiscord, start_adapter: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = await start_adapter(reconnect_delay=0.01)
+    await fake.close_gateway(4004)
+    assert adapter._gateway is not None
+    with pytest.raises(CannotStart):
+        await asyncio.wait_for(asyncio.shield(adapter._gateway), 5)  # it ends, for good
+    assert "refused the bot token at the gateway" in caplog.text and "4004" in caplog.text
+    with pytest.raises(TemporaryFailure, match="4004"):
+        await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
+    await asyncio.sleep(0.05)  # longer than the reconnect delay: nothing reconnects
+    assert fake.identifies == 1
 
 
 async def test_an_explicit_gateway_url_is_used_as_is(fake: FakeDiscord, storage: Storage) -> None:
