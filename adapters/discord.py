@@ -196,8 +196,9 @@ class DiscordAdapter:
         self.config = config
         self.pacer = RequestPacer(requests_per_second)
         self.guild_ready_timeout = guild_ready_timeout
-        # Discord drops an interaction not answered within 3 s; a command slower than
-        # this is acknowledged ("thinking...") and answered when done.
+        # Discord drops an interaction not answered within 3 s of its creation; one not
+        # answered `reply_deadline` s after it is acknowledged ("thinking...") and
+        # answered when done. The margin is for the acknowledgement's trip and the clocks.
         self.reply_deadline = reply_deadline
         self.ready_timeout = ready_timeout
         self.reconnect_delay = reconnect_delay  # the first wait before a new connection
@@ -470,9 +471,13 @@ class DiscordAdapter:
     ) -> None:
         """Answer the command: with a refusal of our own, or the core's reply."""
         task = asyncio.ensure_future(self._reply(interaction, name, args, channel))
+        # Discord's 3 s run from when it created the interaction (its id says when), not
+        # from when the gateway delivered it; a clock behind Discord's gains no time.
+        age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+        wait = max(0.0, self.reply_deadline - max(age, 0.0))
         try:
             try:
-                reply = await asyncio.wait_for(asyncio.shield(task), self.reply_deadline)
+                reply = await asyncio.wait_for(asyncio.shield(task), wait)
             except TimeoutError:
                 private = name in ("subscribe", "unsubscribe")
                 await interaction.response.defer(ephemeral=private)

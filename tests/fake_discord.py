@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ THREADS = (NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 NO_MESSAGES = (CATEGORY, FORUM)  # Discord answers 400 50008 to a post there
 
 APPLICATION_COMMAND = 2
+DISCORD_EPOCH_MS = 1_420_070_400_000
+INTERACTION_DEADLINE = 3.0  # seconds from its creation for the first answer to an interaction
 NONCE_MEMORY = 300.0  # seconds: Discord drops a repeated enforced nonce for "a few minutes"
 AUTOCOMPLETE = 4
 
@@ -178,7 +181,7 @@ class FakeDiscord:
         self.resumes: list[dict[str, Any]] = []
         self.gateway_asked = 0
 
-        self._ids = itertools.count(900_000)
+        self._ids = itertools.count()
         self._failures: dict[str, list[_Failure]] = {}
         self._nonces: dict[tuple[str, str], Posted] = {}
         self._lose_answers: list[str] = []
@@ -302,7 +305,7 @@ class FakeDiscord:
     def invalidate_session(self) -> None:
         """Forget the session: the next RESUME gets op 9 (invalid session) and the client
         must IDENTIFY again, and what was dispatched meanwhile is not replayed."""
-        self.session_id = f"fake-session-{next(self._ids)}"
+        self.session_id = f"fake-session-{self._snowflake()}"
 
     async def interact(
         self,
@@ -315,10 +318,12 @@ class FakeDiscord:
         dm: bool = False,
         focused: str = "",
         channel_permissions: int | None = None,
+        age: float = 0.0,
     ) -> Interaction:
         """Dispatch a slash command (or, with `focused`, an autocomplete request for that
-        option) as a user would send it; channel-typed option values are channel ids."""
-        iid = str(next(self._ids))
+        option) as a user would send it; channel-typed option values are channel ids.
+        `age`: how long ago Discord created it (the gateway was slow to deliver it)."""
+        iid = self._snowflake(age)
         token = f"interaction-token-{iid}"
         opts, resolved = [], {}
         for key, value in (options or {}).items():
@@ -416,6 +421,12 @@ class FakeDiscord:
                     permissions |= int(overwrite["allow"])
         return permissions
 
+    def _snowflake(self, age: float = 0.0) -> str:
+        """A new id, made as Discord makes them: the creation time (`age` seconds ago)
+        in milliseconds since 2015 in the upper bits, which clients read back."""
+        ms = int((time.time() - age) * 1000) - DISCORD_EPOCH_MS
+        return str((ms << 22) | (next(self._ids) & 0xFFF))
+
     # -- what tests read -------------------------------------------------------------
 
     def posted_to(self, channel_id: str) -> list[Posted]:
@@ -466,7 +477,7 @@ class FakeDiscord:
         if method == "PUT" and parts[:1] == ["applications"] and parts[-1] == "commands":
             scope = parts[3] if len(parts) == 5 else "global"
             commands = [
-                {**c, "id": str(next(self._ids)), "application_id": APP_ID, "version": "1"}
+                {**c, "id": self._snowflake(), "application_id": APP_ID, "version": "1"}
                 for c in body
             ]
             if scope != "global":
@@ -527,7 +538,7 @@ class FakeDiscord:
         if seen is not None and now - seen.at < NONCE_MEMORY:
             # A repeat of a message Discord already took: it answers with that message.
             return _json(self._message(seen), headers=headers)
-        posted = Posted(channel_id, body, str(next(self._ids)), now)
+        posted = Posted(channel_id, body, self._snowflake(), now)
         if nonce:
             self._nonces[nonce] = posted
         async with self._message_added:
@@ -572,7 +583,9 @@ class FakeDiscord:
 
     def _interaction_callback(self, iid: str, body: dict[str, Any]) -> web.Response:
         interaction = self.interactions.get(iid)
-        if interaction is None or interaction.answers:
+        created = ((int(iid) >> 22) + DISCORD_EPOCH_MS) / 1000
+        late = time.time() > created + INTERACTION_DEADLINE
+        if interaction is None or interaction.answers or late:
             return _json({"message": "Unknown interaction", "code": 10062}, 404)
         interaction.answers.append(body)
         data = body.get("data") or {}
@@ -592,7 +605,7 @@ class FakeDiscord:
             }
         }
         if body.get("type") == 4:
-            posted = Posted(interaction.payload["channel_id"], data, str(next(self._ids)))
+            posted = Posted(interaction.payload["channel_id"], data, self._snowflake())
             result["interaction"]["response_message_id"] = posted.id
             result["resource"] = {"type": 4, "message": self._message(posted)}
         return _json(result)
@@ -617,7 +630,7 @@ class FakeDiscord:
             interaction.follow_up(body)
         else:
             return _json({"message": f"fake discord: no webhook route {method} {parts}"}, 404)
-        posted = Posted(interaction.payload["channel_id"], body, str(next(self._ids)))
+        posted = Posted(interaction.payload["channel_id"], body, self._snowflake())
         return _json(self._message(posted))
 
     # -- the gateway -----------------------------------------------------------------

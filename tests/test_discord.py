@@ -465,6 +465,21 @@ async def test_a_slow_public_command_keeps_its_errors_private(
     assert {"delete": "@original"} not in right.answers
 
 
+async def test_the_reply_deadline_counts_from_when_discord_created_the_interaction(
+    fake: FakeDiscord, start_adapter: Start
+) -> None:
+    async def quick(command: Command) -> Reply:
+        await asyncio.sleep(0.05)
+        return Reply(text="done")
+
+    await start_adapter(quick)  # defers what is not answered 2 s after its creation
+    late = await fake.command("help", {}, age=2.3)  # delivered late by the gateway
+    assert [a.get("type") for a in late.answers] == [5, None]  # deferred, then followed up
+    assert late.reply["content"] == "done"
+    fresh = await fake.command("help", {})
+    assert fresh.answers[0]["type"] == 4
+
+
 # -- delivering headlines through the core --------------------------------------------
 
 
