@@ -435,7 +435,7 @@ class DiscordAdapter:
             region="Only these regions, separated by commas (empty: all)",
             channel="Another channel to post in (default: this one)",
         )
-        @complete(region=self._complete_region)
+        @complete(region=self._complete_regions)
         @app_commands.guild_only()
         @app_commands.default_permissions(manage_channels=True)
         async def subscribe(
@@ -548,27 +548,18 @@ class DiscordAdapter:
     async def _complete_region(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """Regions whose name or alias (English or Spanish) contains what was typed. After a
-        comma, the last part is completed and the earlier ones kept (several regions)."""
-        language = pick_language(interaction.locale.value)
+        """For /latest and /region, which take one region: those whose name or alias
+        (English or Spanish) fits what was typed."""
+        return region_choices(current, pick_language(interaction.locale.value))
+
+    async def _complete_regions(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """For /subscribe, which takes several separated by commas: the last part is
+        completed, the earlier ones kept."""
         head, _, tail = current.rpartition(",")
-        typed = fold(tail)
-        first, then = [], []
-        for region in REGIONS:
-            names = [fold(region), fold(display_name(region, language))]
-            names += [alias for alias, target in ALIASES.items() if target == region]
-            if not typed or any(n.startswith(typed) for n in names):
-                first.append(region)
-            elif any(typed in n for n in names):
-                then.append(region)
         prefix = f"{head.strip()}, " if head.strip() else ""
-        return [
-            app_commands.Choice(
-                name=(prefix + display_name(r, language))[:CHOICE_CHARS],
-                value=(prefix + r)[:CHOICE_CHARS],
-            )
-            for r in (first + then)[:AUTOCOMPLETE_CHOICES]
-        ]
+        return region_choices(tail, pick_language(interaction.locale.value), prefix)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -641,6 +632,27 @@ def _gateway_refusal(error: Exception) -> str:
     code = error.code if isinstance(error, discord.ConnectionClosed) else 4014
     meaning = GATEWAY_REFUSALS.get(code, "the gateway closed the connection for good")
     return f"{meaning} (gateway close code {code})"
+
+
+def region_choices(typed: str, language: str, prefix: str = "") -> list[app_commands.Choice[str]]:
+    """Regions whose name or alias starts with `typed`, then those that contain it, each
+    after `prefix`."""
+    typed = fold(typed)
+    first, then = [], []
+    for region in REGIONS:
+        names = [fold(region), fold(display_name(region, language))]
+        names += [alias for alias, target in ALIASES.items() if target == region]
+        if not typed or any(n.startswith(typed) for n in names):
+            first.append(region)
+        elif any(typed in n for n in names):
+            then.append(region)
+    return [
+        app_commands.Choice(
+            name=(prefix + display_name(r, language))[:CHOICE_CHARS],
+            value=(prefix + r)[:CHOICE_CHARS],
+        )
+        for r in (first + then)[:AUTOCOMPLETE_CHOICES]
+    ]
 
 
 # -- posts -----------------------------------------------------------------------------

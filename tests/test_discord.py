@@ -319,6 +319,10 @@ async def test_region_in_a_dm_and_its_autocomplete(
     empty = await fake.interact("latest", {"region": ""}, focused="region")
     await asyncio.wait_for(empty.answered.wait(), 5)
     assert len(empty.choices) == 7
+    # /latest takes one region: no lists offered (only /subscribe completes those).
+    listed = await fake.interact("latest", {"region": "Asia, eu"}, focused="region")
+    await asyncio.wait_for(listed.answered.wait(), 5)
+    assert listed.choices == []
 
     answer = await fake.command("region", {"name": "Oceanía"}, dm=True)
     assert not answer.reply.get("flags")
