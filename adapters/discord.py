@@ -18,8 +18,10 @@ import contextlib
 import hashlib
 import logging
 import random
+import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import discord
@@ -329,18 +331,29 @@ class DiscordAdapter:
             raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
         channel = client.get_partial_messageable(int(chat.chat_id))
         embeds = pack_embeds(headlines, language)
-        # When Discord refuses (400), narrow down: the first headline alone, then as text
-        # without the fields Discord validates. Only then is it refused for good.
-        attempts = [embeds, embeds[:1]] if len(embeds) > 1 else [embeds]
-        attempts.append([plain_embed(headlines[0])])
-        for attempt in attempts[:-1]:
+        try:
+            message = await _post(channel, embeds, message_nonce(chat, headlines, embeds))
+        except ContentRejected as error:
+            log.info("discord: %s refused %d embed(s): %s", chat.chat_id, len(embeds), error)
+            bad = _refused_embed(error)
+        else:
+            return Sent(str(message.id), len(embeds))
+        # Narrow down: when Discord names the embed it refused, those before it still
+        # share a message (the refused one goes first next time); otherwise the first
+        # headline alone. Then the first as text without the fields Discord validates,
+        # and only then is it refused for good.
+        if bad is not None and 0 < bad < len(embeds):
+            fewer = embeds[:bad]
+        else:
+            fewer = embeds[:1] if bad is None and len(embeds) > 1 else []
+        if fewer:
             try:
-                message = await _post(channel, attempt, message_nonce(chat, headlines, attempt))
+                message = await _post(channel, fewer, message_nonce(chat, headlines, fewer))
             except ContentRejected as error:
-                log.info("discord: %s refused %d embed(s): %s", chat.chat_id, len(attempt), error)
+                log.info("discord: %s refused %d embed(s): %s", chat.chat_id, len(fewer), error)
             else:
-                return Sent(str(message.id), len(attempt))
-        plain = attempts[-1]
+                return Sent(str(message.id), len(fewer))
+        plain = [plain_embed(headlines[0])]
         message = await _post(channel, plain, message_nonce(chat, headlines, plain, plain=True))
         return Sent(str(message.id), 1)
 
@@ -744,6 +757,14 @@ async def _post(
         raise TemporaryFailure(f"discord: network error: {error!r}") from error
 
 
+def _refused_embed(error: ContentRejected) -> int | None:
+    """Which embed Discord found fault with, when it says ("In embeds.3.url: ...")."""
+    cause = error.__cause__
+    text = cause.text if isinstance(cause, discord.HTTPException) else ""
+    found = [int(n) for n in re.findall(r"^In embeds\.(\d+)\.", text, re.MULTILINE)]
+    return min(found) if found else None
+
+
 def _describe(error: discord.HTTPException, meaning: str) -> str:
     code = f", code {error.code}" if error.code else ""
     text = f": {error.text}" if error.text else ""
@@ -851,7 +872,15 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _is_web_url(url: str) -> bool:
-    return url.startswith(("https://", "http://")) and len(url) <= 2048
+    """A link Discord takes: http(s), a host, no spaces or control characters."""
+    if len(url) > 2048 or any(c.isspace() or not c.isprintable() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
 
 
 def _refusal(locale: str, key: str, **values: object) -> Reply:

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -177,6 +178,10 @@ class FakeDiscord:
         self.synced: dict[str, list[dict[str, Any]]] = {}  # "global" or a guild id
         self.requests: list[tuple[str, str]] = []
         self.rate_limited = 0  # 429s answered
+        self.refused_bodies = 0  # 400s answered for a message past Discord's limits
+        # Embed URLs refused as not well formed: Discord's check is stricter than any
+        # client's can be sure to match.
+        self.bad_urls: set[str] = set()
         self.identifies = 0
         self.resumes: list[dict[str, Any]] = []
         self.gateway_asked = 0
@@ -511,7 +516,7 @@ class FakeDiscord:
             if failure.status == 429:
                 self.rate_limited += 1
             return _json(failure.body, failure.status, failure.headers)
-        refused = self._refuse_post(channel_id)
+        refused = self._refuse_post(channel_id) or self._refuse_body(body)
         if refused:
             return refused
 
@@ -569,6 +574,52 @@ class FakeDiscord:
             return _json({"message": "Missing Permissions", "code": 50013}, 403)
         return None
 
+    def _refuse_body(self, body: dict[str, Any] | None) -> web.Response | None:
+        """Discord's 400 for a message it will not take: empty, or past a limit, or with
+        a URL it does not accept (https://discord.com/developers/docs/resources/message)."""
+        body = body or {}
+        content, embeds = body.get("content") or "", body.get("embeds") or []
+        if not content and not embeds:
+            return _json({"message": "Cannot send an empty message", "code": 50006}, 400)
+        errors: dict[str, Any] = {}
+        if len(content) > 2000:
+            errors["content"] = _error("BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
+        if len(embeds) > 10:
+            errors["embeds"] = _error("BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+        total = 0
+        for i, embed in enumerate(embeds):
+            fields: dict[str, Any] = {}
+            texts = {
+                "title": (embed.get("title") or "", 256),
+                "description": (embed.get("description") or "", 4096),
+                "footer": ((embed.get("footer") or {}).get("text") or "", 2048),
+                "author": ((embed.get("author") or {}).get("name") or "", 256),
+            }
+            for name, (text, limit) in texts.items():
+                total += len(text)
+                if len(text) > limit:
+                    message = f"Must be {limit} or fewer in length."
+                    fields[name] = _error("BASE_TYPE_MAX_LENGTH", message)
+            url = embed.get("url")
+            if url is not None and (url in self.bad_urls or not _well_formed(url)):
+                fields["url"] = _error("URL_TYPE_INVALID_URL", "Not a well formed URL.")
+            if "timestamp" in embed:
+                try:
+                    datetime.fromisoformat(embed["timestamp"])
+                except (TypeError, ValueError):
+                    fields["timestamp"] = _error("DATE_TIME_TYPE_PARSE", "Invalid timestamp.")
+            if fields:
+                errors.setdefault("embeds", {})[str(i)] = fields
+        if total > 6000 and "embeds" not in errors:
+            errors["embeds"] = _error(
+                "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000"
+            )
+        if not errors:
+            return None
+        self.refused_bodies += 1
+        body = {"message": "Invalid Form Body", "code": 50035, "errors": errors}
+        return _json(body, 400)
+
     def _over_global_limit(self) -> web.Response | None:
         now = asyncio.get_running_loop().time()
         while self._global and self._global[0] <= now - self.global_window:
@@ -587,8 +638,11 @@ class FakeDiscord:
         late = time.time() > created + INTERACTION_DEADLINE
         if interaction is None or interaction.answers or late:
             return _json({"message": "Unknown interaction", "code": 10062}, 404)
-        interaction.answers.append(body)
         data = body.get("data") or {}
+        refused = self._refuse_body(data) if body.get("type") == 4 else None
+        if refused:
+            return refused
+        interaction.answers.append(body)
         if body.get("type") == 5:  # a defer is not an answer yet
             interaction.original = {"loading": True, "flags": data.get("flags", 0)}
         elif body.get("type") == 4:
@@ -622,6 +676,9 @@ class FakeDiscord:
             interaction.answers.append({"delete": "@original"})
             interaction.original = None
             return web.Response(status=204)
+        refused = self._refuse_body(body)
+        if refused:
+            return refused
         interaction.answers.append(body)
         if method == "PATCH" and original and interaction.original is not None:
             interaction.original = body | {"flags": interaction.original.get("flags", 0)}
@@ -804,6 +861,21 @@ def _user(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:
         "avatar": None,
         "bot": bot,
     }
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"_errors": [{"code": code, "message": message}]}
+
+
+def _well_formed(url: Any) -> bool:
+    """Discord's check of an embed URL, roughly: http(s), a host, nothing blank."""
+    if not isinstance(url, str) or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 def _limit_headers(retry_after: float, is_global: bool, via: bool) -> dict[str, str]:

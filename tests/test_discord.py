@@ -136,6 +136,57 @@ def test_long_fields_are_cut_to_discord_limits() -> None:
     assert embed.url is None  # Discord refuses a non-web URL
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        "ftp://not.a/web/link",
+        "https://exa mple.com/x",
+        "https:///no-host",
+        "javascript:x()",
+        "http://[::1",
+    ],
+)
+def test_only_a_well_formed_web_link_becomes_the_title_link(link: str) -> None:
+    assert headline_embed(headline("x", link=link), "en").url is None
+    assert headline_embed(headline("x", link="http://news.example/a?b=c"), "en").url
+
+
+async def test_what_the_bot_posts_and_answers_keeps_within_discord_limits(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    huge = headline(
+        "*" * 400, summary="word " * 2000, link="https://exa mple.com/", feed="F" * 3000
+    )
+    chat = ChatRef("discord", NEWS)
+    assert (await adapter.send(chat, [huge], "en")).count == 1
+    long = [headline(f"Story {i}", n=i, summary="z" * 1990) for i in range(12)]
+    assert (await adapter.send(chat, long, "en")).count == 2  # 6000 characters at most
+    await seed(storage, *(headline("_" * 300, n=i, summary="s" * 500) for i in range(20)))
+    latest = await fake.command("latest", {"count": 20})
+    assert latest.answers[0]["type"] == 4 and len(latest.reply["embeds"]) == 1
+    assert fake.refused_bodies == 0  # the fake checks every limit as Discord does
+    assert len(fake.posted_to(NEWS)) == 2
+
+
+async def test_headlines_before_a_refused_one_still_share_a_message(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await seed(storage, *(headline(f"Story {i}", n=i) for i in range(4)))
+    fake.bad_urls.add("https://news.example/story/2")  # Discord's check is not ours
+
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 4
+    posted = [[e.get("title") or e["description"] for e in m.embeds] for m in fake.posted_to(NEWS)]
+    assert posted == [
+        ["Story 0", "Story 1"],  # what came before the refused embed 2
+        ["Story 2\nhttps://news.example/story/2"],  # refused first: then as text
+        ["Story 3"],
+    ]
+    assert await statuses(storage, NEWS) == ["sent"] * 4
+
+
 def test_packing_keeps_ten_embeds_and_six_thousand_characters() -> None:
     short = [headline(f"Story {i}", n=i) for i in range(12)]
     assert len(pack_embeds(short, "en")) == 10
