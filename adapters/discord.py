@@ -137,6 +137,48 @@ REGION_COLOURS = {
 WORLD_COLOUR = discord.Colour(0x95A5A6)
 
 
+class RedactTokens(logging.Filter):
+    """Takes secrets out of log records. discord.py logs request URLs and gateway events
+    at DEBUG, and an interaction's callback and follow-up URLs and its INTERACTION_CREATE
+    carry its token (good for 15 minutes, for answering as the bot)."""
+
+    PATTERNS = (
+        (re.compile(r"(/(?:interactions|webhooks)/\d+/)[^/\s?#'\"]+"), r"\1[token]"),
+        (re.compile(r"""(['"]token['"]:\s*['"])[^'"]+"""), r"\1[token]"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()  # the bot tokens in use
+
+    def redact(self, text: str) -> str:
+        for pattern, replacement in self.PATTERNS:
+            text = pattern.sub(replacement, text)
+        for secret in self.secrets:
+            text = text.replace(secret, "[bot token]")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # Formatted here, so that what handlers print is the redacted text.
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+    def install(self) -> None:
+        """On discord.py's loggers and ours (a filter on a logger sees only its own
+        records, not those of the loggers below it)."""
+        names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "discord"]
+        for name in [*names, "discord", __name__]:
+            logging.getLogger(name).addFilter(self)
+
+
+REDACT = RedactTokens()
+
+
 class RequestPacer:
     """Lets REST requests leave at most `rate` per second, evenly spaced.
 
@@ -226,6 +268,8 @@ class DiscordAdapter:
         DiscordWebSocket.DEFAULT_GATEWAY = (
             yarl.URL(self.config.gateway_url) if self.config.gateway_url else DISCORD_GATEWAY
         )
+        REDACT.secrets.add(self.config.token)
+        REDACT.install()
         client = self.client = _Client(self)
         self._gave_up = ""
         try:

@@ -502,6 +502,25 @@ async def test_a_slow_command_is_acknowledged_then_answered(
     assert followup["content"] == "Subscribed" and followup["allowed_mentions"] == NO_MENTIONS
 
 
+async def test_debug_logs_carry_no_interaction_or_bot_token(
+    fake: FakeDiscord, start_adapter: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "-".join(("secret", "in", "an", "error"))  # not in the traceback's source line
+
+    async def slow(command: Command) -> Reply:
+        await asyncio.sleep(0.05)
+        raise RuntimeError(f"failed at /webhooks/{APP_ID}/{secret}")
+
+    caplog.set_level(logging.DEBUG)
+    await start_adapter(slow, reply_deadline=0.01)
+    answer = await fake.command("latest", {})  # deferred, then followed up by webhook
+    assert {"delete": "@original"} in answer.answers  # the private apology after a defer
+    assert f"/interactions/{answer.id}/[token]/callback" in caplog.text
+    assert f"/webhooks/{APP_ID}/[token]" in caplog.text and "'token': '[token]'" in caplog.text
+    assert answer.token not in caplog.text and secret not in caplog.text
+    assert TOKEN not in caplog.text
+
+
 async def test_a_slow_public_command_keeps_its_errors_private(
     fake: FakeDiscord, storage: Storage, start_adapter: Start
 ) -> None:
