@@ -125,6 +125,36 @@ POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 THREAD_POST_PERMISSIONS = ("view_channel", "send_messages_in_threads", "embed_links")
 TargetChannel = app_commands.AppCommandChannel | app_commands.AppCommandThread
 
+# The slash commands' texts in Spanish, for Discord clients set to Spanish. Command names
+# stay as they are, as /help writes them; option names and descriptions are translated.
+SPANISH_LOCALES = (discord.Locale.spain_spanish, discord.Locale.latin_american_spanish)
+SPANISH_OPTIONS = {"count": "cantidad", "region": "región", "name": "nombre", "channel": "canal"}
+SPANISH_DESCRIPTIONS = {
+    "The newest headlines, of one region if given": (
+        "Los titulares más recientes, de una región si se indica"
+    ),
+    f"How many (1-{MAX_COUNT}, default {DEFAULT_COUNT})": (
+        f"Cuántos (1-{MAX_COUNT}, {DEFAULT_COUNT} por defecto)"
+    ),
+    "A world region": "Una región del mundo",
+    "Headlines per region, or one region's newest": (
+        "Titulares por región, o los más recientes de una"
+    ),
+    "A world region (empty: how many headlines each had)": (
+        "Una región del mundo (vacío: cuántos titulares tuvo cada una)"
+    ),
+    "Post new headlines in this channel": "Publicar los titulares nuevos en este canal",
+    "Only these regions, separated by commas (empty: all)": (
+        "Solo estas regiones, separadas por comas (vacío: todas)"
+    ),
+    "Another channel to post in (default: this one)": (
+        "Otro canal donde publicar (por defecto: este)"
+    ),
+    "Stop posting headlines in this channel": "Dejar de publicar titulares en este canal",
+    "Another channel (default: this one)": "Otro canal (por defecto: este)",
+    "What this bot does and its commands": "Qué hace este bot y sus comandos",
+}
+
 REGION_COLOURS = {
     AFRICA: discord.Colour(0xE67E22),
     ASIA: discord.Colour(0xE74C3C),
@@ -349,6 +379,7 @@ class DiscordAdapter:
                 client.application_id, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES
             )
             log.info("discord: invite the bot to a server with %s", self.invite_url)
+        await client.tree.set_translator(_Spanish())
         try:
             await client.tree.sync()
             if self.config.guild_id:
@@ -651,6 +682,22 @@ class _Client(discord.Client):
         await self.adapter._set_up(self)
 
 
+class _Spanish(app_commands.Translator):
+    """The commands' option names and descriptions in Spanish, sent when they are synced."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        if locale not in SPANISH_LOCALES:
+            return None
+        if context.location is app_commands.TranslationContextLocation.parameter_name:
+            return SPANISH_OPTIONS.get(string.message)
+        return SPANISH_DESCRIPTIONS.get(string.message)
+
+
 class _PostableChannel(app_commands.Transformer):
     """A text or announcement channel or a thread, as Discord resolved it: with the
     permissions of the user who ran the command in that channel."""
@@ -727,9 +774,8 @@ def headline_embed(headline: Headline, language: str) -> discord.Embed:
         if headline.regions
         else WORLD_COLOUR,
     )
-    footer = f"{tr(language, 'source')}: {headline.feed}"
-    if headline.regions:
-        footer += " · " + ", ".join(display_name(r, language) for r in headline.regions)
+    regions = [display_name(r, language) for r in headline.regions] or [tr(language, "world")]
+    footer = f"{tr(language, 'source')}: {headline.feed} · {', '.join(regions)}"
     embed.set_footer(text=_shorten(footer, FOOTER_CHARS))
     return embed
 
@@ -903,12 +949,19 @@ def _title(interaction: discord.Interaction, channel: Any) -> str:
 
 
 def _fit(text: str, limit: int) -> str:
-    """`text` with markdown escaped, shortened so that the escaped text fits `limit`."""
+    """`text` with markdown escaped, shortened so that the escaped text fits `limit`: the
+    longest start of it that does, found by bisection (escaping may double each character)."""
     escaped = discord.utils.escape_markdown(text)
-    while len(escaped) > limit:
-        text = _shorten(text, len(text) - (len(escaped) - limit) - 1)
-        escaped = discord.utils.escape_markdown(text)
-    return escaped
+    if len(escaped) <= limit:
+        return escaped
+    fits, too_long = 0, len(text)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if len(discord.utils.escape_markdown(text[:middle].rstrip() + "…")) <= limit:
+            fits = middle
+        else:
+            too_long = middle
+    return discord.utils.escape_markdown(text[:fits].rstrip() + "…")
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -132,8 +132,16 @@ def test_a_headline_embed_has_link_summary_time_source_regions_and_colour() -> N
 def test_long_fields_are_cut_to_discord_limits() -> None:
     item = headline("_" * 400, summary="word " * 2000, link="ftp://not.a/web/link")
     embed = headline_embed(item, "en")
-    assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+    assert len(embed.description or "") <= 4096
+    # Escaping doubles each "_": 127 of them, escaped, and the ellipsis fill 255 of 256.
+    assert embed.title == "\\_" * 127 + "…"
     assert embed.url is None  # Discord refuses a non-web URL
+
+
+def test_a_headline_without_a_region_says_world_in_its_footer() -> None:
+    assert (
+        headline_embed(headline("x", ()), "es").footer.text == "Fuente: World · Mundo (sin región)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -241,6 +249,16 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
     assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
     assert commands["subscribe"]["contexts"] == [0]  # servers only
+    latest = commands["latest"]
+    assert latest["description_localizations"]["es-ES"].startswith("Los titulares más recientes")
+    assert (
+        latest["description_localizations"]["es-419"]
+        == (latest["description_localizations"]["es-ES"])
+    )
+    options = {o["name"]: o for o in latest["options"]}
+    assert options["count"]["name_localizations"] == {"es-ES": "cantidad", "es-419": "cantidad"}
+    assert options["region"]["description_localizations"]["es-ES"] == "Una región del mundo"
+    assert latest.get("name_localizations") in (None, {})  # /latest stays /latest, as /help says
     assert adapter.invite_url == (
         "https://discord.com/oauth2/authorize?client_id="
         + APP_ID
