@@ -865,7 +865,8 @@ async def test_a_server_error_postpones_the_delivery(
         await adapter.send(ChatRef("discord", "#news"), [headline("x")], "en")
 
 
-async def test_a_gateway_reconnect_mid_delivery_loses_nothing(storage: Storage) -> None:
+@pytest.mark.parametrize("how", ["reconnect", "drop", "invalid-session"])
+async def test_a_gateway_disconnect_mid_delivery_loses_nothing(storage: Storage, how: str) -> None:
     channels = [str(4000 + i) for i in range(20)]
     async with FakeDiscord(channels=channels, response_delay=0.005) as fake:
         config = DiscordConfig(token=TOKEN, api_base_url=fake.url)
@@ -877,18 +878,28 @@ async def test_a_gateway_reconnect_mid_delivery_loses_nothing(storage: Storage) 
             await seed(storage, headline("First", n=1), headline("Second", n=2))
             delivering = asyncio.create_task(Outbox(storage, {"discord": adapter}).deliver_due())
             await fake.wait_for_messages(5)
-            await fake.reconnect()
+            if how == "reconnect":
+                await fake.reconnect()  # Discord asks the client to reconnect (op 7)
+            else:
+                if how == "invalid-session":
+                    fake.invalidate_session()  # its RESUME will be refused (op 9)
+                await fake.drop()  # the connection breaks, no close frame
             # Sent while the bot is away: Discord keeps it and replays it on RESUME.
             asked = await fake.interact("help", {})
             assert await delivering == 40
-            await asyncio.wait_for(asked.answered.wait(), 10)
+            if how != "invalid-session":
+                await asyncio.wait_for(asked.answered.wait(), 10)
             await fake.connected()
             again = await fake.command("latest", {})
         finally:
             await adapter.stop()
-    assert fake.identifies == 1
-    assert [r["session_id"] for r in fake.resumes] == [fake.session_id]
-    assert "/latest" in asked.reply["content"]
+    assert len(fake.resumes) == 1  # discord.py always tries to resume first
+    if how == "invalid-session":
+        assert fake.identifies == 2  # then identifies anew; what it missed is gone
+        assert not asked.answers
+    else:
+        assert fake.identifies == 1 and fake.resumes[0]["session_id"] == fake.session_id
+        assert "/latest" in asked.reply["content"]
     assert "Second" in again.reply["embeds"][0]["description"]
     for channel in channels:
         assert [e["title"] for m in fake.posted_to(channel) for e in m.embeds] == [
