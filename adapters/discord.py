@@ -1,11 +1,15 @@
 """Discord through discord.py: new headlines as embeds in server channels, and slash commands.
 
-The client runs as a task in the bot's event loop. Posts go over REST, which discord.py
-paces per channel (it reads the rate-limit bucket headers and waits); it has no ceiling
-for the bot as a whole, so every REST request here first passes `RequestPacer`, which
-keeps the bot below Discord's 50 requests/s. Errors become the core's typed send errors:
-403 and 404 deactivate a destination (never retried: many 401/403/429 answers in ten
-minutes get the IP banned), 429 that discord.py did not wait out becomes `RetryAfter`.
+The client runs as a task in the bot's event loop; a gateway loop that dies of anything
+but a refusal is started again. Posts go over REST, which discord.py paces per channel
+(it reads the rate-limit bucket headers and waits); it has no ceiling for the bot as a
+whole, so every REST request here first passes `RequestPacer`, which keeps the bot below
+Discord's 50 requests/s. Errors become the core's typed send errors: an error about the
+channel (403, 404, or a code such as "not a text channel") deactivates a destination,
+never retried (many 401/403/429 answers in ten minutes get the IP banned); one about the
+content fails that headline; a 429 that discord.py did not wait out becomes `RetryAfter`,
+and one about the bot as a whole (a Cloudflare ban, a long global limit, a 401) pauses
+all sending. Each message carries a nonce that Discord uses to drop repeats.
 
 Commands: /latest [count] [region], /region [name], /subscribe [region] [channel],
 /unsubscribe [channel], /help. /latest, /region and /help also work in DMs with the bot.
@@ -471,12 +475,16 @@ class DiscordAdapter:
             seconds = _header_seconds(headers)
             if seconds > LONGEST_WAIT:  # shorter ones discord.py waits out for every route
                 self._pause(seconds, "Discord's global rate limit")
-        elif response.status == 401 and counts_against_global_limit(url):
+        elif response.status == 401 and counts_against_global_limit(url) and self._running():
+            # (At login, a 401 is a wrong token: start says so, and nothing is paused.)
             self._pause(
                 UNAUTHORIZED_PAUSE,
                 "Discord no longer accepts the bot token (401); if it was reset, set the new "
                 "one as HEADLINES_DISCORD_TOKEN and restart",
             )
+
+    def _running(self) -> bool:
+        return self.client is not None and self.client.is_ready()
 
     def _pause(self, seconds: float, reason: str) -> None:
         until = asyncio.get_running_loop().time() + seconds

@@ -277,6 +277,7 @@ async def test_a_wrong_token_fails_start_for_good_without_quoting_it(
     with pytest.raises(CannotStart, match="refused the bot token") as raised:
         await adapter.start(never)
     assert wrong not in str(raised.value) and wrong not in caplog.text
+    assert "sending paused" not in caplog.text  # a wrong token at login is start's error
     assert fake.identifies == 0 and adapter.client is None
     with pytest.raises(TemporaryFailure):
         await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
