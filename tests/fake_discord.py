@@ -1,14 +1,22 @@
 """A fake Discord for the real discord.py: REST under /api/v10 and a gateway websocket, on
 127.0.0.1, in the test's own event loop.
 
-It records what the bot posted and answered, dispatches slash-command interactions the
-way Discord does, and can be told to fail: a 429 (with the `Via` header discord.py looks
-for), any error body, a gateway RECONNECT followed by a RESUME, an answer lost after the
-message was taken. It honours `enforce_nonce` as Discord does: a repeated nonce gets the
-message first posted with it. Per-channel buckets (5 messages per 5 s) are always
-reported in the rate-limit headers; with `enforce_limits` it also answers 429 past them
-and past 50 requests/s overall, as Discord does, so a benchmark can count the 429s a
-client provokes.
+It records what the bot posted and answered, and dispatches slash-command interactions
+the way Discord does: ids are snowflakes carrying their creation time, a first answer
+later than 3 s after it is refused, and a follow-up to a defer takes the defer's
+visibility. Its guild has text channels, a voice channel, a category, a forum and
+threads; the bot's permissions there come from overwrites (`deny`), and a post where it
+may not post is answered as Discord does (403 50001/50013, 400 50008/50083, 404 10003).
+Messages, interaction answers and follow-ups are checked against Discord's limits
+(empty, field lengths, 6000 in all, 10 embeds, URLs, timestamps): 400 50035 naming the
+field. It honours `enforce_nonce`: a repeated nonce gets the message first posted with it.
+
+It can be told to fail: a 429 (with or without the `Via` header discord.py looks for),
+any error body, an answer lost after the message was taken; on the gateway a RECONNECT,
+a dropped connection, a refused resume, a close code, a frame that is not JSON.
+Per-channel buckets (5 messages per 5 s) are always reported in the rate-limit headers;
+with `enforce_limits` it also answers 429 past them and past 50 requests/s overall, as
+Discord does, so a benchmark can count the 429s a client provokes.
 
 Pitfalls it avoids (see ../shared/reference/testing-with-real-clients.md): JSON responses
 carry exactly `Content-Type: application/json`, gateway frames are plain text.
@@ -57,7 +65,7 @@ MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | SEND_MESSAGES_
 ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_CHANNELS
 
 # Channel types.
-TEXT, DM, VOICE, CATEGORY, NEWS = 0, 1, 2, 4, 5
+TEXT, DM, VOICE, CATEGORY = 0, 1, 2, 4
 NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD, STAGE, FORUM = 10, 11, 12, 13, 15
 THREADS = (NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 NO_MESSAGES = (CATEGORY, FORUM)  # Discord answers 400 50008 to a post there
