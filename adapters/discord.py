@@ -1,11 +1,15 @@
 """Discord through discord.py: new headlines as embeds in server channels, and slash commands.
 
-The client runs as a task in the bot's event loop. Posts go over REST, which discord.py
-paces per channel (it reads the rate-limit bucket headers and waits); it has no ceiling
-for the bot as a whole, so every REST request here first passes `RequestPacer`, which
-keeps the bot below Discord's 50 requests/s. Errors become the core's typed send errors:
-403 and 404 deactivate a destination (never retried: many 401/403/429 answers in ten
-minutes get the IP banned), 429 that discord.py did not wait out becomes `RetryAfter`.
+The client runs as a task in the bot's event loop; a gateway loop that dies of anything
+but a refusal is started again. Posts go over REST, which discord.py paces per channel
+(it reads the rate-limit bucket headers and waits); it has no ceiling for the bot as a
+whole, so every REST request here first passes `RequestPacer`, which keeps the bot below
+Discord's 50 requests/s. Errors become the core's typed send errors: an error about the
+channel (403, 404, or a code such as "not a text channel") deactivates a destination,
+never retried (many 401/403/429 answers in ten minutes get the IP banned); one about the
+content fails that headline; a 429 that discord.py did not wait out becomes `RetryAfter`,
+and one about the bot as a whole (a Cloudflare ban, a long global limit, a 401) pauses
+all sending. Each message carries a nonce that Discord uses to drop repeats.
 
 Commands: /latest [count] [region], /region [name], /subscribe [region] [channel],
 /unsubscribe [channel], /help. /latest, /region and /help also work in DMs with the bot.
@@ -15,9 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import random
+import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import discord
@@ -27,6 +35,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.adapter import (
+    CannotStart,
     CommandCallback,
     ContentRejected,
     DestinationGone,
@@ -64,6 +73,22 @@ DISCORD_GATEWAY = DiscordWebSocket.DEFAULT_GATEWAY
 # network holds up between the pacer and Discord's counter, so that they arrive closer
 # together than they left (at 48/s the benchmark's fake now and then counted 51 in a second).
 REQUESTS_PER_SECOND = 47.0
+# The longest 429 that discord.py waits out itself (30 s is the least it accepts); a
+# longer global one pauses all sending instead.
+LONGEST_WAIT = 30.0
+# After a 401 while running: the token was reset or revoked, and asking again will not
+# mend it; a while later one request tries again.
+UNAUTHORIZED_PAUSE = 600.0
+MAX_RECONNECT_DELAY = 300.0
+# Gateway close codes after which reconnecting cannot help (discord.py gives up on them).
+GATEWAY_REFUSALS = {
+    4004: "Discord refused the bot token at the gateway; reset it and set HEADLINES_DISCORD_TOKEN",
+    4010: "the gateway refused the shard",
+    4011: "Discord requires sharding for this bot",
+    4012: "the gateway refused the API version",
+    4013: "the gateway refused the intents asked for",
+    4014: "the bot asks for privileged intents that are not enabled for it in the Developer Portal",
+}
 INVITE_SCOPES = ("bot", "applications.commands")
 INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -80,8 +105,59 @@ DESCRIPTION_CHARS = 4096
 # message, so that one headline always fits; source and regions need far less.
 FOOTER_CHARS = 512
 CONTENT_CHARS = 2000
+PUBLIC_DEFER = "headlines_public_defer"  # in Interaction.extras: deferred visibly to all
 AUTOCOMPLETE_CHOICES = 25
 CHOICE_CHARS = 100
+
+# JSON error codes (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
+# About the channel: unknown channel, missing access, cannot message this user, not a text
+# channel, missing permissions, wrong channel type, archived thread, locked thread.
+CHANNEL_ERRORS = frozenset({10003, 50001, 50007, 50008, 50013, 50024, 50083, 160005})
+# About the message: empty, invalid form body (a field too long or malformed), blocked by
+# the server's AutoMod or the harmful links filter.
+CONTENT_ERRORS = frozenset({50006, 50035, 200000, 200001, 240000})
+
+# Where /subscribe may point, and what the bot needs there to post embeds (in a thread,
+# Send Messages in Threads stands for Send Messages).
+THREAD_CHANNELS = (
+    discord.ChannelType.news_thread,
+    discord.ChannelType.public_thread,
+    discord.ChannelType.private_thread,
+)
+POSTABLE_CHANNELS = (discord.ChannelType.text, discord.ChannelType.news, *THREAD_CHANNELS)
+POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+THREAD_POST_PERMISSIONS = ("view_channel", "send_messages_in_threads", "embed_links")
+TargetChannel = app_commands.AppCommandChannel | app_commands.AppCommandThread
+
+# The slash commands' texts in Spanish, for Discord clients set to Spanish. Command names
+# stay as they are, as /help writes them; option names and descriptions are translated.
+SPANISH_LOCALES = (discord.Locale.spain_spanish, discord.Locale.latin_american_spanish)
+SPANISH_OPTIONS = {"count": "cantidad", "region": "región", "name": "nombre", "channel": "canal"}
+SPANISH_DESCRIPTIONS = {
+    "The newest headlines, of one region if given": (
+        "Los titulares más recientes, de una región si se indica"
+    ),
+    f"How many (1-{MAX_COUNT}, default {DEFAULT_COUNT})": (
+        f"Cuántos (1-{MAX_COUNT}, {DEFAULT_COUNT} por defecto)"
+    ),
+    "A world region": "Una región del mundo",
+    "Headlines per region, or one region's newest": (
+        "Titulares por región, o los más recientes de una"
+    ),
+    "A world region (empty: how many headlines each had)": (
+        "Una región del mundo (vacío: cuántos titulares tuvo cada una)"
+    ),
+    "Post new headlines in this channel": "Publicar los titulares nuevos en este canal",
+    "Only these regions, separated by commas (empty: all)": (
+        "Solo estas regiones, separadas por comas (vacío: todas)"
+    ),
+    "Another channel to post in (default: this one)": (
+        "Otro canal donde publicar (por defecto: este)"
+    ),
+    "Stop posting headlines in this channel": "Dejar de publicar titulares en este canal",
+    "Another channel (default: this one)": "Otro canal (por defecto: este)",
+    "What this bot does and its commands": "Qué hace este bot y sus comandos",
+}
 
 REGION_COLOURS = {
     AFRICA: discord.Colour(0xE67E22),
@@ -94,7 +170,47 @@ REGION_COLOURS = {
 }
 WORLD_COLOUR = discord.Colour(0x95A5A6)
 
-# Said when the core failed on a command; the details go to the log.
+
+class RedactTokens(logging.Filter):
+    """Takes secrets out of log records. discord.py logs request URLs and gateway events
+    at DEBUG, and an interaction's callback and follow-up URLs and its INTERACTION_CREATE
+    carry its token (good for 15 minutes, for answering as the bot)."""
+
+    PATTERNS = (
+        (re.compile(r"(/(?:interactions|webhooks)/\d+/)[^/\s?#'\"]+"), r"\1[token]"),
+        (re.compile(r"""(['"]token['"]:\s*['"])[^'"]+"""), r"\1[token]"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()  # the bot tokens in use
+
+    def redact(self, text: str) -> str:
+        for pattern, replacement in self.PATTERNS:
+            text = pattern.sub(replacement, text)
+        for secret in self.secrets:
+            text = text.replace(secret, "[bot token]")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # Formatted here, so that what handlers print is the redacted text.
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+    def install(self) -> None:
+        """On discord.py's loggers and ours (a filter on a logger sees only its own
+        records, not those of the loggers below it)."""
+        names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "discord"]
+        for name in [*names, "discord", __name__]:
+            logging.getLogger(name).addFilter(self)
+
+
+REDACT = RedactTokens()
 
 
 class RequestPacer:
@@ -130,20 +246,6 @@ class RequestPacer:
             if delay > 0:
                 await asyncio.sleep(delay)
 
-    def trace_config(self) -> aiohttp.TraceConfig:
-        trace = aiohttp.TraceConfig()
-
-        async def on_request_start(
-            session: aiohttp.ClientSession,
-            context: Any,
-            params: aiohttp.TraceRequestStartParams,
-        ) -> None:
-            if counts_against_global_limit(str(params.url)):
-                await self.wait()
-
-        trace.on_request_start.append(on_request_start)
-        return trace
-
 
 def counts_against_global_limit(url: str) -> bool:
     """REST calls count; interaction callbacks and follow-ups (webhooks) and the gateway
@@ -167,16 +269,23 @@ class DiscordAdapter:
         guild_ready_timeout: float = 2.0,
         reply_deadline: float = 2.0,
         ready_timeout: float = 60.0,
+        reconnect_delay: float = 2.0,
     ) -> None:
         self.config = config
         self.pacer = RequestPacer(requests_per_second)
         self.guild_ready_timeout = guild_ready_timeout
-        # Discord drops an interaction not answered within 3 s; a command slower than
-        # this is acknowledged ("thinking...") and answered when done.
+        # Discord drops an interaction not answered within 3 s of its creation; one not
+        # answered `reply_deadline` s after it is acknowledged ("thinking...") and
+        # answered when done. The margin is for the acknowledgement's trip and the clocks.
         self.reply_deadline = reply_deadline
         self.ready_timeout = ready_timeout
+        self.reconnect_delay = reconnect_delay  # the first wait before a new connection
         self.client: _Client | None = None
+        self._gave_up = ""  # why the gateway connection ended for good
         self.invite_url = ""
+        # Until when (event loop time) no REST request may leave at all, and why.
+        self._paused_until = float("-inf")
+        self._pause_reason = ""
         self._on_command: CommandCallback | None = None
         self._gateway: asyncio.Task[None] | None = None
 
@@ -193,10 +302,21 @@ class DiscordAdapter:
         DiscordWebSocket.DEFAULT_GATEWAY = (
             yarl.URL(self.config.gateway_url) if self.config.gateway_url else DISCORD_GATEWAY
         )
+        REDACT.secrets.add(self.config.token)
+        REDACT.install()
         client = self.client = _Client(self)
+        self._gave_up = ""
         try:
-            await client.login(self.config.token)
-            self._gateway = asyncio.create_task(client.connect(), name="discord-gateway")
+            try:
+                await client.login(self.config.token)
+            except discord.LoginFailure as error:
+                raise CannotStart(
+                    "discord: Discord refused the bot token (401). Reset it in the Developer "
+                    "Portal (Bot, Reset Token) and set it as HEADLINES_DISCORD_TOKEN"
+                ) from error
+            self._gateway = asyncio.create_task(
+                self._stay_connected(client), name="discord-gateway"
+            )
             ready = asyncio.create_task(client.wait_until_ready())
             done, _ = await asyncio.wait(
                 {ready, self._gateway},
@@ -211,7 +331,6 @@ class DiscordAdapter:
         except BaseException:
             await self.stop()
             raise
-        self._gateway.add_done_callback(_gateway_ended)
         user = client.user
         log.info("discord: connected as %s (id %s)", user, user.id if user else "?")
 
@@ -222,6 +341,35 @@ class DiscordAdapter:
         gateway, self._gateway = self._gateway, None
         if gateway is not None:
             await asyncio.gather(gateway, return_exceptions=True)
+
+    async def _stay_connected(self, client: _Client) -> None:
+        """Run the gateway connection until `stop`. discord.py reconnects and resumes by
+        itself after a dropped connection; when its loop dies of anything else, start it
+        again, with backoff. A refusal that retrying cannot mend ends it: CannotStart."""
+        loop = asyncio.get_running_loop()
+        delay = self.reconnect_delay
+        while self.client is client:
+            began = loop.time()
+            try:
+                await client.connect()
+            except (discord.PrivilegedIntentsRequired, discord.ConnectionClosed) as error:
+                # discord.py raises these only for close codes it will not reconnect on.
+                if self.client is not client:
+                    return
+                self._gave_up = _gateway_refusal(error)
+                log.error("discord: %s; Discord stays disconnected until restarted", self._gave_up)
+                await client.close()
+                raise CannotStart(f"discord: {self._gave_up}") from error
+            except Exception:
+                if self.client is not client:
+                    return
+                if loop.time() - began > MAX_RECONNECT_DELAY:
+                    delay = self.reconnect_delay  # it had been up a good while
+                log.exception("discord: the gateway connection failed; a new one in %.0fs", delay)
+                if client.ws is not None:
+                    await client.ws.close(code=4000)  # its heartbeats would go on otherwise
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
 
     async def _set_up(self, client: _Client) -> None:
         """After login, before the gateway: find the gateway, log the invite, sync commands."""
@@ -235,6 +383,7 @@ class DiscordAdapter:
                 client.application_id, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES
             )
             log.info("discord: invite the bot to a server with %s", self.invite_url)
+        await client.tree.set_translator(_Spanish())
         try:
             await client.tree.sync()
             if self.config.guild_id:
@@ -255,24 +404,98 @@ class DiscordAdapter:
     async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
         client = self.client
         if client is None or client.is_closed():
-            raise TemporaryFailure("discord: not connected")
+            reason = f" ({self._gave_up})" if self._gave_up else ""
+            raise TemporaryFailure(f"discord: not connected{reason}")
         if not chat.chat_id.isdigit():
             raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
         channel = client.get_partial_messageable(int(chat.chat_id))
         embeds = pack_embeds(headlines, language)
-        # When Discord refuses (400), narrow down: the first headline alone, then as text
-        # without the fields Discord validates. Only then is it refused for good.
-        attempts = [embeds, embeds[:1]] if len(embeds) > 1 else [embeds]
-        attempts.append([plain_embed(headlines[0])])
-        for attempt in attempts[:-1]:
+        try:
+            message = await _post(channel, embeds, message_nonce(chat, headlines, embeds))
+        except ContentRejected as error:
+            log.info("discord: %s refused %d embed(s): %s", chat.chat_id, len(embeds), error)
+            bad = _refused_embed(error)
+        else:
+            return Sent(str(message.id), len(embeds))
+        # Narrow down: when Discord names the embed it refused, those before it still
+        # share a message (the refused one goes first next time); otherwise the first
+        # headline alone. Then the first as text without the fields Discord validates,
+        # and only then is it refused for good.
+        if bad is not None and 0 < bad < len(embeds):
+            fewer = embeds[:bad]
+        else:
+            fewer = embeds[:1] if bad is None and len(embeds) > 1 else []
+        if fewer:
             try:
-                message = await _post(channel, attempt)
+                message = await _post(channel, fewer, message_nonce(chat, headlines, fewer))
             except ContentRejected as error:
-                log.info("discord: %s refused %d embed(s): %s", chat.chat_id, len(attempt), error)
+                log.info("discord: %s refused %d embed(s): %s", chat.chat_id, len(fewer), error)
             else:
-                return Sent(str(message.id), len(attempt))
-        message = await _post(channel, attempts[-1])
+                return Sent(str(message.id), len(fewer))
+        plain = [plain_embed(headlines[0])]
+        message = await _post(channel, plain, message_nonce(chat, headlines, plain, plain=True))
         return Sent(str(message.id), 1)
+
+    # -- pacing and pausing ----------------------------------------------------------
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        """Hooks on every request discord.py makes: REST calls wait for the pacer and are
+        refused while sending is paused; every answer is looked at for a reason to pause."""
+        trace = aiohttp.TraceConfig()
+
+        async def on_request_start(
+            session: aiohttp.ClientSession,
+            context: Any,
+            params: aiohttp.TraceRequestStartParams,
+        ) -> None:
+            if counts_against_global_limit(str(params.url)):
+                self._refuse_while_paused()
+                await self.pacer.wait()
+                self._refuse_while_paused()  # a pause may have begun while it waited
+
+        async def on_request_end(
+            session: aiohttp.ClientSession,
+            context: Any,
+            params: aiohttp.TraceRequestEndParams,
+        ) -> None:
+            self._watch(str(params.url), params.response)
+
+        trace.on_request_start.append(on_request_start)
+        trace.on_request_end.append(on_request_end)
+        return trace
+
+    def _watch(self, url: str, response: aiohttp.ClientResponse) -> None:
+        """Pause all sending for answers about the bot as a whole, which a per-channel
+        retry would only repeat (and 10,000 of 401/403/429 in 10 minutes get the IP
+        banned): a Cloudflare ban, a long global rate limit, a token no longer valid."""
+        headers = response.headers
+        if response.status == 429 and not headers.get("Via"):
+            self._pause(_header_seconds(headers), "Cloudflare refuses our requests (429 ban)")
+        elif response.status == 429 and _is_global(headers):
+            seconds = _header_seconds(headers)
+            if seconds > LONGEST_WAIT:  # shorter ones discord.py waits out for every route
+                self._pause(seconds, "Discord's global rate limit")
+        elif response.status == 401 and counts_against_global_limit(url) and self._running():
+            # (At login, a 401 is a wrong token: start says so, and nothing is paused.)
+            self._pause(
+                UNAUTHORIZED_PAUSE,
+                "Discord no longer accepts the bot token (401); if it was reset, set the new "
+                "one as HEADLINES_DISCORD_TOKEN and restart",
+            )
+
+    def _running(self) -> bool:
+        return self.client is not None and self.client.is_ready()
+
+    def _pause(self, seconds: float, reason: str) -> None:
+        until = asyncio.get_running_loop().time() + seconds
+        if until > self._paused_until:
+            self._paused_until, self._pause_reason = until, reason
+            log.error("discord: %s; all sending paused for %.0fs", reason, seconds)
+
+    def _refuse_while_paused(self) -> None:
+        left = self._paused_until - asyncio.get_running_loop().time()
+        if left > 0:
+            raise RetryAfter(left, f"discord: {self._pause_reason}; paused for {left:.0f}s more")
 
     # -- commands --------------------------------------------------------------------
 
@@ -308,14 +531,13 @@ class DiscordAdapter:
             region="Only these regions, separated by commas (empty: all)",
             channel="Another channel to post in (default: this one)",
         )
-        @complete(region=self._complete_region)
+        @complete(region=self._complete_regions)
         @app_commands.guild_only()
         @app_commands.default_permissions(manage_channels=True)
         async def subscribe(
             interaction: discord.Interaction,
             region: str | None = None,
-            channel: app_commands.Transform[app_commands.AppCommandChannel, _PostableChannel]
-            | None = None,
+            channel: app_commands.Transform[TargetChannel, _PostableChannel] | None = None,
         ) -> None:
             await self._run(interaction, "subscribe", (region or "",), channel)
 
@@ -325,8 +547,7 @@ class DiscordAdapter:
         @app_commands.default_permissions(manage_channels=True)
         async def unsubscribe(
             interaction: discord.Interaction,
-            channel: app_commands.Transform[app_commands.AppCommandChannel, _PostableChannel]
-            | None = None,
+            channel: app_commands.Transform[TargetChannel, _PostableChannel] | None = None,
         ) -> None:
             await self._run(interaction, "unsubscribe", (), channel)
 
@@ -342,9 +563,34 @@ class DiscordAdapter:
         interaction: discord.Interaction,
         name: str,
         args: tuple[str, ...],
-        channel: app_commands.AppCommandChannel | None = None,
+        channel: TargetChannel | None = None,
     ) -> None:
-        """Hand the command to the core and answer with its reply."""
+        """Answer the command: with a refusal of our own, or the core's reply."""
+        task = asyncio.ensure_future(self._reply(interaction, name, args, channel))
+        # Discord's 3 s run from when it created the interaction (its id says when), not
+        # from when the gateway delivered it; a clock behind Discord's gains no time.
+        age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+        wait = max(0.0, self.reply_deadline - max(age, 0.0))
+        try:
+            try:
+                reply = await asyncio.wait_for(asyncio.shield(task), wait)
+            except TimeoutError:
+                private = name in ("subscribe", "unsubscribe")
+                await interaction.response.defer(ephemeral=private)
+                interaction.extras[PUBLIC_DEFER] = not private
+                reply = await task
+        except Exception:
+            log.exception("discord: /%s failed in %s", name, interaction.channel_id)
+            reply = _trouble(pick_language(interaction.locale.value))
+        await _answer(interaction, reply)
+
+    async def _reply(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        args: tuple[str, ...],
+        channel: TargetChannel | None,
+    ) -> Reply:
         assert self._on_command is not None
         locale = interaction.locale.value
         if channel is not None:
@@ -354,52 +600,62 @@ class DiscordAdapter:
         else:
             chat = _chat(interaction)
             permissions = interaction.permissions
+        # Discord hides /subscribe from members without Manage Channels by default, but a
+        # server can change that: check again here.
+        can_admin = permissions.administrator or permissions.manage_channels
+        if name in ("subscribe", "unsubscribe") and not can_admin:
+            return _refusal(locale, "discord_manage_channels")
+        if name == "subscribe":
+            refusal = await self._cannot_post(interaction, channel)
+            if refusal is not None:
+                return refusal
         command = Command(
             name=name,
             args=tuple(a for a in args if a),
             chat=chat,
-            # Discord hides /subscribe from members without Manage Channels by default,
-            # but a server can change that: check again here.
-            can_admin=permissions.administrator or permissions.manage_channels,
+            can_admin=can_admin,
             language=locale,
         )
-        task = asyncio.ensure_future(self._on_command(command))
-        try:
-            try:
-                reply = await asyncio.wait_for(asyncio.shield(task), self.reply_deadline)
-            except TimeoutError:
-                await interaction.response.defer(ephemeral=name in ("subscribe", "unsubscribe"))
-                reply = await task
-        except Exception:
-            log.exception("discord: /%s failed in %s", name, chat.chat_id)
-            language = pick_language(locale)
-            reply = _trouble(language)
-        await _answer(interaction, reply)
+        return await self._on_command(command)
+
+    async def _cannot_post(
+        self, interaction: discord.Interaction, channel: TargetChannel | None
+    ) -> Reply | None:
+        """A refusal when the bot could not post its embeds where /subscribe points: a
+        subscription there would only be deactivated at the first headline."""
+        locale = interaction.locale.value
+        target: Any = interaction.channel if channel is None else channel
+        mention = f"<#{target.id}>" if target is not None else "#?"
+        kind = getattr(target, "type", None)
+        if kind not in POSTABLE_CHANNELS:
+            return _refusal(locale, "discord_not_postable", channel=mention)
+        if channel is None:
+            granted = interaction.app_permissions  # Discord's own count, with overwrites
+        else:
+            granted = await _bot_permissions(interaction, channel)
+        needed = THREAD_POST_PERMISSIONS if kind in THREAD_CHANNELS else POST_PERMISSIONS
+        missing = [p for p in needed if not getattr(granted, p)]
+        if not missing:
+            return None
+        language = pick_language(locale)
+        names = ", ".join(tr(language, f"discord_permission_{p}") for p in missing)
+        return _refusal(locale, "discord_missing_permissions", channel=mention, permissions=names)
 
     async def _complete_region(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """Regions whose name or alias (English or Spanish) contains what was typed. After a
-        comma, the last part is completed and the earlier ones kept (several regions)."""
-        language = pick_language(interaction.locale.value)
+        """For /latest and /region, which take one region: those whose name or alias
+        (English or Spanish) fits what was typed."""
+        return region_choices(current, pick_language(interaction.locale.value))
+
+    async def _complete_regions(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """For /subscribe, which takes several separated by commas: the last part is
+        completed, the earlier ones kept."""
         head, _, tail = current.rpartition(",")
-        typed = fold(tail)
-        first, then = [], []
-        for region in REGIONS:
-            names = [fold(region), fold(display_name(region, language))]
-            names += [alias for alias, target in ALIASES.items() if target == region]
-            if not typed or any(n.startswith(typed) for n in names):
-                first.append(region)
-            elif any(typed in n for n in names):
-                then.append(region)
         prefix = f"{head.strip()}, " if head.strip() else ""
-        return [
-            app_commands.Choice(
-                name=(prefix + display_name(r, language))[:CHOICE_CHARS],
-                value=(prefix + r)[:CHOICE_CHARS],
-            )
-            for r in (first + then)[:AUTOCOMPLETE_CHOICES]
-        ]
+        return region_choices(tail, pick_language(interaction.locale.value), prefix)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -420,10 +676,9 @@ class _Client(discord.Client):
         super().__init__(
             intents=intents,
             allowed_mentions=NO_MENTIONS,
-            http_trace=adapter.pacer.trace_config(),
-            # Longer waits than this surface as RetryAfter, for the outbox to wait out
-            # (30 s is the least discord.py accepts).
-            max_ratelimit_timeout=30.0,
+            http_trace=adapter.trace_config(),
+            # Longer waits than this surface as RetryAfter, for the outbox to wait out.
+            max_ratelimit_timeout=LONGEST_WAIT,
             guild_ready_timeout=adapter.guild_ready_timeout,
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
@@ -435,9 +690,25 @@ class _Client(discord.Client):
         await self.adapter._set_up(self)
 
 
+class _Spanish(app_commands.Translator):
+    """The commands' option names and descriptions in Spanish, sent when they are synced."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        if locale not in SPANISH_LOCALES:
+            return None
+        if context.location is app_commands.TranslationContextLocation.parameter_name:
+            return SPANISH_OPTIONS.get(string.message)
+        return SPANISH_DESCRIPTIONS.get(string.message)
+
+
 class _PostableChannel(app_commands.Transformer):
-    """A text or announcement channel, as Discord resolved it: with the permissions of the
-    user who ran the command in that channel."""
+    """A text or announcement channel or a thread, as Discord resolved it: with the
+    permissions of the user who ran the command in that channel."""
 
     @property
     def type(self) -> discord.AppCommandOptionType:
@@ -445,15 +716,55 @@ class _PostableChannel(app_commands.Transformer):
 
     @property
     def channel_types(self) -> list[discord.ChannelType]:
-        return [discord.ChannelType.text, discord.ChannelType.news]
+        return list(POSTABLE_CHANNELS)
 
     async def transform(self, interaction: discord.Interaction, value: Any) -> Any:
         return value
 
 
-def _gateway_ended(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("discord: the gateway connection ended: %s", task.exception())
+async def _bot_permissions(
+    interaction: discord.Interaction, channel: TargetChannel
+) -> discord.Permissions:
+    """The bot's permissions in a channel of the interaction's server, from the cache the
+    guilds intent keeps (or fetched, for a thread the cache has not seen)."""
+    guild = interaction.guild
+    if guild is None or guild.me is None:
+        return discord.Permissions.none()
+    resolved = guild.get_channel_or_thread(channel.id)
+    if resolved is None:
+        try:
+            resolved = await channel.fetch()
+        except discord.Forbidden:
+            return discord.Permissions.none()  # it may not even see the channel
+    return resolved.permissions_for(guild.me)
+
+
+def _gateway_refusal(error: Exception) -> str:
+    """What a gateway close that discord.py will not reconnect on means, for the log."""
+    code = error.code if isinstance(error, discord.ConnectionClosed) else 4014
+    meaning = GATEWAY_REFUSALS.get(code, "the gateway closed the connection for good")
+    return f"{meaning} (gateway close code {code})"
+
+
+def region_choices(typed: str, language: str, prefix: str = "") -> list[app_commands.Choice[str]]:
+    """Regions whose name or alias starts with `typed`, then those that contain it, each
+    after `prefix`."""
+    typed = fold(typed)
+    first, then = [], []
+    for region in REGIONS:
+        names = [fold(region), fold(display_name(region, language))]
+        names += [alias for alias, target in ALIASES.items() if target == region]
+        if not typed or any(n.startswith(typed) for n in names):
+            first.append(region)
+        elif any(typed in n for n in names):
+            then.append(region)
+    return [
+        app_commands.Choice(
+            name=(prefix + display_name(r, language))[:CHOICE_CHARS],
+            value=(prefix + r)[:CHOICE_CHARS],
+        )
+        for r in (first + then)[:AUTOCOMPLETE_CHOICES]
+    ]
 
 
 # -- posts -----------------------------------------------------------------------------
@@ -471,9 +782,8 @@ def headline_embed(headline: Headline, language: str) -> discord.Embed:
         if headline.regions
         else WORLD_COLOUR,
     )
-    footer = f"{tr(language, 'source')}: {headline.feed}"
-    if headline.regions:
-        footer += " · " + ", ".join(display_name(r, language) for r in headline.regions)
+    regions = [display_name(r, language) for r in headline.regions] or [tr(language, "world")]
+    footer = f"{tr(language, 'source')}: {headline.feed} · {', '.join(regions)}"
     embed.set_footer(text=_shorten(footer, FOOTER_CHARS))
     return embed
 
@@ -498,14 +808,28 @@ def plain_embed(headline: Headline) -> discord.Embed:
     return discord.Embed(description=_shorten(text, DESCRIPTION_CHARS))
 
 
-async def _post(channel: discord.PartialMessageable, embeds: list[discord.Embed]) -> Any:
+def message_nonce(
+    chat: ChatRef,
+    headlines: Sequence[Headline],
+    embeds: Sequence[discord.Embed],
+    *,
+    plain: bool = False,
+) -> str:
+    """The same for the same message to the same chat, across restarts: what it starts
+    with, how many headlines, in which form. Sent with enforce_nonce (discord.py always
+    adds it), Discord answers a repeat within a few minutes with the message it already
+    took, so a send whose answer was lost (a timeout, a crash) does not post twice."""
+    first = headlines[0]
+    key = f"{chat.chat_id}|{first.id}|{first.feed}|{first.entry_id}|{len(embeds)}|{plain}"
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()  # 24 of 25 allowed
+
+
+async def _post(
+    channel: discord.PartialMessageable, embeds: list[discord.Embed], nonce: str
+) -> Any:
     """Create one message; Discord's answers become the core's send errors."""
     try:
-        return await channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS)
-    except discord.Forbidden as error:
-        raise DestinationGone(_describe(error, "the bot may not post here")) from error
-    except discord.NotFound as error:
-        raise DestinationGone(_describe(error, "no such channel")) from error
+        return await channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=nonce)
     except discord.RateLimited as error:
         raise RetryAfter(error.retry_after) from error
     except discord.DiscordServerError as error:
@@ -514,12 +838,29 @@ async def _post(channel: discord.PartialMessageable, embeds: list[discord.Embed]
         if error.status == 429:
             # discord.py gave up waiting, or no Via header: not Discord's API answering
             # but Cloudflare, which bans for a while and says how long in Retry-After.
-            raise RetryAfter(_retry_after(error), _describe(error, "rate limited")) from error
+            seconds = _header_seconds(error.response.headers)
+            raise RetryAfter(seconds, _describe(error, "rate limited")) from error
+        if error.status == 401:
+            raise RetryAfter(UNAUTHORIZED_PAUSE, _describe(error, "token refused")) from error
+        # The code says whose fault it is: Discord answers 400 about the channel too (a
+        # category, an archived thread), and that must not fail headline after headline.
+        if error.code in CONTENT_ERRORS:
+            raise ContentRejected(_describe(error, "content refused")) from error
+        if error.code in CHANNEL_ERRORS or error.status in (403, 404):
+            raise DestinationGone(_describe(error, "the bot cannot post here")) from error
         if error.status == 400:
             raise ContentRejected(_describe(error, "bad request")) from error
         raise TemporaryFailure(_describe(error, "unexpected answer")) from error
     except (aiohttp.ClientError, OSError, TimeoutError) as error:
         raise TemporaryFailure(f"discord: network error: {error!r}") from error
+
+
+def _refused_embed(error: ContentRejected) -> int | None:
+    """Which embed Discord found fault with, when it says ("In embeds.3.url: ...")."""
+    cause = error.__cause__
+    text = cause.text if isinstance(cause, discord.HTTPException) else ""
+    found = [int(n) for n in re.findall(r"^In embeds\.(\d+)\.", text, re.MULTILINE)]
+    return min(found) if found else None
 
 
 def _describe(error: discord.HTTPException, meaning: str) -> str:
@@ -528,13 +869,19 @@ def _describe(error: discord.HTTPException, meaning: str) -> str:
     return f"discord: {meaning} (HTTP {error.status}{code}){text}"
 
 
-def _retry_after(error: discord.HTTPException) -> float:
-    response = error.response
-    header = response.headers.get("Retry-After", "") if response is not None else ""
+def _header_seconds(headers: Any) -> float:
+    """Retry-After in seconds (a Cloudflare ban says how long there; 60 s if not)."""
     try:
-        return max(1.0, float(header))
+        return max(1.0, float(headers.get("Retry-After", "")))
     except ValueError:
         return 60.0
+
+
+def _is_global(headers: Any) -> bool:
+    return (
+        headers.get("X-RateLimit-Global", "").lower() == "true"
+        or headers.get("X-RateLimit-Scope") == "global"
+    )
 
 
 # -- replies ---------------------------------------------------------------------------
@@ -543,14 +890,18 @@ def _retry_after(error: discord.HTTPException) -> float:
 async def _answer(interaction: discord.Interaction, reply: Reply) -> None:
     content, embeds = render_reply(reply)
     ephemeral = reply.private or reply.error
-    if interaction.response.is_done():
-        await interaction.followup.send(
-            content=content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
-        )
-    else:
+    if not interaction.response.is_done():
         await interaction.response.send_message(
             content=content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
         )
+        return
+    if interaction.extras.pop(PUBLIC_DEFER, False) and ephemeral:
+        # The first follow-up takes the place of the defer's "thinking..." and keeps its
+        # visibility, whatever it asks: delete the public one so this answer is private.
+        await interaction.delete_original_response()
+    await interaction.followup.send(
+        content=content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+    )
 
 
 def render_reply(reply: Reply) -> tuple[str | None, list[discord.Embed]]:
@@ -606,12 +957,19 @@ def _title(interaction: discord.Interaction, channel: Any) -> str:
 
 
 def _fit(text: str, limit: int) -> str:
-    """`text` with markdown escaped, shortened so that the escaped text fits `limit`."""
+    """`text` with markdown escaped, shortened so that the escaped text fits `limit`: the
+    longest start of it that does, found by bisection (escaping may double each character)."""
     escaped = discord.utils.escape_markdown(text)
-    while len(escaped) > limit:
-        text = _shorten(text, len(text) - (len(escaped) - limit) - 1)
-        escaped = discord.utils.escape_markdown(text)
-    return escaped
+    if len(escaped) <= limit:
+        return escaped
+    fits, too_long = 0, len(text)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if len(discord.utils.escape_markdown(text[:middle].rstrip() + "…")) <= limit:
+            fits = middle
+        else:
+            too_long = middle
+    return discord.utils.escape_markdown(text[:fits].rstrip() + "…")
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -619,7 +977,21 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _is_web_url(url: str) -> bool:
-    return url.startswith(("https://", "http://")) and len(url) <= 2048
+    """A link Discord takes: http(s), a host, no spaces or control characters."""
+    if len(url) > 2048 or any(c.isspace() or not c.isprintable() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
+
+
+def _refusal(locale: str, key: str, **values: object) -> Reply:
+    """A refusal of the adapter's own, in the user's language, for the user only."""
+    language = pick_language(locale)
+    return Reply(text=tr(language, key, **values), language=language, error=True, private=True)
 
 
 def _trouble(language: str) -> Reply:

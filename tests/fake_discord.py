@@ -1,12 +1,22 @@
 """A fake Discord for the real discord.py: REST under /api/v10 and a gateway websocket, on
 127.0.0.1, in the test's own event loop.
 
-It records what the bot posted and answered, dispatches slash-command interactions the
-way Discord does, and can be told to fail: a 429 (with the `Via` header discord.py looks
-for), 403 Missing Permissions, 404 Unknown Channel, a gateway RECONNECT followed by a
-RESUME. Per-channel buckets (5 messages per 5 s) are always reported in the rate-limit
-headers; with `enforce_limits` it also answers 429 past them and past 50 requests/s
-overall, as Discord does, so a benchmark can count the 429s a client provokes.
+It records what the bot posted and answered, and dispatches slash-command interactions
+the way Discord does: ids are snowflakes carrying their creation time, a first answer
+later than 3 s after it is refused, and a follow-up to a defer takes the defer's
+visibility. Its guild has text channels, a voice channel, a category, a forum and
+threads; the bot's permissions there come from overwrites (`deny`), and a post where it
+may not post is answered as Discord does (403 50001/50013, 400 50008/50083, 404 10003).
+Messages, interaction answers and follow-ups are checked against Discord's limits
+(empty, field lengths, 6000 in all, 10 embeds, URLs, timestamps): 400 50035 naming the
+field. It honours `enforce_nonce`: a repeated nonce gets the message first posted with it.
+
+It can be told to fail: a 429 (with or without the `Via` header discord.py looks for),
+any error body, an answer lost after the message was taken; on the gateway a RECONNECT,
+a dropped connection, a refused resume, a close code, a frame that is not JSON.
+Per-channel buckets (5 messages per 5 s) are always reported in the rate-limit headers;
+with `enforce_limits` it also answers 429 past them and past 50 requests/s overall, as
+Discord does, so a benchmark can count the 429s a client provokes.
 
 Pitfalls it avoids (see ../shared/reference/testing-with-real-clients.md): JSON responses
 carry exactly `Content-Type: application/json`, gateway frames are plain text.
@@ -18,11 +28,13 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -33,20 +45,48 @@ OWNER_ID = "1002"
 MEMBER_ID = "1003"
 GUILD_ID = "2000"
 CHANNEL_IDS = ("3001", "3002", "3003")
+# Channels of other kinds, in every fake guild; the thread lives in the first text channel.
+VOICE_ID, CATEGORY_ID, FORUM_ID, THREAD_ID, ARCHIVED_THREAD_ID = (
+    "3101",
+    "3102",
+    "3103",
+    "3104",
+    "3105",
+)
 DM_CHANNEL_ID = "3900"
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions).
+MANAGE_CHANNELS = 1 << 4
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
-MANAGE_CHANNELS = 1 << 4
-MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
+SEND_MESSAGES_IN_THREADS = 1 << 38
+MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | SEND_MESSAGES_IN_THREADS
 ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_CHANNELS
 
-GUILD_CHANNEL_TYPE = 0
-DM_CHANNEL_TYPE = 1
+# Channel types.
+TEXT, DM, VOICE, CATEGORY = 0, 1, 2, 4
+NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD, STAGE, FORUM = 10, 11, 12, 13, 15
+THREADS = (NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
+NO_MESSAGES = (CATEGORY, FORUM)  # Discord answers 400 50008 to a post there
+
 APPLICATION_COMMAND = 2
+DISCORD_EPOCH_MS = 1_420_070_400_000
+INTERACTION_DEADLINE = 3.0  # seconds from its creation for the first answer to an interaction
+NONCE_MEMORY = 300.0  # seconds: Discord drops a repeated enforced nonce for "a few minutes"
 AUTOCOMPLETE = 4
+
+
+@dataclass
+class Channel:
+    """A guild channel or thread. `overwrites` are Discord's permission overwrites
+    ({"id", "type" 0 role / 1 member, "allow", "deny"}); a thread uses its parent's."""
+
+    name: str
+    type: int = TEXT
+    parent_id: str | None = None
+    overwrites: list[dict[str, Any]] = field(default_factory=list)
+    archived: bool = False
 
 
 @dataclass
@@ -72,22 +112,36 @@ class Interaction:
     id: str
     token: str
     payload: dict[str, Any]
-    # The callback (type 4 message, 5 defer, 8 autocomplete), then any follow-ups.
+    # What the bot sent: the callback (type 4 message, 5 defer, 8 autocomplete), then
+    # follow-ups, edits and deletions ({"delete": "@original"}), as received.
     answers: list[dict[str, Any]] = field(default_factory=list)
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    # The messages users see. After a defer, `original` is its "thinking..." placeholder
+    # until the first follow-up takes its place, with the defer's visibility whatever the
+    # follow-up's flags: Discord's rule.
+    original: dict[str, Any] | None = None
+    followups: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reply(self) -> dict[str, Any]:
-        """The message the user sees: the callback's, or the first follow-up after a defer."""
-        for answer in self.answers:
-            if answer.get("type") in (None, 4):
-                return answer.get("data", answer)
+        """The message the user sees as the answer, with the flags Discord shows it with."""
+        if self.original is not None and not self.original.get("loading"):
+            return self.original
+        if self.followups:
+            return self.followups[0]
         raise AssertionError(f"no message answered interaction {self.id}: {self.answers}")
 
     @property
     def choices(self) -> list[dict[str, Any]]:
         assert self.answers and self.answers[0]["type"] == 8, self.answers
         return self.answers[0]["data"]["choices"]
+
+    def follow_up(self, body: dict[str, Any]) -> None:
+        if self.original is not None and self.original.get("loading"):
+            self.original = body | {"flags": self.original.get("flags", 0)}
+        else:
+            self.followups.append(body)
+        self.answered.set()
 
 
 @dataclass
@@ -115,28 +169,45 @@ class FakeDiscord:
         self.channel_window = channel_window
         self.global_limit = global_limit
         self.global_window = global_window
-        self.channels = {cid: f"news-{i}" for i, cid in enumerate(channels, 1)}
+        self.channels = {cid: Channel(f"news-{i}") for i, cid in enumerate(channels, 1)}
+        first = next(iter(self.channels))
+        self.channels |= {
+            VOICE_ID: Channel("lounge", VOICE),
+            CATEGORY_ID: Channel("News", CATEGORY),
+            FORUM_ID: Channel("ideas", FORUM),
+            THREAD_ID: Channel("live-blog", PUBLIC_THREAD, parent_id=first),
+            ARCHIVED_THREAD_ID: Channel("old-blog", PUBLIC_THREAD, parent_id=first, archived=True),
+        }
         self.response_delay = response_delay
+        self.refuse_identify = 0  # a close code to answer IDENTIFY with (4014: intents)
 
         self.messages: list[Posted] = []
         self.interactions: dict[str, Interaction] = {}
         self.synced: dict[str, list[dict[str, Any]]] = {}  # "global" or a guild id
         self.requests: list[tuple[str, str]] = []
         self.rate_limited = 0  # 429s answered
+        self.refused_bodies = 0  # 400s answered for a message past Discord's limits
+        # Embed URLs refused as not well formed: Discord's check is stricter than any
+        # client's can be sure to match.
+        self.bad_urls: set[str] = set()
         self.identifies = 0
         self.resumes: list[dict[str, Any]] = []
         self.gateway_asked = 0
 
-        self._ids = itertools.count(900_000)
+        self._ids = itertools.count()
         self._failures: dict[str, list[_Failure]] = {}
+        self._nonces: dict[tuple[str, str], Posted] = {}
+        self._lose_answers: list[str] = []
         self._windows: dict[str, tuple[float, int]] = {}  # channel: (window start, count)
         self._global: deque[float] = deque()
         self._message_added = asyncio.Condition()
+        self._identified = asyncio.Condition()
 
         self.session_id = "fake-session"
         self._seq = 0
         self._events: list[dict[str, Any]] = []  # every dispatch, for replay on RESUME
         self._ws: web.WebSocketResponse | None = None
+        self._transport: asyncio.BaseTransport | None = None  # self._ws's connection
         self._connected = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -147,7 +218,8 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        # No access log: it is Discord's side, and its lines would carry tokens.
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -186,6 +258,11 @@ class FakeDiscord:
         body = {"message": message, "code": code}
         self._failures.setdefault(channel_id, []).append(_Failure(status, body, {}, times))
 
+    def fail_request(self, method: str, path: str, status: int, code: int, message: str) -> None:
+        """Answer the next `method path` request (e.g. GET /users/@me) with an error."""
+        body = {"message": message, "code": code}
+        self._failures.setdefault(f"{method} {path}", []).append(_Failure(status, body, {}, 1))
+
     def rate_limit(
         self,
         channel_id: str,
@@ -202,6 +279,11 @@ class FakeDiscord:
         headers = _limit_headers(retry_after, is_global, via)
         self._failures.setdefault(channel_id, []).append(_Failure(429, body, headers, times))
 
+    def lose_answer(self, channel_id: str) -> None:
+        """Take the next message posted to `channel_id`, then drop the connection before
+        answering: to the client, a request whose fate it cannot know."""
+        self._lose_answers.append(channel_id)
+
     # -- the gateway -----------------------------------------------------------------
 
     async def connected(self) -> None:
@@ -215,6 +297,30 @@ class FakeDiscord:
         if ws is not None and not ws.closed:
             await ws.send_str(json.dumps({"op": 7, "d": None}))
 
+    async def send_garbage(self) -> None:
+        """A frame that is not JSON: discord.py's gateway loop dies of it."""
+        assert self._ws is not None
+        await self._ws.send_str("this is not JSON")
+
+    async def close_gateway(self, code: int) -> None:
+        """Close the connection with a close code (4004: authentication failed, ...)."""
+        ws, self._ws = self._ws, None
+        self._connected.clear()
+        if ws is not None:
+            await ws.close(code=code)
+
+    async def drop(self) -> None:
+        """The connection breaks without a close frame, as a network failure would."""
+        transport, self._ws = self._transport, None
+        self._connected.clear()
+        if transport is not None:
+            transport.abort()
+
+    def invalidate_session(self) -> None:
+        """Forget the session: the next RESUME gets op 9 (invalid session) and the client
+        must IDENTIFY again, and what was dispatched meanwhile is not replayed."""
+        self.session_id = f"fake-session-{self._snowflake()}"
+
     async def interact(
         self,
         name: str,
@@ -226,23 +332,19 @@ class FakeDiscord:
         dm: bool = False,
         focused: str = "",
         channel_permissions: int | None = None,
+        age: float = 0.0,
     ) -> Interaction:
         """Dispatch a slash command (or, with `focused`, an autocomplete request for that
-        option) as a user would send it; channel-typed option values are channel ids."""
-        iid = str(next(self._ids))
+        option) as a user would send it; channel-typed option values are channel ids.
+        `age`: how long ago Discord created it (the gateway was slow to deliver it)."""
+        iid = self._snowflake(age)
         token = f"interaction-token-{iid}"
         opts, resolved = [], {}
         for key, value in (options or {}).items():
             if key.endswith("channel") and not focused:
                 opts.append({"name": key, "type": 7, "value": value})
                 perms = permissions if channel_permissions is None else channel_permissions
-                resolved[value] = {
-                    "id": value,
-                    "type": GUILD_CHANNEL_TYPE,
-                    "name": self.channels.get(value, "other"),
-                    "permissions": str(perms),
-                    "parent_id": None,
-                }
+                resolved[value] = self._channel(value) | {"permissions": str(perms)}
             else:
                 option: dict[str, Any] = {
                     "name": key,
@@ -266,12 +368,12 @@ class FakeDiscord:
             "locale": locale,
             "data": data,
             "entitlements": [],
-            "app_permissions": str(MEMBER_PERMISSIONS),
+            "app_permissions": str(self.bot_permissions(channel_id) if not dm else 0),
         }
         if dm:
             payload |= {
                 "channel_id": DM_CHANNEL_ID,
-                "channel": {"id": DM_CHANNEL_ID, "type": DM_CHANNEL_TYPE, "recipients": [user]},
+                "channel": {"id": DM_CHANNEL_ID, "type": DM, "recipients": [user]},
                 "user": user,
                 "context": 1,
                 "authorizing_integration_owners": {"0": GUILD_ID},
@@ -305,10 +407,48 @@ class FakeDiscord:
         await asyncio.wait_for(interaction.answered.wait(), 10)
         return interaction
 
+    def add_thread(self, channel_id: str, parent_id: str) -> None:
+        """A thread that the client has not been told about (no THREAD_CREATE): it can
+        only learn of it by asking, GET /channels/{id}."""
+        self.channels[channel_id] = Channel(f"thread-{channel_id}", PUBLIC_THREAD, parent_id)
+
+    async def deny(self, channel_id: str, permissions: int) -> None:
+        """Deny the bot `permissions` in a channel (a thread's are its parent's), and tell
+        the connected client, as Discord does with CHANNEL_UPDATE."""
+        channel = self.channels[channel_id]
+        target = channel.parent_id if channel.type in THREADS and channel.parent_id else channel_id
+        overwrites = self.channels[target].overwrites
+        overwrites.append({"id": BOT_ID, "type": 1, "allow": "0", "deny": str(permissions)})
+        await self._dispatch("CHANNEL_UPDATE", self._channel(target))
+
+    def bot_permissions(self, channel_id: str) -> int:
+        """The bot's permissions in a channel: @everyone's, then the overwrites for
+        @everyone and for the bot, as Discord computes them."""
+        permissions = MEMBER_PERMISSIONS
+        channel = self.channels.get(channel_id)
+        if channel is not None and channel.type in THREADS and channel.parent_id:
+            channel = self.channels.get(channel.parent_id)
+        for target in (GUILD_ID, BOT_ID):
+            for overwrite in channel.overwrites if channel else []:
+                if overwrite["id"] == target:
+                    permissions &= ~int(overwrite["deny"])
+                    permissions |= int(overwrite["allow"])
+        return permissions
+
+    def _snowflake(self, age: float = 0.0) -> str:
+        """A new id, made as Discord makes them: the creation time (`age` seconds ago)
+        in milliseconds since 2015 in the upper bits, which clients read back."""
+        ms = int((time.time() - age) * 1000) - DISCORD_EPOCH_MS
+        return str((ms << 22) | (next(self._ids) & 0xFFF))
+
     # -- what tests read -------------------------------------------------------------
 
     def posted_to(self, channel_id: str) -> list[Posted]:
         return [m for m in self.messages if m.channel_id == channel_id]
+
+    async def wait_for_identifies(self, count: int) -> None:
+        async with self._identified:
+            await asyncio.wait_for(self._identified.wait_for(lambda: self.identifies >= count), 10)
 
     async def wait_for_messages(self, count: int) -> None:
         async with self._message_added:
@@ -330,6 +470,10 @@ class FakeDiscord:
             limited = self._over_global_limit()
             if limited:
                 return limited
+        failures = self._failures.get(f"{request.method} {path}")
+        if failures:
+            failure = failures.pop(0)
+            return _json(failure.body, failure.status, failure.headers)
         body: Any = None
         if request.can_read_body:
             body = await _read_body(request)
@@ -347,7 +491,7 @@ class FakeDiscord:
         if method == "PUT" and parts[:1] == ["applications"] and parts[-1] == "commands":
             scope = parts[3] if len(parts) == 5 else "global"
             commands = [
-                {**c, "id": str(next(self._ids)), "application_id": APP_ID, "version": "1"}
+                {**c, "id": self._snowflake(), "application_id": APP_ID, "version": "1"}
                 for c in body
             ]
             if scope != "global":
@@ -355,18 +499,22 @@ class FakeDiscord:
             self.synced[scope] = commands
             return _json(commands)
         if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
-            return await self._post_message(parts[1], body)
+            return await self._post_message(request, parts[1], body)
         if method == "GET" and parts[0] == "channels" and len(parts) == 2:
             if parts[1] not in self.channels:
                 return _json({"message": "Unknown Channel", "code": 10003}, 404)
+            if not self.bot_permissions(parts[1]) & VIEW_CHANNEL:
+                return _json({"message": "Missing Access", "code": 50001}, 403)
             return _json(self._channel(parts[1]))
         if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
             return self._interaction_callback(parts[1], body)
         if parts[0] == "webhooks" and len(parts) >= 3:
-            return self._followup(method, parts[2], body)
+            return self._webhook(method, parts, body)
         return _json({"message": f"fake discord: no route {method} {path}", "code": 0}, 404)
 
-    async def _post_message(self, channel_id: str, body: dict[str, Any]) -> web.Response:
+    async def _post_message(
+        self, request: web.Request, channel_id: str, body: dict[str, Any]
+    ) -> web.Response:
         failures = self._failures.get(channel_id)
         if failures:
             failure = failures[0]
@@ -377,8 +525,9 @@ class FakeDiscord:
             if failure.status == 429:
                 self.rate_limited += 1
             return _json(failure.body, failure.status, failure.headers)
-        if channel_id not in self.channels:
-            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        refused = self._refuse_post(channel_id) or self._refuse_body(body)
+        if refused:
+            return refused
 
         now = asyncio.get_running_loop().time()
         start, count = self._windows.get(channel_id, (now, 0))
@@ -398,11 +547,87 @@ class FakeDiscord:
         }
         if self.response_delay:
             await asyncio.sleep(self.response_delay)
-        posted = Posted(channel_id, body, str(next(self._ids)), now)
+        nonce = (channel_id, str(body.get("nonce"))) if body.get("enforce_nonce") else None
+        seen = self._nonces.get(nonce) if nonce else None
+        if seen is not None and now - seen.at < NONCE_MEMORY:
+            # A repeat of a message Discord already took: it answers with that message.
+            return _json(self._message(seen), headers=headers)
+        posted = Posted(channel_id, body, self._snowflake(), now)
+        if nonce:
+            self._nonces[nonce] = posted
         async with self._message_added:
             self.messages.append(posted)
             self._message_added.notify_all()
+        if channel_id in self._lose_answers:
+            # Taken, but the client never hears so: the connection drops before the answer.
+            self._lose_answers.remove(channel_id)
+            assert request.transport is not None
+            request.transport.close()
         return _json(self._message(posted), headers=headers)
+
+    def _refuse_post(self, channel_id: str) -> web.Response | None:
+        """Discord's answer when the bot may not post in the channel at all."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        permissions = self.bot_permissions(channel_id)
+        if not permissions & VIEW_CHANNEL:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        if channel.type in NO_MESSAGES:
+            body = {"message": "Cannot send messages in a non-text channel", "code": 50008}
+            return _json(body, 400)
+        if channel.archived:
+            return _json({"message": "Thread is archived", "code": 50083}, 400)
+        send = SEND_MESSAGES_IN_THREADS if channel.type in THREADS else SEND_MESSAGES
+        if not permissions & send:
+            return _json({"message": "Missing Permissions", "code": 50013}, 403)
+        return None
+
+    def _refuse_body(self, body: dict[str, Any] | None) -> web.Response | None:
+        """Discord's 400 for a message it will not take: empty, or past a limit, or with
+        a URL it does not accept (https://discord.com/developers/docs/resources/message)."""
+        body = body or {}
+        content, embeds = body.get("content") or "", body.get("embeds") or []
+        if not content and not embeds:
+            return _json({"message": "Cannot send an empty message", "code": 50006}, 400)
+        errors: dict[str, Any] = {}
+        if len(content) > 2000:
+            errors["content"] = _error("BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
+        if len(embeds) > 10:
+            errors["embeds"] = _error("BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+        total = 0
+        for i, embed in enumerate(embeds):
+            fields: dict[str, Any] = {}
+            texts = {
+                "title": (embed.get("title") or "", 256),
+                "description": (embed.get("description") or "", 4096),
+                "footer": ((embed.get("footer") or {}).get("text") or "", 2048),
+                "author": ((embed.get("author") or {}).get("name") or "", 256),
+            }
+            for name, (text, limit) in texts.items():
+                total += len(text)
+                if len(text) > limit:
+                    message = f"Must be {limit} or fewer in length."
+                    fields[name] = _error("BASE_TYPE_MAX_LENGTH", message)
+            url = embed.get("url")
+            if url is not None and (url in self.bad_urls or not _well_formed(url)):
+                fields["url"] = _error("URL_TYPE_INVALID_URL", "Not a well formed URL.")
+            if "timestamp" in embed:
+                try:
+                    datetime.fromisoformat(embed["timestamp"])
+                except (TypeError, ValueError):
+                    fields["timestamp"] = _error("DATE_TIME_TYPE_PARSE", "Invalid timestamp.")
+            if fields:
+                errors.setdefault("embeds", {})[str(i)] = fields
+        if total > 6000 and "embeds" not in errors:
+            errors["embeds"] = _error(
+                "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000"
+            )
+        if not errors:
+            return None
+        self.refused_bodies += 1
+        body = {"message": "Invalid Form Body", "code": 50035, "errors": errors}
+        return _json(body, 400)
 
     def _over_global_limit(self) -> web.Response | None:
         now = asyncio.get_running_loop().time()
@@ -418,12 +643,22 @@ class FakeDiscord:
 
     def _interaction_callback(self, iid: str, body: dict[str, Any]) -> web.Response:
         interaction = self.interactions.get(iid)
-        if interaction is None or interaction.answers:
+        created = ((int(iid) >> 22) + DISCORD_EPOCH_MS) / 1000
+        late = time.time() > created + INTERACTION_DEADLINE
+        if interaction is None or interaction.answers or late:
             return _json({"message": "Unknown interaction", "code": 10062}, 404)
-        interaction.answers.append(body)
-        if body.get("type") != 5:  # a defer is not an answer yet
-            interaction.answered.set()
         data = body.get("data") or {}
+        refused = self._refuse_body(data) if body.get("type") == 4 else None
+        if refused:
+            return refused
+        interaction.answers.append(body)
+        if body.get("type") == 5:  # a defer is not an answer yet
+            interaction.original = {"loading": True, "flags": data.get("flags", 0)}
+        elif body.get("type") == 4:
+            interaction.original = data
+            interaction.answered.set()
+        else:
+            interaction.answered.set()
         result: dict[str, Any] = {
             "interaction": {
                 "id": iid,
@@ -433,18 +668,35 @@ class FakeDiscord:
             }
         }
         if body.get("type") == 4:
-            posted = Posted(interaction.payload["channel_id"], data, str(next(self._ids)))
+            posted = Posted(interaction.payload["channel_id"], data, self._snowflake())
             result["interaction"]["response_message_id"] = posted.id
             result["resource"] = {"type": 4, "message": self._message(posted)}
         return _json(result)
 
-    def _followup(self, method: str, token: str, body: dict[str, Any]) -> web.Response:
+    def _webhook(self, method: str, parts: list[str], body: Any) -> web.Response:
+        """Follow-ups (POST /webhooks/{app}/{token}) and the original response
+        (/webhooks/{app}/{token}/messages/@original: PATCH edits, DELETE removes it)."""
+        token = parts[2]
         interaction = next((i for i in self.interactions.values() if i.token == token), None)
         if interaction is None:
             return _json({"message": "Unknown Webhook", "code": 10015}, 404)
+        original = parts[3:] == ["messages", "@original"]
+        if method == "DELETE" and original:
+            interaction.answers.append({"delete": "@original"})
+            interaction.original = None
+            return web.Response(status=204)
+        refused = self._refuse_body(body)
+        if refused:
+            return refused
         interaction.answers.append(body)
-        interaction.answered.set()
-        posted = Posted(interaction.payload["channel_id"], body, str(next(self._ids)))
+        if method == "PATCH" and original and interaction.original is not None:
+            interaction.original = body | {"flags": interaction.original.get("flags", 0)}
+            interaction.answered.set()
+        elif method == "POST" and not parts[3:]:
+            interaction.follow_up(body)
+        else:
+            return _json({"message": f"fake discord: no webhook route {method} {parts}"}, 404)
+        posted = Posted(interaction.payload["channel_id"], body, self._snowflake())
         return _json(self._message(posted))
 
     # -- the gateway -----------------------------------------------------------------
@@ -461,8 +713,13 @@ class FakeDiscord:
             if op == 1:
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:
-                self.identifies += 1
-                self._ws = ws
+                async with self._identified:
+                    self.identifies += 1
+                    self._identified.notify_all()
+                if self.refuse_identify:
+                    await ws.close(code=self.refuse_identify)
+                    break
+                self._ws, self._transport = ws, request.transport
                 await self._send(ws, "READY", self._ready())
                 await self._send(ws, "GUILD_CREATE", self._guild())
                 self._connected.set()
@@ -471,7 +728,7 @@ class FakeDiscord:
                 if frame["d"].get("session_id") != self.session_id:
                     await ws.send_str(json.dumps({"op": 9, "d": False}))
                     continue
-                self._ws = ws
+                self._ws, self._transport = ws, request.transport
                 for event in self._events:
                     if event["s"] > (frame["d"].get("seq") or 0):
                         await ws.send_str(json.dumps(event))
@@ -507,6 +764,7 @@ class FakeDiscord:
         }
 
     def _guild(self) -> dict[str, Any]:
+        threads = [cid for cid, c in self.channels.items() if c.type in THREADS]
         everyone = {
             "id": GUILD_ID,
             "name": "@everyone",
@@ -523,7 +781,8 @@ class FakeDiscord:
             "name": "Newsroom",
             "owner_id": OWNER_ID,
             "roles": [everyone],
-            "channels": [self._channel(cid) for cid in self.channels],
+            "channels": [self._channel(c) for c in self.channels if c not in threads],
+            "threads": [self._channel(c) for c in threads],
             "members": [
                 {
                     "user": _user(BOT_ID, "headlines", bot=True),
@@ -542,15 +801,31 @@ class FakeDiscord:
         }
 
     def _channel(self, channel_id: str) -> dict[str, Any]:
-        return {
+        channel = self.channels.get(channel_id, Channel("gone"))
+        data: dict[str, Any] = {
             "id": channel_id,
-            "type": GUILD_CHANNEL_TYPE,
+            "type": channel.type,
             "guild_id": GUILD_ID,
-            "name": self.channels.get(channel_id, "gone"),
-            "position": 0,
-            "permission_overwrites": [],
-            "parent_id": None,
+            "name": channel.name,
+            "parent_id": channel.parent_id,
             "nsfw": False,
+        }
+        if channel.type in (VOICE, STAGE):
+            data |= {"bitrate": 64000, "user_limit": 0, "rtc_region": None}
+        if channel.type not in THREADS:
+            return data | {"position": 0, "permission_overwrites": channel.overwrites}
+        return data | {
+            "owner_id": OWNER_ID,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": channel.archived,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": _now(),
+                "locked": False,
+            },
         }
 
     def _application(self) -> dict[str, Any]:
@@ -595,6 +870,21 @@ def _user(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:
         "avatar": None,
         "bot": bot,
     }
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"_errors": [{"code": code, "message": message}]}
+
+
+def _well_formed(url: Any) -> bool:
+    """Discord's check of an embed URL, roughly: http(s), a host, nothing blank."""
+    if not isinstance(url, str) or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 def _limit_headers(retry_after: float, is_global: bool, via: bool) -> dict[str, str]:

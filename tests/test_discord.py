@@ -22,7 +22,13 @@ from adapters.discord import (
     pack_embeds,
     render_reply,
 )
-from bot.adapter import ContentRejected, DestinationGone, RetryAfter, TemporaryFailure
+from bot.adapter import (
+    CannotStart,
+    ContentRejected,
+    DestinationGone,
+    RetryAfter,
+    TemporaryFailure,
+)
 from bot.app import HeadlinesBot
 from bot.commands import Commands
 from bot.config import DestinationConfig, DiscordConfig, FeedConfig, parse_config
@@ -32,10 +38,18 @@ from bot.outbox import Outbox
 from bot.storage import Storage
 from tests.fake_discord import (
     APP_ID,
+    ARCHIVED_THREAD_ID,
+    CATEGORY_ID,
     CHANNEL_IDS,
+    EMBED_LINKS,
     GUILD_ID,
     MEMBER_PERMISSIONS,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    THREAD_ID,
     TOKEN,
+    VIEW_CHANNEL,
+    VOICE_ID,
     FakeDiscord,
 )
 from tests.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
@@ -84,6 +98,10 @@ async def start_adapter(fake: FakeDiscord, storage: Storage) -> AsyncIterator[St
         await adapter.stop()
 
 
+async def never(command: Command) -> Reply:
+    raise AssertionError("no command can arrive")
+
+
 async def seed(storage: Storage, *headlines: Headline) -> None:
     """Store `headlines` as one poll's new entries of FEED (after a quiet first poll)."""
     await storage.sync_feeds([FEED])
@@ -114,8 +132,67 @@ def test_a_headline_embed_has_link_summary_time_source_regions_and_colour() -> N
 def test_long_fields_are_cut_to_discord_limits() -> None:
     item = headline("_" * 400, summary="word " * 2000, link="ftp://not.a/web/link")
     embed = headline_embed(item, "en")
-    assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+    assert len(embed.description or "") <= 4096
+    # Escaping doubles each "_": 127 of them, escaped, and the ellipsis fill 255 of 256.
+    assert embed.title == "\\_" * 127 + "…"
     assert embed.url is None  # Discord refuses a non-web URL
+
+
+def test_a_headline_without_a_region_says_world_in_its_footer() -> None:
+    assert (
+        headline_embed(headline("x", ()), "es").footer.text == "Fuente: World · Mundo (sin región)"
+    )
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "ftp://not.a/web/link",
+        "https://exa mple.com/x",
+        "https:///no-host",
+        "javascript:x()",
+        "http://[::1",
+    ],
+)
+def test_only_a_well_formed_web_link_becomes_the_title_link(link: str) -> None:
+    assert headline_embed(headline("x", link=link), "en").url is None
+    assert headline_embed(headline("x", link="http://news.example/a?b=c"), "en").url
+
+
+async def test_what_the_bot_posts_and_answers_keeps_within_discord_limits(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    huge = headline(
+        "*" * 400, summary="word " * 2000, link="https://exa mple.com/", feed="F" * 3000
+    )
+    chat = ChatRef("discord", NEWS)
+    assert (await adapter.send(chat, [huge], "en")).count == 1
+    long = [headline(f"Story {i}", n=i, summary="z" * 1990) for i in range(12)]
+    assert (await adapter.send(chat, long, "en")).count == 2  # 6000 characters at most
+    await seed(storage, *(headline("_" * 300, n=i, summary="s" * 500) for i in range(20)))
+    latest = await fake.command("latest", {"count": 20})
+    assert latest.answers[0]["type"] == 4 and len(latest.reply["embeds"]) == 1
+    assert fake.refused_bodies == 0  # the fake checks every limit as Discord does
+    assert len(fake.posted_to(NEWS)) == 2
+
+
+async def test_headlines_before_a_refused_one_still_share_a_message(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await seed(storage, *(headline(f"Story {i}", n=i) for i in range(4)))
+    fake.bad_urls.add("https://news.example/story/2")  # Discord's check is not ours
+
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 4
+    posted = [[e.get("title") or e["description"] for e in m.embeds] for m in fake.posted_to(NEWS)]
+    assert posted == [
+        ["Story 0", "Story 1"],  # what came before the refused embed 2
+        ["Story 2\nhttps://news.example/story/2"],  # refused first: then as text
+        ["Story 3"],
+    ]
+    assert await statuses(storage, NEWS) == ["sent"] * 4
 
 
 def test_packing_keeps_ten_embeds_and_six_thousand_characters() -> None:
@@ -172,6 +249,16 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
     assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
     assert commands["subscribe"]["contexts"] == [0]  # servers only
+    latest = commands["latest"]
+    assert latest["description_localizations"]["es-ES"].startswith("Los titulares más recientes")
+    assert (
+        latest["description_localizations"]["es-419"]
+        == (latest["description_localizations"]["es-ES"])
+    )
+    options = {o["name"]: o for o in latest["options"]}
+    assert options["count"]["name_localizations"] == {"es-ES": "cantidad", "es-419": "cantidad"}
+    assert options["region"]["description_localizations"]["es-ES"] == "Una región del mundo"
+    assert latest.get("name_localizations") in (None, {})  # /latest stays /latest, as /help says
     assert adapter.invite_url == (
         "https://discord.com/oauth2/authorize?client_id="
         + APP_ID
@@ -181,16 +268,63 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert TOKEN not in caplog.text
 
 
-async def test_a_wrong_token_fails_start_with_a_clear_error(fake: FakeDiscord) -> None:
-    async def never(command: Command) -> Reply:
-        raise AssertionError("no command can arrive")
-
-    adapter = DiscordAdapter(DiscordConfig(token="wrong", api_base_url=fake.url))
-    with pytest.raises(discord.LoginFailure):
+async def test_a_wrong_token_fails_start_for_good_without_quoting_it(
+    fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "MTA-wrong-token.Gx7Yq"
+    adapter = DiscordAdapter(DiscordConfig(token=wrong, api_base_url=fake.url))
+    with pytest.raises(CannotStart, match="refused the bot token") as raised:
         await adapter.start(never)
+    assert wrong not in str(raised.value) and wrong not in caplog.text
+    assert "sending paused" not in caplog.text  # a wrong token at login is start's error
     assert fake.identifies == 0 and adapter.client is None
     with pytest.raises(TemporaryFailure):
         await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
+
+
+async def test_privileged_intents_refused_fail_start_for_good(fake: FakeDiscord) -> None:
+    fake.refuse_identify = 4014
+    adapter = DiscordAdapter(DiscordConfig(token=TOKEN, api_base_url=fake.url))
+    with pytest.raises(CannotStart, match="privileged intents"):
+        await adapter.start(never)
+    assert adapter.client is None
+
+
+async def test_a_start_that_failed_for_now_can_be_tried_again(
+    fake: FakeDiscord, start_adapter: Start
+) -> None:
+    fake.fail_request("GET", "/users/@me", 503, 0, "Service Unavailable")
+    with pytest.raises(discord.DiscordServerError):
+        await start_adapter()
+    adapter = await start_adapter()
+    assert adapter.client is not None and adapter.client.is_ready() and fake.identifies == 1
+    assert (await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")).count == 1
+
+
+async def test_a_gateway_loop_that_dies_is_started_again(
+    fake: FakeDiscord, start_adapter: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    await start_adapter(reconnect_delay=0.01)
+    await fake.send_garbage()
+    await fake.wait_for_identifies(2)
+    assert "the gateway connection failed; a new one in" in caplog.text
+    assert "/latest" in (await fake.command("help", {})).reply["content"]
+
+
+async def test_a_gateway_refusal_after_start_is_logged_and_not_retried(
+    fake: FakeDiscord, start_adapter: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = await start_adapter(reconnect_delay=0.01)
+    await fake.close_gateway(4004)
+    assert adapter._gateway is not None
+    with pytest.raises(CannotStart):
+        await asyncio.wait_for(asyncio.shield(adapter._gateway), 5)  # it ends, for good
+    assert "refused the bot token at the gateway" in caplog.text and "4004" in caplog.text
+    with pytest.raises(TemporaryFailure, match="4004"):
+        await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
+    await asyncio.sleep(0.05)  # longer than the reconnect delay: nothing reconnects
+    assert fake.identifies == 1
 
 
 async def test_an_explicit_gateway_url_is_used_as_is(fake: FakeDiscord, storage: Storage) -> None:
@@ -255,6 +389,10 @@ async def test_region_in_a_dm_and_its_autocomplete(
     empty = await fake.interact("latest", {"region": ""}, focused="region")
     await asyncio.wait_for(empty.answered.wait(), 5)
     assert len(empty.choices) == 7
+    # /latest takes one region: no lists offered (only /subscribe completes those).
+    listed = await fake.interact("latest", {"region": "Asia, eu"}, focused="region")
+    await asyncio.wait_for(listed.answered.wait(), 5)
+    assert listed.choices == []
 
     answer = await fake.command("region", {"name": "Oceanía"}, dm=True)
     assert not answer.reply.get("flags")
@@ -272,7 +410,7 @@ async def test_subscribe_needs_manage_channels(
         "subscribe", {"region": "Asia"}, permissions=MEMBER_PERMISSIONS, channel_id=NEWS
     )
     assert member.reply["flags"] == 64
-    assert "only administrators" in member.reply["content"]
+    assert "only members with the Manage Channels permission" in member.reply["content"]
     assert await storage.destination(ChatRef("discord", NEWS)) is None
 
     admin = await fake.command("subscribe", {"region": "Asia, Europa"}, channel_id=NEWS)
@@ -294,7 +432,7 @@ async def test_subscribe_another_channel_checks_permissions_there(
     refused = await fake.command(
         "subscribe", {"channel": SPORTS}, channel_id=NEWS, channel_permissions=MEMBER_PERMISSIONS
     )
-    assert "only administrators" in refused.reply["content"]
+    assert "Manage Channels" in refused.reply["content"]
     await fake.command("subscribe", {"channel": SPORTS}, channel_id=NEWS)
     assert await storage.destination(ChatRef("discord", NEWS)) is None
     destination = await storage.destination(ChatRef("discord", SPORTS))
@@ -304,6 +442,44 @@ async def test_subscribe_another_channel_checks_permissions_there(
     assert gone.reply["flags"] == 64 and "Unsubscribed" in gone.reply["content"]
     destination = await storage.destination(ChatRef("discord", SPORTS))
     assert destination is not None and not destination.active
+
+
+async def test_subscribe_refuses_a_channel_the_bot_cannot_post_in(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await fake.deny(NEWS, EMBED_LINKS)
+    here = (await fake.command("subscribe", {}, channel_id=NEWS)).reply
+    assert here["flags"] == 64
+    assert here["content"].startswith(f"I can't post in <#{NEWS}>: I need these permissions")
+    assert "there: Embed Links. Ask a server admin to grant them" in here["content"]
+    voice = (await fake.command("subscribe", {}, channel_id=VOICE_ID, locale="es-ES")).reply
+    assert voice["flags"] == 64
+    assert voice["content"].startswith(f"No puedo publicar en <#{VOICE_ID}>: elige un canal")
+
+    await fake.deny(SPORTS, SEND_MESSAGES)
+    there = (await fake.command("subscribe", {"channel": SPORTS}, channel_id=OTHER)).reply
+    assert "I need these permissions there: Send Messages, Embed Links." in there["content"]
+    # Discord offers only the option's channel types, but the check does not rely on it.
+    category = (await fake.command("subscribe", {"channel": CATEGORY_ID}, channel_id=OTHER)).reply
+    assert "choose a text or announcement channel, or a thread" in category["content"]
+    for channel in (NEWS, VOICE_ID, SPORTS, CATEGORY_ID):
+        assert await storage.destination(ChatRef("discord", channel)) is None
+
+
+async def test_subscribe_in_a_thread_needs_send_messages_in_threads(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    fake.add_thread("3200", parent_id=SPORTS)  # not in discord.py's cache: it asks
+    new = await fake.command("subscribe", {"channel": "3200"}, channel_id=OTHER)
+    assert "Subscribed" in new.reply["content"] and ("GET", "/channels/3200") in fake.requests
+    assert await storage.destination(ChatRef("discord", "3200")) is not None
+
+    await fake.deny(THREAD_ID, SEND_MESSAGES_IN_THREADS)
+    refused = (await fake.command("subscribe", {}, channel_id=THREAD_ID)).reply
+    assert "I need these permissions there: Send Messages in Threads." in refused["content"]
+    assert await storage.destination(ChatRef("discord", THREAD_ID)) is None
 
 
 async def test_help_lists_the_commands(fake: FakeDiscord, start_adapter: Start) -> None:
@@ -343,6 +519,58 @@ async def test_a_slow_command_is_acknowledged_then_answered(
     defer, followup = answer.answers
     assert defer == {"type": 5, "data": {"flags": 64}}  # "thinking", only for the sender
     assert followup["content"] == "Subscribed" and followup["allowed_mentions"] == NO_MENTIONS
+
+
+async def test_debug_logs_carry_no_interaction_or_bot_token(
+    fake: FakeDiscord, start_adapter: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "-".join(("secret", "in", "an", "error"))  # not in the traceback's source line
+
+    async def slow(command: Command) -> Reply:
+        await asyncio.sleep(0.05)
+        raise RuntimeError(f"failed at /webhooks/{APP_ID}/{secret}")
+
+    caplog.set_level(logging.DEBUG)
+    await start_adapter(slow, reply_deadline=0.01)
+    answer = await fake.command("latest", {})  # deferred, then followed up by webhook
+    assert {"delete": "@original"} in answer.answers  # the private apology after a defer
+    assert f"/interactions/{answer.id}/[token]/callback" in caplog.text
+    assert f"/webhooks/{APP_ID}/[token]" in caplog.text and "'token': '[token]'" in caplog.text
+    assert answer.token not in caplog.text and secret not in caplog.text
+    assert TOKEN not in caplog.text
+
+
+async def test_a_slow_public_command_keeps_its_errors_private(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    async def slow(command: Command) -> Reply:
+        await asyncio.sleep(0.05)
+        return await Commands(storage).handle(command)
+
+    await start_adapter(slow, reply_deadline=0.01)
+    await seed(storage, headline("In Asia", ("Asia",)))
+    wrong = await fake.command("latest", {"region": "Atlantis"})
+    assert wrong.answers[0]["type"] == 5  # "thinking...", visible to all: it may succeed
+    assert {"delete": "@original"} in wrong.answers
+    assert wrong.reply["flags"] == 64 and "Unknown region 'Atlantis'" in wrong.reply["content"]
+    right = await fake.command("latest", {})
+    assert not right.reply.get("flags") and "In Asia" in right.reply["embeds"][0]["description"]
+    assert {"delete": "@original"} not in right.answers
+
+
+async def test_the_reply_deadline_counts_from_when_discord_created_the_interaction(
+    fake: FakeDiscord, start_adapter: Start
+) -> None:
+    async def quick(command: Command) -> Reply:
+        await asyncio.sleep(0.05)
+        return Reply(text="done")
+
+    await start_adapter(quick)  # defers what is not answered 2 s after its creation
+    late = await fake.command("help", {}, age=2.3)  # delivered late by the gateway
+    assert [a.get("type") for a in late.answers] == [5, None]  # deferred, then followed up
+    assert late.reply["content"] == "done"
+    fresh = await fake.command("help", {})
+    assert fresh.answers[0]["type"] == 4
 
 
 # -- delivering headlines through the core --------------------------------------------
@@ -486,7 +714,7 @@ async def test_a_429_with_via_is_waited_out_and_sent_once(
     assert await statuses(storage, NEWS) == ["sent"]
 
 
-async def test_a_429_that_persists_or_lacks_via_becomes_retry_after(
+async def test_a_429_that_persists_or_is_long_becomes_retry_after_for_that_channel(
     fake: FakeDiscord, start_adapter: Start
 ) -> None:
     adapter = await start_adapter()
@@ -494,21 +722,57 @@ async def test_a_429_that_persists_or_lacks_via_becomes_retry_after(
     with pytest.raises(RetryAfter):
         await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
     assert fake.rate_limited == 5
-
-    fake.rate_limit(SPORTS, 0.01, via=False)  # Cloudflare, not the API: no retry at all
+    fake.rate_limit(SPORTS, 45.0)  # longer than discord.py waits
     with pytest.raises(RetryAfter) as raised:
         await adapter.send(ChatRef("discord", SPORTS), [headline("x")], "en")
-    assert raised.value.seconds == 1.0  # from Retry-After
+    assert raised.value.seconds == 45.0
     assert fake.requests.count(("POST", f"/channels/{SPORTS}/messages")) == 1
-    assert fake.messages == []
+    # That channel's bucket, not the bot's: the others still post.
+    assert (await adapter.send(ChatRef("discord", OTHER), [headline("y")], "en")).count == 1
 
 
 @pytest.mark.parametrize(
-    ("channel", "status", "code", "text"),
+    ("fail", "seconds"),
     [
-        (NEWS, 403, 50013, "Missing Permissions"),
-        ("3999", 404, 10003, "Unknown Channel"),  # deleted: the fake does not know it
+        (lambda fake: fake.rate_limit(NEWS, 30.0, via=False), 30.0),  # Cloudflare's ban
+        (lambda fake: fake.rate_limit(NEWS, 45.0, is_global=True), 45.0),
+        (lambda fake: fake.fail(NEWS, 401, 0, "401: Unauthorized"), 600.0),  # token reset
     ],
+    ids=["cloudflare-ban", "long-global-limit", "unauthorized"],
+)
+async def test_an_answer_about_the_whole_bot_pauses_every_channel(
+    fake: FakeDiscord,
+    start_adapter: Start,
+    caplog: pytest.LogCaptureFixture,
+    fail: Callable[[FakeDiscord], None],
+    seconds: float,
+) -> None:
+    adapter = await start_adapter()
+    fail(fake)
+    with pytest.raises(RetryAfter) as first:
+        await adapter.send(ChatRef("discord", NEWS), [headline("x")], "en")
+    assert first.value.seconds == pytest.approx(seconds, abs=1)
+    with pytest.raises(RetryAfter) as other:
+        await adapter.send(ChatRef("discord", SPORTS), [headline("x")], "en")
+    assert 0 < other.value.seconds <= seconds
+    # Nothing more reached Discord: a retry per channel would only prolong a ban.
+    assert fake.requests.count(("POST", f"/channels/{NEWS}/messages")) == 1
+    assert fake.requests.count(("POST", f"/channels/{SPORTS}/messages")) == 0
+    assert fake.messages == []
+    assert "all sending paused" in caplog.text and TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("channel", "status", "code", "text", "denied", "injected"),
+    [
+        (NEWS, 403, 50013, "Missing Permissions", SEND_MESSAGES, False),
+        (NEWS, 403, 50001, "Missing Access", VIEW_CHANNEL, False),
+        ("3999", 404, 10003, "Unknown Channel", 0, False),  # deleted: the fake does not know it
+        (CATEGORY_ID, 400, 50008, "Cannot send messages in a non-text channel", 0, False),
+        (ARCHIVED_THREAD_ID, 400, 50083, "Thread is archived", 0, False),
+        (NEWS, 400, 10003, "Unknown Channel", 0, True),  # a 400 about the channel, not the post
+    ],
+    ids=["no-send", "no-view", "deleted", "category", "archived-thread", "400-unknown-channel"],
 )
 async def test_a_channel_we_cannot_post_to_is_deactivated_not_retried(
     fake: FakeDiscord,
@@ -518,11 +782,15 @@ async def test_a_channel_we_cannot_post_to_is_deactivated_not_retried(
     status: int,
     code: int,
     text: str,
+    denied: int,
+    injected: bool,
 ) -> None:
     adapter = await start_adapter()
     await storage.subscribe(ChatRef("discord", channel, "channel"))
     await storage.subscribe(ChatRef("discord", SPORTS, "channel"))
-    if status == 403:
+    if denied:
+        await fake.deny(channel, denied)
+    if injected:
         fake.fail(channel, status, code, text, times=None)
     await seed(storage, headline("One", n=1), headline("Two", n=2))
 
@@ -560,6 +828,29 @@ async def test_refused_content_is_narrowed_down_and_only_that_headline_fails(
         await adapter.send(ChatRef("discord", NEWS), [headline("Odd")], "en")
 
 
+async def test_a_repeat_after_a_lost_answer_is_dropped_by_discord(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await seed(storage, headline("Once", n=1), headline("Only", n=2))
+    fake.lose_answer(NEWS)
+    outbox = Outbox(storage, {"discord": adapter}, retry_base=0.0)
+
+    assert await outbox.deliver_due() == 0  # Discord took it, the bot could not know
+    assert await statuses(storage, NEWS) == ["pending", "pending"]
+    assert await outbox.deliver_due() == 2  # the same message again, the same nonce
+    [message] = fake.posted_to(NEWS)
+    assert [e["title"] for e in message.embeds] == ["Once", "Only"]
+    assert message.payload["enforce_nonce"] is True and len(message.payload["nonce"]) <= 25
+    destination = await storage.destination(ChatRef("discord", NEWS))
+    assert destination is not None
+    assert {m for _, _, m in await storage.deliveries_for(destination)} == {message.id}
+    # Another message (here: one headline fewer) has a nonce of its own.
+    await adapter.send(ChatRef("discord", NEWS), [headline("Once", n=1)], "en")
+    assert len(fake.posted_to(NEWS)) == 2
+
+
 async def test_a_server_error_postpones_the_delivery(
     fake: FakeDiscord, storage: Storage, start_adapter: Start
 ) -> None:
@@ -575,7 +866,8 @@ async def test_a_server_error_postpones_the_delivery(
         await adapter.send(ChatRef("discord", "#news"), [headline("x")], "en")
 
 
-async def test_a_gateway_reconnect_mid_delivery_loses_nothing(storage: Storage) -> None:
+@pytest.mark.parametrize("how", ["reconnect", "drop", "invalid-session"])
+async def test_a_gateway_disconnect_mid_delivery_loses_nothing(storage: Storage, how: str) -> None:
     channels = [str(4000 + i) for i in range(20)]
     async with FakeDiscord(channels=channels, response_delay=0.005) as fake:
         config = DiscordConfig(token=TOKEN, api_base_url=fake.url)
@@ -587,18 +879,28 @@ async def test_a_gateway_reconnect_mid_delivery_loses_nothing(storage: Storage) 
             await seed(storage, headline("First", n=1), headline("Second", n=2))
             delivering = asyncio.create_task(Outbox(storage, {"discord": adapter}).deliver_due())
             await fake.wait_for_messages(5)
-            await fake.reconnect()
+            if how == "reconnect":
+                await fake.reconnect()  # Discord asks the client to reconnect (op 7)
+            else:
+                if how == "invalid-session":
+                    fake.invalidate_session()  # its RESUME will be refused (op 9)
+                await fake.drop()  # the connection breaks, no close frame
             # Sent while the bot is away: Discord keeps it and replays it on RESUME.
             asked = await fake.interact("help", {})
             assert await delivering == 40
-            await asyncio.wait_for(asked.answered.wait(), 10)
+            if how != "invalid-session":
+                await asyncio.wait_for(asked.answered.wait(), 10)
             await fake.connected()
             again = await fake.command("latest", {})
         finally:
             await adapter.stop()
-    assert fake.identifies == 1
-    assert [r["session_id"] for r in fake.resumes] == [fake.session_id]
-    assert "/latest" in asked.reply["content"]
+    assert len(fake.resumes) == 1  # discord.py always tries to resume first
+    if how == "invalid-session":
+        assert fake.identifies == 2  # then identifies anew; what it missed is gone
+        assert not asked.answers
+    else:
+        assert fake.identifies == 1 and fake.resumes[0]["session_id"] == fake.session_id
+        assert "/latest" in asked.reply["content"]
     assert "Second" in again.reply["embeds"][0]["description"]
     for channel in channels:
         assert [e["title"] for m in fake.posted_to(channel) for e in m.embeds] == [
