@@ -196,11 +196,9 @@ def _name_like(word: str, lower: str) -> bool:
 def _regions(
     place: Place, context: frozenset[str], countries: frozenset[str], regions: frozenset[str]
 ) -> tuple[tuple[str, ...], str, str]:
-    """The regions, note and country of a matched place. An ambiguous name takes the reading
-    with the most support: its cue words, and the headline's other places in its countries
-    or (for region names such as "Celac") its regions."""
-    if not place.readings:
-        return place.regions, "", place.country
+    """The regions, note and country of an ambiguous name: the reading with the most
+    support, from its cue words and the headline's other places in its countries or (for
+    region names such as "Celac") its regions."""
 
     def support(reading: Reading) -> int:
         return (
@@ -295,7 +293,8 @@ def explain(
         )
     )
 
-    plain = [m.place for _, _, matches in parts for m in matches if not m.place.readings]
+    places = [m.place for _, _, matches in parts for m in matches]
+    plain = [p for p in places if not p.readings]
     countries = frozenset(p.country for p in plain if p.country)
     named_regions = frozenset(
         r for p in plain if not p.country and p.kind not in ("block", "figure") for r in p.regions
@@ -305,7 +304,13 @@ def explain(
         spans = text.spans() if matches else []
         for match in sorted(matches, key=lambda m: (m.start, m.end)):
             place = match.place
-            regions, note, country = _regions(place, context, countries, named_regions)
+            if place.readings:  # "Athens, Georgia": two ambiguous names agree on the US
+                maybe = {
+                    c for p in places if p is not place for r in p.readings for c in r.countries
+                }
+                regions, note, country = _regions(place, context, countries | maybe, named_regions)
+            else:
+                regions, note, country = place.regions, "", place.country
             shown = text.original[spans[match.start][0] : spans[match.end - 1][1]]
             if place.kind == "figure":
                 note = "figure of speech"

