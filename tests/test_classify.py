@@ -520,7 +520,7 @@ def test_every_cldr_country_name_is_found(language: str) -> None:
 # The levels reached on each set (rounded down a little); a change may raise them, never
 # lower them. eval: the set the rules were written against; regressions: a reviewer's fresh
 # headlines, tuned on since; heldout: written before that tuning and never tuned on.
-MIN_MICRO_F1 = {"eval": 0.99, "regressions": 0.97, "heldout": 0.0}
+MIN_MICRO_F1 = {"eval": 0.99, "regressions": 0.97, "heldout": 0.98}
 MIN_RECALL = {
     "eval": {
         AFRICA: 1.0,
@@ -540,7 +540,15 @@ MIN_RECALL = {
         NORTH_AMERICA: 1.0,
         OCEANIA: 1.0,
     },
-    "heldout": dict.fromkeys(REGIONS, 0.0),
+    "heldout": {
+        AFRICA: 1.0,
+        ASIA: 1.0,
+        EUROPE: 0.93,
+        LATIN_AMERICA: 1.0,
+        MIDDLE_EAST: 1.0,
+        NORTH_AMERICA: 0.94,
+        OCEANIA: 1.0,
+    },
 }
 MIN_PRECISION = {
     "eval": {
@@ -561,7 +569,15 @@ MIN_PRECISION = {
         NORTH_AMERICA: 1.0,
         OCEANIA: 1.0,
     },
-    "heldout": dict.fromkeys(REGIONS, 0.0),
+    "heldout": {
+        AFRICA: 1.0,
+        ASIA: 1.0,
+        EUROPE: 0.96,
+        LATIN_AMERICA: 0.96,
+        MIDDLE_EAST: 1.0,
+        NORTH_AMERICA: 1.0,
+        OCEANIA: 1.0,
+    },
 }
 
 
