@@ -5,11 +5,18 @@ Signals, strongest first:
 1. a place prefix in the title: "USA: ...", "Pakistan: ...", "EEUU: ...";
 2. the feed's categories or tags ("Europe", "Ukraine war");
 3. places named in the title (countries, cities, demonyms, institutions such as the Kremlin);
-4. places in the summary, weaker: when 1-3 found a region, a region named only in the
-   summary counts if it is named at least twice there, so one passing mention does not
-   outweigh the title; when they found none, the summary's dominant regions count, and a
-   summary that only lists places from three or more regions once each ("fighting in
-   Ukraine, Gaza, Sudan and Myanmar") is world news.
+4. places in the summary, weaker, counted by country (the White House and Trump are one
+   mention of the US): when 1-3 found a region, a region named only in the summary counts
+   if two of its countries are named there, so one passing mention does not outweigh the
+   title; when they found none, the summary's dominant regions count, and a summary that
+   only lists places from three or more regions once each ("fighting in Ukraine, Gaza,
+   Sudan and Myanmar") is world news.
+
+A name with several readings is read by the rest of the headline: a city named like cities
+of other regions by the other places' countries ("Tripoli" with "Lebanese"), "Georgia" also
+by cue words ("Atlanta", "governor"). A place name that is also a person's name is the
+person next to a capitalized word that is no place ("Jordan Bardella", "Jim Jordan"),
+unless the title capitalizes every word.
 
 A figure of speech ("the African savannah") counts only when nothing else places the story.
 The feed's own regions (`FeedConfig.regions`, e.g. the site's Latin America section) are
@@ -17,9 +24,11 @@ added to every headline of the feed, like a category. Per-feed keyword rules are
 like place names. The names and the region decisions (Turkey, Egypt, the Caucasus)
 are in `bot.places`.
 
-Matching folds accents and case ("México", "MEXICO", "Mexico" are one name), but keeps
+Matching folds accents and case ("México", "MEXICO", "mexico" are one name), but keeps
 'ñ' ("montaña" is not Montana) and checks capitals where a name is also a word ("Chad",
-"US"). All names sit in one token trie, so a headline costs one dict lookup per word.
+"US", "Nevada"). Some names count only in one language (Spanish "EU" is the US, English
+"EU" the European Union). All names sit in one token trie, so a headline costs one dict
+lookup per word.
 """
 
 from __future__ import annotations
