@@ -1036,8 +1036,8 @@ def _spellings(name: str, place: Place) -> Iterator[Entry]:
         joined = " ".join(key)
         case = place.case
         capitals = tuple(w[0].isupper() for w in fold(spelling).split())
-        common = place.kind != "country" or joined in _COMMON_WORDS
-        if case == ANY_CASE and place.kind in _NAMED_KINDS and any(capitals) and common:
+        needs_capital = place.kind != "country" or joined in _COMMON_WORDS
+        if case == ANY_CASE and place.kind in _NAMED_KINDS and any(capitals) and needs_capital:
             case = CAPITALIZED
         if case != CAPITALIZED:
             capitals = ()
@@ -1058,11 +1058,11 @@ def _with_ambiguous_cities(
     seen: set[tuple[str, ...]] = set()
     for entry in found:
         place = entry.place
-        first = entry.key not in seen and not place.language
-        if place.language == "":
+        is_first = entry.key not in seen and not place.language
+        if not place.language:
             seen.add(entry.key)
         others = gazetteer.get(entry.key, {})
-        if first and place.kind in ("city", "name") and place.country and others:
+        if is_first and place.kind in ("city", "name") and place.country and others:
             sizes = {**others, place.country: others.get(place.country, 0)}
             readings = _city_readings(place, sizes, entry.key in trusted_keys)
             if readings:
@@ -1102,7 +1102,7 @@ def _city_readings(place: Place, sizes: dict[str, int], curated: bool) -> tuple[
         first, second = (sizes[r.country] for r in readings[:2])
         big_enough = first >= _DEFAULT_CITY_RATIO * second
         default = readings[0] if big_enough else Reading((), frozenset(), frozenset(), "")
-    return (default, *(r for r in readings if r != default))
+    return (default, *(r for r in readings if r.regions != default.regions))
 
 
 class _FoldTable(dict[int, str]):
