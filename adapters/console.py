@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.adapter import CommandCallback, Sent
-from bot.i18n import tr
+from bot.i18n import region_hashtags, tr
 from bot.models import ChatRef, Command, Headline, Reply
-from bot.regions import hashtag
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +81,13 @@ def parse_command(line: str, language: str = "en") -> Command | None:
 
 
 def format_post(headline: Headline, language: str) -> str:
-    tags = " ".join(hashtag(r) for r in headline.regions)
+    tags = region_hashtags(headline.regions, language)
     lines = [f"* {headline.title}"]
     if headline.summary:
         lines.append(f"  {headline.summary}")
     when = headline.published.strftime("%Y-%m-%d %H:%M UTC")
     lines.append(f"  {headline.link}")
-    lines.append(f"  {tr(language, 'source')}: {headline.feed}, {when} {tags}".rstrip())
+    lines.append(f"  {tr(language, 'source')}: {headline.feed}, {when} {tags}")
     return "\n".join(lines)
 
 
@@ -97,7 +96,6 @@ def format_reply(reply: Reply) -> str:
     if reply.text:
         lines.append(reply.text)
     for headline in reply.headlines:
-        tags = " ".join(hashtag(r) for r in headline.regions)
-        lines.append(f"- {headline.title} {tags}".rstrip())
+        lines.append(f"- {headline.title} {region_hashtags(headline.regions, reply.language)}")
         lines.append(f"  {headline.link}")
     return "\n".join(line for line in lines if line)

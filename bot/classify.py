@@ -5,11 +5,18 @@ Signals, strongest first:
 1. a place prefix in the title: "USA: ...", "Pakistan: ...", "EEUU: ...";
 2. the feed's categories or tags ("Europe", "Ukraine war");
 3. places named in the title (countries, cities, demonyms, institutions such as the Kremlin);
-4. places in the summary, weaker: when 1-3 found a region, a region named only in the
-   summary counts if it is named at least twice there, so one passing mention does not
-   outweigh the title; when they found none, the summary's dominant regions count, and a
-   summary that only lists places from three or more regions once each ("fighting in
-   Ukraine, Gaza, Sudan and Myanmar") is world news.
+4. places in the summary, weaker, counted by country (the White House and Trump are one
+   mention of the US): when 1-3 found a region, a region named only in the summary counts
+   if two of its countries are named there, so one passing mention does not outweigh the
+   title; when they found none, the summary's dominant regions count, and a summary that
+   only lists places from three or more regions once each ("fighting in Ukraine, Gaza,
+   Sudan and Myanmar") is world news.
+
+A name with several readings is read by the rest of the headline: a city named like cities
+of other regions by the other places' countries ("Tripoli" with "Lebanese"), "Georgia" also
+by cue words ("Atlanta", "governor"). A place name that is also a person's name is the
+person next to a capitalized word that is no place ("Jordan Bardella", "Jim Jordan"),
+unless the title capitalizes every word.
 
 A figure of speech ("the African savannah") counts only when nothing else places the story.
 The feed's own regions (`FeedConfig.regions`, e.g. the site's Latin America section) are
@@ -17,9 +24,11 @@ added to every headline of the feed, like a category. Per-feed keyword rules are
 like place names. The names and the region decisions (Turkey, Egypt, the Caucasus)
 are in `bot.places`.
 
-Matching folds accents and case ("México", "MEXICO", "Mexico" are one name), but keeps
+Matching folds accents and case ("México", "MEXICO", "mexico" are one name), but keeps
 'ñ' ("montaña" is not Montana) and checks capitals where a name is also a word ("Chad",
-"US"). All names sit in one token trie, so a headline costs one dict lookup per word.
+"US", "Nevada"). Some names count only in one language (Spanish "EU" is the US, English
+"EU" the European Union). All names sit in one token trie, so a headline costs one dict
+lookup per word.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from bot.places import CAPITALIZED, UPPER, Place, entries, fold
+from bot.places import CAPITALIZED, GIVEN_NAME, SURNAME, UPPER, Place, Reading, entries, fold
 from bot.regions import REGIONS, find_region
 
 PREFIX = "prefix"
@@ -49,6 +58,21 @@ _FUNCTION_WORDS = frozenset(
     | {"for", "from", "in", "into", "of", "on", "or", "para", "por", "sobre", "the", "to"}
     | {"vs", "with", "y"}
 )
+# Capitalized words that are no surname next to a place name: directions, institutions and
+# features written with a capital ("Northern Chad", "Indiana Senate", "Sydney Harbour").
+_NOT_NAME_WORDS = (
+    "north south east west northern southern eastern western central greater upper lower new "
+    "old downtown metro rural coastal occupied senate house supreme court state governor gov "
+    "legislature assembly parliament government president prime minister king queen army "
+    "police national guard university college airport port harbour harbor bay river valley "
+    "sea lake gulf coast island islands basin city county street square station bridge "
+    "district province region republicans democrats republican democratic election "
+    "elections congress mayor federal bank stock exchange open cup fc united monday tuesday "
+    "wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december norte sur este oeste gobierno presidente "
+    "congreso senado ciudad estado"
+)
+_NOT_NAMES = _FUNCTION_WORDS | frozenset(_NOT_NAME_WORDS.split())
 _MAX_PREFIX_WORDS = 6
 _END = ""  # the trie key holding the places a word sequence stands for
 
@@ -62,6 +86,7 @@ class Evidence(NamedTuple):
     source: str = ""  # what the words stand for: "RU" for "Moscú" and "rusos", "Kremlin"
     used: bool = True
     note: str = ""  # why it was set aside, or what an ambiguous name was read as
+    country: str = ""  # the ISO code of the place ("US" for "Trump" and "Texas"), if one
 
 
 class _Match(NamedTuple):
@@ -109,63 +134,108 @@ def _case_ok(place: Place, words: list[str]) -> bool:
     return True
 
 
-def _scan(
-    trie: Trie, words: list[str], lower: list[str], language: str, check_case: bool = True
-) -> list[_Match]:
-    """The longest names in `words`, left to right, without overlaps. Feed categories are
+def _match_at(
+    trie: Trie, words: list[str], lower: list[str], i: int, language: str, check_case: bool
+) -> _Match | None:
+    """The longest name starting at word `i`, if any."""
+    node = trie.get(lower[i])
+    best: _Match | None = None
+    j, n = i, len(lower)
+    while node is not None:
+        j += 1
+        for place in node.get(_END, ()):
+            if place.language and place.language != language:
+                continue
+            if not check_case or _case_ok(place, words[i:j]):
+                best = _Match(i, j, place)
+                break
+        node = node.get(lower[j]) if j < n else None
+    return best
+
+
+def _scan(trie: Trie, text: _Text, language: str, check_case: bool = True) -> list[_Match]:
+    """The longest names in `text`, left to right, without overlaps. Feed categories are
     scanned without `check_case`: tags are often lower-case slugs ("latin-america")."""
+    words, lower = text.words, text.lower
     found: list[_Match] = []
-    i, n = 0, len(lower)
-    while i < n:
-        node = trie.get(lower[i])
-        best: _Match | None = None
-        j = i
-        while node is not None:
-            j += 1
-            for place in node.get(_END, ()):
-                if place.language and place.language != language:
-                    continue
-                if not check_case or _case_ok(place, words[i:j]):
-                    best = _Match(i, j, place)
-                    break
-            node = node.get(lower[j]) if j < n else None
+    i = 0
+    while i < len(lower):
+        best = _match_at(trie, words, lower, i, language, check_case)
         if best is None:
             i += 1
             continue
-        if best.place.person_risk and _looks_like_person(words, lower, i, found):
-            i = best.end
-            continue
-        found.append(best)
+        risk = best.place.person_risk and check_case and not text.title_case
+        if not (risk and _reads_as_person(text, best, found, language)):
+            found.append(best)
         i = best.end
     return found
 
 
-def _looks_like_person(words: list[str], lower: list[str], i: int, found: list[_Match]) -> bool:
-    """'Jim Jordan' is a person: a capitalized word before the name that is neither a place
-    ('Amman, Jordan') nor a function word ('Israel And Jordan')."""
-    if i == 0 or not words[i - 1][0].isupper() or lower[i - 1] in _FUNCTION_WORDS:
-        return False
-    return not (found and found[-1].end == i)
+def _reads_as_person(text: _Text, match: _Match, found: list[_Match], language: str) -> bool:
+    """Whether a place name that is also a person's name is one here: a given name before a
+    capitalized word that is no place ("Jordan Bardella", "Chad Daybell", "Indiana Jones"),
+    or a surname after one that is not a place itself ("Jim Jordan", but "Israel, Jordan").
+    Only a space may stand between the names ("Chad: Déby wins" is the country)."""
+    words, lower = text.words, text.lower
+    i, j = match.start, match.end
+    if (
+        match.place.person_risk & GIVEN_NAME
+        and j < len(words)
+        and _name_like(words[j], lower[j])
+        and text.spaced(j)
+    ):
+        after = _match_at(_TRIE, words, lower, j, language, True)
+        if after is None or after.place.kind == "person":
+            return True
+    return bool(
+        match.place.person_risk & SURNAME
+        and i > 0
+        and _name_like(words[i - 1], lower[i - 1])
+        and not (found and found[-1].end == i)
+        and text.spaced(i)
+    )
 
 
-def _regions(place: Place, context: frozenset[str]) -> tuple[tuple[str, ...], str]:
-    """The regions of a matched place; ambiguous names are read by their context words."""
-    if not place.readings:
-        return place.regions, ""
-    best = max(place.readings, key=lambda r: len(r.cues & context))  # first wins ties
+def _name_like(word: str, lower: str) -> bool:
+    """A word that can be part of a person's name: capitalized, no acronym ("PM"), and not
+    one of `_NOT_NAMES`."""
+    return word[0].isupper() and not word.isupper() and lower not in _NOT_NAMES
+
+
+def _regions(
+    place: Place, context: frozenset[str], countries: frozenset[str], regions: frozenset[str]
+) -> tuple[tuple[str, ...], str, str]:
+    """The regions, note and country of an ambiguous name: the reading with the most
+    support, from its cue words and the headline's other places in its countries or (for
+    region names such as "Celac") its regions."""
+
+    def support(reading: Reading) -> int:
+        return (
+            len(reading.cues & context)
+            + len(reading.countries & countries)
+            + len(regions.intersection(reading.regions))
+        )
+
+    best = max(place.readings, key=support)  # the first, the default, wins ties
     if best is place.readings[0]:
-        return best.regions, ""
-    return best.regions, "read as " + (", ".join(best.regions) or "no place")
+        return best.regions, "", best.country
+    return best.regions, "read as " + (", ".join(best.regions) or "no place"), best.country
 
 
 class _Text(NamedTuple):
     original: str
     words: list[str]  # folded: "Moscu"
     lower: list[str]  # folded, lower case: "moscu"
+    title_case: bool  # "Jordan Swears In New Government": capitals say nothing of names
 
     def spans(self) -> list[tuple[int, int]]:
         """Where each word is in the original text, to show it as written ("Moscú")."""
         return [m.span() for m in _WORD.finditer(self.original)]
+
+    def spaced(self, i: int) -> bool:
+        """Whether only spaces stand between word `i` and the word before it."""
+        spans = self.spans()
+        return not self.original[spans[i - 1][1] : spans[i][0]].strip()
 
 
 # A word as `fold` sees one: letters and digits (in NFC text, accents are part of letters).
@@ -175,7 +245,11 @@ _WORD = re.compile(r"[^\W_]+")
 def _words(text: str) -> _Text:
     text = unicodedata.normalize("NFC", text)
     folded = fold(text)
-    return _Text(text, folded.split(), folded.lower().split())
+    words = folded.split()
+    # every longer word after the first capitalized: verbs too, so capitals mark no names
+    long = [w for w in words[1:] if len(w) >= 4 and w.isalpha()]
+    title_case = len(long) >= 2 and all(w[0].isupper() for w in long)
+    return _Text(text, words, folded.lower().split(), title_case)
 
 
 def _prefix_length(title: str) -> int:
@@ -211,37 +285,46 @@ def explain(
 
     # (signal, text, matches) for each part of the headline
     parts: list[tuple[str, _Text, list[_Match]]] = []
-    title_matches = [
-        m for t in tries for m in _scan(t, title_text.words, title_text.lower, language)
-    ]
+    title_matches = [m for t in tries for m in _scan(t, title_text, language)]
     prefix_end = _prefix_length(title)
     if prefix_end and _covers(title_text.lower, prefix_end, title_matches):
         parts.append((PREFIX, title_text, [m for m in title_matches if m.end <= prefix_end]))
         title_matches = [m for m in title_matches if m.end > prefix_end]
     for text in category_texts:
-        matches = [
-            m for t in tries for m in _scan(t, text.words, text.lower, language, check_case=False)
-        ]
+        matches = [m for t in tries for m in _scan(t, text, language, check_case=False)]
         parts.append((CATEGORY, text, matches))
     parts.append((TITLE, title_text, title_matches))
     parts.append(
         (
             SUMMARY,
             summary_text,
-            [m for t in tries for m in _scan(t, summary_text.words, summary_text.lower, language)],
+            [m for t in tries for m in _scan(t, summary_text, language)],
         )
     )
 
+    places = [m.place for _, _, matches in parts for m in matches]
+    plain = [p for p in places if not p.readings]
+    countries = frozenset(p.country for p in plain if p.country)
+    named_regions = frozenset(
+        r for p in plain if not p.country and p.kind not in ("block", "figure") for r in p.regions
+    )
     evidence: list[Evidence] = []
     for signal, text, matches in parts:
         spans = text.spans() if matches else []
         for match in sorted(matches, key=lambda m: (m.start, m.end)):
-            regions, note = _regions(match.place, context)
+            place = match.place
+            if place.readings:  # "Athens, Georgia": two ambiguous names agree on the US
+                maybe = {
+                    c for p in places if p is not place for r in p.readings for c in r.countries
+                }
+                regions, note, country = _regions(place, context, countries | maybe, named_regions)
+            else:
+                regions, note, country = place.regions, "", place.country
             shown = text.original[spans[match.start][0] : spans[match.end - 1][1]]
-            if match.place.kind == "figure":
+            if place.kind == "figure":
                 note = "figure of speech"
             for region in regions:
-                evidence.append(Evidence(region, signal, shown, match.place.label, True, note))
+                evidence.append(Evidence(region, signal, shown, place.label, True, note, country))
     return _decide(evidence, default_regions)
 
 
@@ -249,7 +332,7 @@ def _covers(lower: list[str], end: int, matches: list[_Match]) -> bool:
     """Whether the first `end` words are all places or connectors ('Israel and Hamas')."""
     covered = set()
     for m in matches:
-        if m.end <= end and m.place.kind != "block" and m.place.regions:
+        if m.end <= end and m.place.kind != "block" and (m.place.regions or m.place.readings):
             covered.update(range(m.start, m.end))
     return bool(covered) and all(i in covered or lower[i] in _CONNECTORS for i in range(end))
 
@@ -257,8 +340,11 @@ def _covers(lower: list[str], end: int, matches: list[_Match]) -> bool:
 def _decide(evidence: list[Evidence], default_regions: Sequence[str]) -> list[Evidence]:
     literal = [e for e in evidence if e.note != "figure of speech"]
     strong = {e.region for e in literal if e.signal != SUMMARY}
-    # distinct places, so that "in Moscow, Russian media said" is one mention of Russia
-    counts = Counter(r for r, _ in {(e.region, e.source) for e in literal if e.signal == SUMMARY})
+    # distinct countries, so that "in Moscow, Russian media said" and "the White House said
+    # Trump ..." are one mention each
+    counts = Counter(
+        r for r, _ in {(e.region, e.country or e.source) for e in literal if e.signal == SUMMARY}
+    )
     if strong:
         chosen = strong | {r for r, c in counts.items() if c >= 2}
         why = "only one place in the summary"

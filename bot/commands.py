@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.i18n import pick_language, region_list, tr
 from bot.models import Command, Reply
-from bot.regions import REGIONS, display_name, find_region, fold, suggest_region
+from bot.regions import REGIONS, WORLD, display_name, find_region, fold, suggest_region
 from bot.storage import Storage
 
 DEFAULT_COUNT = 5
@@ -68,12 +68,12 @@ class Commands:
         elif words and _looks_numeric(words[-1]):
             count = _count(words.pop(), language)
         if words:
-            region = _region(" ".join(words), language)
+            region = _region(" ".join(words), language, world=True)
         return await self._headlines(count, region, language)
 
     async def _region(self, command: Command, language: str) -> Reply:
         if command.args:
-            region = _region(" ".join(command.args), language)
+            region = _region(" ".join(command.args), language, world=True)
             return await self._headlines(DEFAULT_COUNT, region, language)
         counts = await self.storage.region_counts(time.time() - REGION_COUNT_DAYS * 86400)
         lines = [f"{display_name(r, language)}: {counts.get(r, 0)}" for r in REGIONS]
@@ -113,7 +113,7 @@ class Commands:
 
     async def _headlines(self, count: int, region: str | None, language: str) -> Reply:
         headlines = await self.storage.latest(count, region)
-        if region:
+        if region is not None:
             shown = display_name(region, language)
             title = tr(language, "latest_region", region=shown)
             empty = tr(language, "nothing_region", region=shown)
@@ -129,7 +129,8 @@ class Commands:
 
 def parse_regions(args: tuple[str, ...] | list[str], language: str = "en") -> list[str]:
     """Regions named in `args`, which may be split by spaces or commas and span several
-    words ('Latin America', 'América Latina'); the longest name that matches wins."""
+    words ('Latin America', 'América Latina'); the longest name that matches wins. World
+    news is no region to subscribe to: the outbox sends a chat the headlines of its regions."""
     words = [w for part in " ".join(args).split(",") for w in part.split()]
     regions: list[str] = []
     i = 0
@@ -146,8 +147,11 @@ def parse_regions(args: tuple[str, ...] | list[str], language: str = "en") -> li
     return regions
 
 
-def _region(name: str, language: str) -> str:
-    region = find_region(name)
+def _region(name: str, language: str, *, world: bool = False) -> str:
+    """The region `name` means (with `world`, `WORLD` too), or a UserError that says why not."""
+    region = find_region(name, world=world)
+    if region is None and find_region(name, world=True) == WORLD:
+        raise UserError(tr(language, "world_subscription", name=name.strip("\"'")))
     if region is None:
         guess = suggest_region(name)
         hint = tr(language, "did_you_mean", region=display_name(guess, language)) if guess else ""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.regions import display_name
+from collections.abc import Sequence
+
+from bot.regions import WORLD, display_name
 
 LANGUAGES = ("en", "es")
 
@@ -12,7 +14,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "I post new headlines from {feeds} and tag them with world regions.\n"
             "/latest [n] [region] - the newest n headlines (default 5, at most {max})\n"
             "/region - the regions, with how many headlines each had this week\n"
-            "/region NAME - the newest headlines of one region\n"
+            "/region NAME - the newest headlines of one region (world: those of none)\n"
             "/subscribe [regions] - this chat receives new headlines (of those regions)\n"
             "/unsubscribe - this chat stops receiving headlines\n"
             "/help - this text\n"
@@ -23,7 +25,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "/latest [n] [región] - los n titulares más recientes (5 por defecto, "
             "como mucho {max})\n"
             "/region - las regiones, con cuántos titulares tuvo cada una esta semana\n"
-            "/region NOMBRE - los titulares más recientes de una región\n"
+            "/region NOMBRE - los titulares más recientes de una región (mundo: los de "
+            "ninguna)\n"
             "/subscribe [regiones] - este chat recibe los titulares nuevos (de esas regiones)\n"
             "/unsubscribe - este chat deja de recibir titulares\n"
             "/help - este texto\n"
@@ -81,6 +84,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unknown_region": {
         "en": "Unknown region '{name}'.{hint} Regions: {regions}.",
         "es": "Región desconocida: '{name}'.{hint} Regiones: {regions}.",
+    },
+    "world_subscription": {
+        "en": (
+            "'{name}' (headlines with no region) cannot be subscribed to on its own. "
+            "Send /subscribe with no regions to receive all headlines."
+        ),
+        "es": (
+            "No es posible suscribirse solo a '{name}' (titulares sin región). "
+            "Envía /subscribe sin regiones para recibir todos los titulares."
+        ),
     },
     "did_you_mean": {"en": " Did you mean {region}?", "es": " ¿Quisiste decir {region}?"},
     "bad_count": {
@@ -146,5 +159,20 @@ def pick_language(*candidates: str | None) -> str:
     return "en"
 
 
-def region_list(regions: list[str] | tuple[str, ...], language: str) -> str:
+def region_list(regions: Sequence[str], language: str) -> str:
     return ", ".join(display_name(r, language) for r in regions)
+
+
+def region_labels(regions: Sequence[str], language: str) -> list[str]:
+    """The names of a headline's regions in `language`, for posts and lists: ["Asia",
+    "Europe"], ["América Latina"]; ["World"] or ["Mundo"] when it has none (world news)."""
+    return [display_name(r, language) for r in regions or (WORLD,)]
+
+
+def region_hashtags(regions: Sequence[str], language: str) -> str:
+    """A headline's regions as hashtags in `language`, space-separated: "#LatinAmerica
+    #MiddleEast", in Spanish "#AméricaLatina #OrienteMedio"; "#World" or "#Mundo" for none.
+    Hashtags keep accented letters (Telegram and Discord accept them) but no spaces."""
+    return " ".join(
+        "#" + "".join(label.replace("-", " ").split()) for label in region_labels(regions, language)
+    )

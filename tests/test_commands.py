@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.console import format_post, format_reply
 from bot.commands import Commands, parse_regions
 from bot.config import DestinationConfig, FeedConfig
-from bot.models import ChatRef, Command, Headline
+from bot.i18n import region_hashtags, region_labels
+from bot.models import ChatRef, Command, Headline, Reply
+from bot.regions import suggest_region
 from bot.storage import Storage
 from tests.fakes import FakeAdapter
 
@@ -82,6 +85,28 @@ async def test_region_names_and_aliases_in_both_languages(chat: FakeAdapter) -> 
     assert reply.title == "Últimos titulares: Oriente Medio"
 
 
+@pytest.mark.parametrize(("text", "lang"), [("/region world", ""), ("/latest 3 mundo", "es")])
+async def test_world_means_headlines_with_no_region(
+    chat: FakeAdapter, text: str, lang: str
+) -> None:
+    reply = await chat.command(text, lang=lang)
+    assert not reply.error
+    assert [h.entry_id for h in reply.headlines] == ["3"]
+    assert reply.title == ("Últimos titulares: Mundo" if lang else "Latest headlines: World")
+
+
+async def test_world_is_no_region_to_subscribe_to(chat: FakeAdapter, storage: Storage) -> None:
+    reply = await chat.command("/subscribe world", chat="g3")
+    assert reply.error and "cannot be subscribed to on its own" in reply.text
+    assert await storage.destination(ChatRef("fake", "g3")) is None
+
+
+def test_a_region_named_in_a_longer_name_is_suggested() -> None:
+    assert suggest_region("Africa subsahariana") == "Africa"
+    assert suggest_region("news from Oceanía") == "Oceania"
+    assert suggest_region("Eurpoe") == "Europe"
+
+
 async def test_region_lists_counts_and_this_chats_filter(chat: FakeAdapter) -> None:
     reply = await chat.command("/region")
     assert "Asia: 2" in reply.text and "World (no region): 1" in reply.text
@@ -145,3 +170,38 @@ async def test_a_channel_configured_by_username_is_one_destination(storage: Stor
     assert not reply.error
     [destination] = await storage.destinations()
     assert destination.chat.chat_id == "-1001234" and destination.regions == ("Europe",)
+
+
+# --- region labels and hashtags for adapters ------------------------------------------
+
+
+def test_region_labels_in_both_languages_and_world_news() -> None:
+    assert region_labels(("Latin America", "Middle East"), "en") == [
+        "Latin America",
+        "Middle East",
+    ]
+    assert region_labels(("Latin America", "Middle East"), "es") == [
+        "América Latina",
+        "Oriente Medio",
+    ]
+    assert region_labels((), "en") == ["World"]
+    assert region_labels((), "es") == ["Mundo"]
+
+
+def test_region_hashtags_keep_accents_and_lose_spaces() -> None:
+    assert region_hashtags(("Latin America", "Middle East"), "en") == "#LatinAmerica #MiddleEast"
+    regions = ("Africa", "Latin America", "Middle East", "North America", "Oceania")
+    assert region_hashtags(regions, "es") == (
+        "#África #AméricaLatina #OrienteMedio #Norteamérica #Oceanía"
+    )
+    assert region_hashtags((), "en") == "#World"
+    assert region_hashtags((), "es") == "#Mundo"
+
+
+def test_console_posts_and_lists_show_regions_and_world_news() -> None:
+    world, latam = headline(3, "UN climate talks close"), headline(2, "Chile", ("Latin America",))
+    assert format_post(world, "es").endswith(" #Mundo")
+    assert format_post(latam, "en").endswith(" #LatinAmerica")
+    listing = format_reply(Reply(title="Últimos", headlines=(latam, world), language="es"))
+    assert "- Chile #AméricaLatina" in listing
+    assert "- UN climate talks close #Mundo" in listing
