@@ -45,7 +45,7 @@ from bot.adapter import (
 )
 from bot.commands import DEFAULT_COUNT, MAX_COUNT
 from bot.config import DiscordConfig
-from bot.i18n import pick_language, tr
+from bot.i18n import pick_language, region_labels, tr
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.regions import (
     AFRICA,
@@ -782,8 +782,8 @@ def headline_embed(headline: Headline, language: str) -> discord.Embed:
         if headline.regions
         else WORLD_COLOUR,
     )
-    regions = [display_name(r, language) for r in headline.regions] or [tr(language, "world")]
-    footer = f"{tr(language, 'source')}: {headline.feed} · {', '.join(regions)}"
+    regions = ", ".join(region_labels(headline.regions, language))
+    footer = f"{tr(language, 'source')}: {headline.feed} · {regions}"
     embed.set_footer(text=_shorten(footer, FOOTER_CHARS))
     return embed
 
@@ -933,9 +933,7 @@ def headline_line(headline: Headline, language: str) -> str:
     title = title.replace("]", "\\]")
     if _is_web_url(headline.link):
         title = f"[{title}]({headline.link.replace('(', '%28').replace(')', '%29')})"
-    parts = [f"• {title}"]
-    if headline.regions:
-        parts.append(", ".join(display_name(r, language) for r in headline.regions))
+    parts = [f"• {title}", ", ".join(region_labels(headline.regions, language))]
     parts.append(discord.utils.format_dt(headline.published, "R"))
     return " · ".join(parts)
 

@@ -38,9 +38,8 @@ from bot.adapter import (
 )
 from bot.commands import COMMANDS
 from bot.config import TELEGRAM_TOKEN_ENV, TelegramConfig
-from bot.i18n import pick_language, tr
+from bot.i18n import pick_language, region_hashtags, tr
 from bot.models import ChatRef, Command, Headline, Reply
-from bot.regions import hashtag
 
 log = logging.getLogger(__name__)
 
@@ -496,7 +495,7 @@ def post(headline: Headline, language: str) -> Text:
     title = _shorten(headline.title, MAX_TITLE) or _shorten(headline.link, MAX_TITLE) or "-"
     link = headline.link if _is_web_link(headline.link) else ""
     summary = _shorten(headline.summary, MAX_SUMMARY)
-    tags = " ".join(hashtag(r) for r in headline.regions)
+    tags = region_hashtags(headline.regions, language)
     source = f"{tr(language, 'source')}: {_shorten(headline.feed, MAX_SOURCE)}"
     html_lines = [f"<b>{_linked(title, link)}</b>"]
     plain_lines = [title] + ([link] if link else [])
@@ -538,7 +537,7 @@ def render_reply(reply: Reply) -> Text:
     for headline in reply.headlines:
         title = _shorten(headline.title, MAX_TITLE) or "-"
         link = headline.link if _is_web_link(headline.link) else ""
-        tags = "".join(f" {hashtag(r)}" for r in headline.regions)
+        tags = " " + region_hashtags(headline.regions, reply.language)
         source = _shorten(headline.feed, MAX_SOURCE)
         plain = f"• {title}{tags} · {source}" + (f"\n  {link}" if link else "")
         size += 1 + _length(plain)

@@ -143,8 +143,3 @@ def display_name(region: str, language: str) -> str:
     if region == WORLD:
         return _WORLD_NAMES.get(language, _WORLD_NAMES["en"])
     return SPANISH_NAMES.get(region, region) if language == "es" else region
-
-
-def hashtag(region: str) -> str:
-    """'Latin America' -> '#LatinAmerica'."""
-    return "#" + region.replace(" ", "")

@@ -139,9 +139,7 @@ def test_long_fields_are_cut_to_discord_limits() -> None:
 
 
 def test_a_headline_without_a_region_says_world_in_its_footer() -> None:
-    assert (
-        headline_embed(headline("x", ()), "es").footer.text == "Fuente: World · Mundo (sin región)"
-    )
+    assert headline_embed(headline("x", ()), "es").footer.text == "Fuente: World · Mundo"
 
 
 @pytest.mark.parametrize(
@@ -213,7 +211,7 @@ def test_a_reply_renders_as_text_or_as_one_list_embed() -> None:
     assert content is None and embed.title == "Latest"
     first, second = (embed.description or "").splitlines()
     assert first.startswith(r"• [A \[big\] story](https://news.example/story/0) · Europe · <t:")
-    assert second.startswith("• B · <t:")
+    assert second.startswith("• B · World · <t:")
 
 
 def test_the_pacer_spaces_requests_without_drift_or_catch_up_bursts() -> None:

@@ -120,6 +120,13 @@ def test_posts_use_the_chat_language_and_stay_within_telegram_limits() -> None:
     assert len(visible) <= MAX_TEXT and len(text.plain) <= MAX_TEXT
 
 
+def test_hashtags_follow_the_chat_language_and_world_news_says_so() -> None:
+    lines = parse_html(post(headline("T", ("Latin America", "Middle East")), "es").html)[0]
+    assert lines.splitlines()[2] == "#AméricaLatina #OrienteMedio"
+    assert parse_html(post(headline("T", ()), "en").html)[0].splitlines()[2] == "#World"
+    assert parse_html(post(headline("T", ()), "es").html)[0].splitlines()[2] == "#Mundo"
+
+
 def test_a_link_that_is_not_a_web_address_is_not_made_a_link() -> None:
     text = post(headline("Title", link="javascript:alert(1)"), "en")
     _, entities = parse_html(text.html)
@@ -495,7 +502,7 @@ async def test_latest_and_region_in_a_private_chat(
     region = (await fake.wait_messages("1001", 2))[1]
     assert region.text.splitlines() == [
         "Últimos titulares: América Latina",
-        f"• {NASTY} #LatinAmerica · World",
+        f"• {NASTY} #AméricaLatina · World",
     ]
 
 
