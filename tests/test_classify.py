@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from babel import Locale
 
 from benchmarks.classify import SETS, evaluate, load_eval_set
-from bot import classify_cli
+from bot import classify_cli, places
 from bot.classify import CATEGORY, FEED, PREFIX, SUMMARY, TITLE, classify, explain
 from bot.commands import parse_regions
 from bot.places import entries, territory_regions
@@ -729,3 +730,10 @@ def test_cli_applies_a_feeds_rules_from_the_config(
 )
 def test_region_names_in_commands(args: list[str], regions: list[str]) -> None:
     assert parse_regions(args, "es") == regions
+
+
+def test_the_cities_read_fast_are_those_json_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = places._geonames()
+    monkeypatch.setattr(places, "_CITY", re.compile(rb"(never)(matches)(this)"))
+    assert places._geonames() == fast
+    assert len(fast[0]) > 1000
