@@ -13,6 +13,7 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -61,9 +62,13 @@ class Parsers:
             # (and built the place tables) once, rather than from this one with its threads.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["bot.parser"])
-            # Not max_tasks_per_child: on Python 3.11 a pool that replaces its workers
-            # itself can hang for ever once one of them is killed.
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            # Every worker starts now, and the pool never starts another: on Python 3.11 a
+            # worker started while another is being killed can wait for ever on the queue
+            # lock the dead one held, and the pool then hangs at shutdown. (That is also
+            # why workers are recycled by replacing the pool, not with max_tasks_per_child.)
+            for _ in range(self.workers):
+                self._pool.submit(os.getpid)
             self._jobs = 0
         self._jobs += 1
         return self._pool
