@@ -34,12 +34,13 @@ class Parsers:
         self._pool: ProcessPoolExecutor | None = None
         self._jobs = 0  # given to the current pool
         self._retiring: set[asyncio.Task[None]] = set()
+        self._starting = asyncio.Lock()
 
     async def parse(self, body: bytes, feed: FeedConfig, url: str) -> ParsedFeed:
         job = functools.partial(_parse, body, feed, url)
         if not self.workers:
             return await asyncio.to_thread(job)
-        pool = self._current()
+        pool = await self._current()
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, job)
         except BrokenProcessPool:
@@ -54,24 +55,32 @@ class Parsers:
         self._retire(cancel=True)
         await asyncio.gather(*self._retiring)
 
-    def _current(self) -> ProcessPoolExecutor:
-        if self._pool is not None and self._jobs >= RECYCLE_AFTER * self.workers:
-            self._retire()
-        if self._pool is None:
-            # forkserver: workers fork from a clean process that has imported the parser
-            # (and built the place tables) once, rather than from this one with its threads.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["bot.parser"])
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
-            # Every worker starts now, and the pool never starts another: on Python 3.11 a
-            # worker started while another is being killed can wait for ever on the queue
-            # lock the dead one held, and the pool then hangs at shutdown. (That is also
-            # why workers are recycled by replacing the pool, not with max_tasks_per_child.)
-            for _ in range(self.workers):
-                self._pool.submit(os.getpid)
-            self._jobs = 0
-        self._jobs += 1
-        return self._pool
+    async def _current(self) -> ProcessPoolExecutor:
+        async with self._starting:
+            if self._pool is not None and self._jobs >= RECYCLE_AFTER * self.workers:
+                self._retire()
+            if self._pool is None:
+                # Starting processes (the first time, the fork server that imports the
+                # parser) takes a while: not on the event loop.
+                self._pool = await asyncio.to_thread(self._new_pool)
+                self._jobs = 0
+            self._jobs += 1
+            return self._pool
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # forkserver: workers fork from a clean process that has imported the parser (and
+        # built the place tables) once, rather than from this one with its threads.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["bot.parser"])
+        pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        # Every worker starts now, and the pool never starts another: on Python 3.11 a
+        # worker started while another is being killed can wait for ever on the queue lock
+        # the dead one held, and the pool then hangs at shutdown. (That is also why workers
+        # are recycled by replacing the pool, not with max_tasks_per_child.)
+        started = [pool.submit(os.getpid) for _ in range(self.workers)]
+        for future in started:
+            future.result()
+        return pool
 
     def _retire(self, cancel: bool = False) -> None:
         """Stop giving the current pool work; its workers finish what they have (unless
