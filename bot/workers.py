@@ -38,9 +38,9 @@ class Parsers:
 
     async def parse(self, body: bytes, feed: FeedConfig, url: str) -> ParsedFeed:
         job = functools.partial(_parse, body, feed, url)
-        if not self.workers:
+        pool = await self._current() if self.workers else None
+        if pool is None:
             return await asyncio.to_thread(job)
-        pool = await self._current()
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, job)
         except BrokenProcessPool:
@@ -55,14 +55,23 @@ class Parsers:
         self._retire(cancel=True)
         await asyncio.gather(*self._retiring)
 
-    async def _current(self) -> ProcessPoolExecutor:
+    async def _current(self) -> ProcessPoolExecutor | None:
+        """The pool to parse in; None (parse in a thread) where processes cannot start."""
         async with self._starting:
             if self._pool is not None and self._jobs >= RECYCLE_AFTER * self.workers:
                 self._retire()
-            if self._pool is None:
-                # Starting processes (the first time, the fork server that imports the
-                # parser) takes a while: not on the event loop.
-                self._pool = await asyncio.to_thread(self._new_pool)
+            if self._pool is None and self.workers:
+                try:
+                    # Starting processes (the first time, the fork server that imports the
+                    # parser) takes a while: not on the event loop.
+                    self._pool = await asyncio.to_thread(self._new_pool)
+                except (OSError, ImportError) as error:  # no /dev/shm, a process limit
+                    log.error(
+                        "parser: cannot start worker processes (%s); parsing in a thread "
+                        "instead (fetch.parse_workers = 0 says so without trying)",
+                        error,
+                    )
+                    self.workers = 0
                 self._jobs = 0
             self._jobs += 1
             return self._pool

@@ -100,3 +100,17 @@ async def test_no_workers_parses_in_a_thread() -> None:
     parsers = Parsers(workers=0)
     parsed = await parsers.parse(BODY, FEED, FEED.url)
     assert len(parsed.headlines) == 20 and parsers._pool is None
+
+
+async def test_where_processes_cannot_start_it_parses_in_a_thread(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_processes(self: Parsers) -> None:
+        raise OSError(38, "Function not implemented")  # sem_open without /dev/shm
+
+    monkeypatch.setattr(Parsers, "_new_pool", no_processes)
+    parsers = Parsers(workers=2)
+    parsed = await parsers.parse(BODY, FEED, FEED.url)
+    assert len(parsed.headlines) == 20 and parsers.workers == 0
+    assert "cannot start worker processes" in caplog.text
+    await parsers.close()
