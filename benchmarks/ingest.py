@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import resource
 import tempfile
 import time
+from collections.abc import AsyncIterator, Coroutine
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from bot.app import HeadlinesBot
 from bot.config import default_parse_workers, parse_config
@@ -64,7 +67,7 @@ async def measure(feeds: int, base: str, workers: int, server_pid: int | None) -
         memory = Memory(exclude=server_pid)
         try:
             started = time.perf_counter()
-            async with lag, memory:
+            async with running(lag.measure(), memory.measure()):
                 results = await bot.poll_all()
             first = time.perf_counter() - started
             started = time.perf_counter()
@@ -92,16 +95,8 @@ class Memory:
     def __init__(self, exclude: int | None) -> None:
         self.exclude = exclude
         self.peak_mb = 0.0
-        self._task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> None:
-        self._task = asyncio.create_task(self._sample())
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-
-    async def _sample(self) -> None:
+    async def measure(self) -> None:
         while True:
             pids = [os.getpid(), *(p for p in _children(os.getpid()) if p != self.exclude)]
             self.peak_mb = max(self.peak_mb, sum(_pss_kb(p) for p in pids) / 1024)
@@ -133,20 +128,23 @@ class LoopLag:
 
     def __init__(self) -> None:
         self.worst = 0.0
-        self._task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> None:
-        self._task = asyncio.create_task(self._tick())
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-
-    async def _tick(self) -> None:
+    async def measure(self) -> None:
         while True:
             before = time.perf_counter()
             await asyncio.sleep(0.01)
             self.worst = max(self.worst, time.perf_counter() - before - 0.01)
+
+
+@contextlib.asynccontextmanager
+async def running(*measures: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs `measures` in the background for the duration of the block."""
+    tasks = [asyncio.create_task(m) for m in measures]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def main() -> None:
