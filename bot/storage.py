@@ -527,17 +527,10 @@ class Storage:
                 AND config_key NOT IN ({", ".join("?" * len(keys))})""",
                 (REMOVED_FROM_CONFIG, platform, *keys),
             )
-            listed = ", ".join("?" * len(keys))
             for d in configured:
-                # By the file's name for it; else the chat itself, unless another name in
-                # the file already stands for it (then it is one destination, posted once).
-                row = await self._fetchone(
-                    f"""SELECT id FROM destinations WHERE platform = ? AND config_key = ?
-                    UNION ALL SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
-                        AND config_key NOT IN ({listed})
-                    LIMIT 1""",
-                    (platform, d.chat_id, platform, d.chat_id, *keys),
-                )
+                # Unless another name in the file already stands for the chat: then it is
+                # one destination, posted to once.
+                row = await self._named(platform, d.chat_id, taken=keys)
                 filters = (json.dumps(d.regions), json.dumps(d.feeds), d.language)
                 if row is None:
                     await self._db.execute(
@@ -556,6 +549,17 @@ class Storage:
                     (d.chat_id, *filters, REMOVED_FROM_CONFIG, REMOVED_FROM_CONFIG, row[0]),
                 )
         return [d for d in await self.destinations() if d.chat.platform == platform]
+
+    async def _named(self, platform: str, name: str, taken: Sequence[str] = ()) -> Any:
+        """The row (its id) of the destination the config file calls `name`, else of the
+        chat with that id unless the file gives it another name in `taken`; None if none."""
+        return await self._fetchone(
+            f"""SELECT id FROM destinations WHERE platform = ? AND config_key = ?
+            UNION ALL SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
+                AND config_key NOT IN ({", ".join("?" * len(taken))})
+            LIMIT 1""",
+            (platform, name, platform, name, *taken),
+        )
 
     async def subscribe(
         self, chat: ChatRef, regions: Sequence[str] = (), language: str = ""
