@@ -673,20 +673,19 @@ class Storage:
         )
 
     async def resume(self, platform: str, chat_id: str) -> Destination | None:
-        """Deliver to a deactivated destination again, found by its id or by the name the
-        config file gives it; None if there is none. What it missed meanwhile stays missed."""
+        """Deliver to a deactivated destination again, found by the name the config file
+        gives it, else by its id; None if there is none. What it missed stays missed."""
         async with self._transaction():
+            row = await self._named(platform, chat_id)
+            if row is None:
+                return None
             await self._db.execute(
-                """UPDATE destinations SET active = 1, inactive_reason = ''
-                WHERE platform = ?1 AND (chat_id = ?2 OR config_key = ?2)""",
-                (platform, chat_id),
+                "UPDATE destinations SET active = 1, inactive_reason = '' WHERE id = ?", row
             )
-        row = await self._fetchone(
-            f"""SELECT {_DEST_COLUMNS} FROM destinations d
-            WHERE platform = ?1 AND (chat_id = ?2 OR config_key = ?2)""",
-            (platform, chat_id),
+        found = await self._fetchone(
+            f"SELECT {_DEST_COLUMNS} FROM destinations d WHERE d.id = ?", row
         )
-        return _destination(row) if row else None
+        return _destination(found)
 
     async def adopt_username(self, chat: ChatRef) -> None:
         """A destination configured by the chat's @username becomes the one under its id,

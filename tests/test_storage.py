@@ -194,6 +194,20 @@ async def test_a_channel_listed_by_name_and_subscribed_by_id_is_one_destination(
     assert await storage.pending_deliveries(gone, now=NOW) == []
 
 
+async def test_enabling_a_merged_channel_by_its_config_name_resumes_it_once(
+    storage: Storage,
+) -> None:
+    await ready(storage)
+    await storage.subscribe(ChatRef("fake", "-100"))
+    await storage.sync_destinations("fake", [DestinationConfig("@news")])
+    await storage.adopt_username(ChatRef("fake", "-100", username="news"))
+    await storage.unsubscribe(ChatRef("fake", "-100"))
+
+    resumed = await storage.resume("fake", "@news")
+    assert resumed is not None and resumed.chat.chat_id == "-100"
+    assert [d.chat.chat_id for d in await storage.destinations(active_only=True)] == ["-100"]
+
+
 async def test_a_restart_does_not_revive_a_destination_that_stopped_for_its_own_reason(
     storage: Storage,
 ) -> None:
