@@ -72,6 +72,11 @@ class ConsoleConfig:
     commands: bool = False
 
 
+def default_parse_workers() -> int:
+    """One parsing process per core, up to 4: parsing is the bot's heaviest work."""
+    return min(4, os.cpu_count() or 1)
+
+
 @dataclass(frozen=True, slots=True)
 class FetchConfig:
     timeout: float = 20.0
@@ -80,7 +85,8 @@ class FetchConfig:
     max_backoff: int = 6 * 3600
     concurrency: int = 20
     user_agent: str = ""
-    parse_workers: int = 0  # processes that parse feeds; 0: a thread of the bot's own
+    # Processes that parse feeds; 0: a thread of the bot's own.
+    parse_workers: int = field(default_factory=default_parse_workers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +206,6 @@ def parse_config(
     )
     t.done()
     return config
-
-
-def default_parse_workers() -> int:
-    """One parsing process per core, up to 4: parsing is the bot's heaviest work."""
-    return min(4, os.cpu_count() or 1)
 
 
 def _keep_days(t: _Table) -> int:

@@ -38,7 +38,7 @@ class Parsers:
 
     async def parse(self, body: bytes, feed: FeedConfig, url: str) -> ParsedFeed:
         job = functools.partial(_parse, body, feed, url)
-        pool = await self._current() if self.workers else None
+        pool = await self._current()
         if pool is None:
             return await asyncio.to_thread(job)
         try:
