@@ -236,6 +236,7 @@ class TelegramAdapter:
         self._app: Application | None = None
         self._on_command: CommandCallback | None = None
         self._running = False
+        self._stopping = False
         self._redact = RedactToken(config.token)
 
     async def start(self, on_command: CommandCallback) -> None:
@@ -245,6 +246,7 @@ class TelegramAdapter:
         for name in TOKEN_LOGGERS:
             logging.getLogger(name).addFilter(self._redact)
         self._on_command = on_command
+        self._stopping = False
         # Commands are answered concurrently: one waiting out a chat's rate limit must not
         # hold up the others. No job queue: the core has its own scheduler.
         builder = (
@@ -287,13 +289,18 @@ class TelegramAdapter:
         log.info("telegram: connected as @%s", app.bot.username)
 
     async def stop(self) -> None:
-        self._running = False
-        app, self._app = self._app, None
+        """Take no more updates, let the commands being handled finish (their answers go
+        out, but are not retried), then disconnect: sends after that fail as temporary."""
+        self._stopping = True
+        app = self._app
         if app is not None:
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
                 await app.stop()
+        self._running = False
+        self._app = None
+        if app is not None:
             await app.shutdown()
         for name in TOKEN_LOGGERS:
             logging.getLogger(name).removeFilter(self._redact)
@@ -419,7 +426,8 @@ class TelegramAdapter:
 
     async def _answer(self, chat: ChatRef, name: str, text: Text, quote: int | None) -> None:
         """Send a command's answer: flood control is waited out (up to a minute, after
-        which the answer is stale), network trouble retried, a migrated group followed."""
+        which the answer is stale), network trouble retried, a migrated group followed;
+        while the adapter stops, no retries."""
         chat_id, problem = chat.chat_id, None
         for attempt in range(REPLY_TRIES):
             try:
@@ -428,12 +436,14 @@ class TelegramAdapter:
                 return
             except RetryAfter as error:  # the chat's window now waits it out
                 problem = error
-                if error.seconds > REPLY_MAX_WAIT:
+                if error.seconds > REPLY_MAX_WAIT or self._stopping:
                     break
             except DestinationMoved as error:
                 problem, chat_id = error, error.new_chat_id
             except TemporaryFailure as error:
                 problem = error
+                if self._stopping:
+                    break
                 await asyncio.sleep(2**attempt)
             except SendError as error:  # gone, or the content refused: trying again is futile
                 problem = error

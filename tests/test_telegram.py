@@ -611,13 +611,14 @@ async def test_only_a_group_admin_may_unsubscribe_it(
 
 
 async def test_an_edited_command_is_not_run_again(fake: FakeTelegram, start_adapter: Start) -> None:
-    await start_adapter()
+    adapter = await start_adapter()
     await fake.edit_private_command("/latest")
     await fake.private_command("/start")
-    [reply] = await fake.wait_messages("1001")
+    await fake.wait_messages("1001")
     await fake.wait_updates_taken()
+    await adapter.stop()  # answers every command it took before it stops
+    [reply] = fake.messages("1001")
     assert reply.text.startswith("Hello!") and "/latest [n] [region]" in reply.text
-    assert len(fake.messages("1001")) == 1
 
 
 async def test_a_command_for_another_bot_is_ignored(
@@ -680,6 +681,29 @@ async def test_a_failing_command_is_logged_apologised_for_and_the_next_one_answe
     assert texts[0].startswith("I post new headlines")
     assert texts[1] == "Lo siento, algo salió mal. Inténtalo de nuevo en un momento."
     assert "storage on fire" in caplog.text
+
+
+async def test_a_command_being_answered_when_the_adapter_stops_is_answered(
+    fake: FakeTelegram, storage: Storage
+) -> None:
+    commands = Commands(storage)
+    handling, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow(command: Command) -> Reply:
+        handling.set()
+        await go_on.wait()
+        return await commands.handle(command)
+
+    adapter = TelegramAdapter(TelegramConfig(token=TOKEN, api_base_url=fake.url), limits=QUICK)
+    await adapter.start(slow)
+    await fake.private_command("/help")
+    await handling.wait()
+    stopping = asyncio.create_task(adapter.stop())
+    await asyncio.sleep(0.05)  # the stop is under way, waiting for the command
+    go_on.set()
+    await asyncio.wait_for(stopping, 5)
+    [reply] = fake.messages("1001")
+    assert reply.text.startswith("I post new headlines")
 
 
 async def test_commands_are_listed_in_english_and_spanish(
