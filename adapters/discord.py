@@ -45,7 +45,7 @@ from bot.adapter import (
 )
 from bot.commands import DEFAULT_COUNT, MAX_COUNT
 from bot.config import DiscordConfig
-from bot.i18n import pick_language, region_labels, tr
+from bot.i18n import pick_language, region_labels, tr, tr_from
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.regions import (
     AFRICA,
@@ -157,6 +157,33 @@ SPANISH_DESCRIPTIONS = {
     "Stop posting headlines in this channel": "Dejar de publicar titulares en este canal",
     "Another channel (default: this one)": "Otro canal (por defecto: este)",
     "What this bot does and its commands": "Qué hace este bot y sus comandos",
+}
+
+# The adapter's own words. Permission names as Discord's own interface writes them.
+MESSAGES: dict[str, dict[str, str]] = {
+    "manage_channels": {
+        "en": "Sorry, only members with the Manage Channels permission in that channel can "
+        "change what it receives.",
+        "es": "Lo siento, solo los miembros con el permiso Gestionar canales en ese canal "
+        "pueden cambiar lo que recibe.",
+    },
+    "not_postable": {
+        "en": "I can't post in {channel}: choose a text or announcement channel, or a thread.",
+        "es": "No puedo publicar en {channel}: elige un canal de texto o de anuncios, o un hilo.",
+    },
+    "missing_permissions": {
+        "en": "I can't post in {channel}: I need these permissions there: {permissions}. "
+        "Ask a server admin to grant them, then try /subscribe again.",
+        "es": "No puedo publicar en {channel}: necesito estos permisos allí: {permissions}. "
+        "Pide a un administrador del servidor que me los conceda y vuelve a probar /subscribe.",
+    },
+    "permission_view_channel": {"en": "View Channel", "es": "Ver canal"},
+    "permission_send_messages": {"en": "Send Messages", "es": "Enviar mensajes"},
+    "permission_send_messages_in_threads": {
+        "en": "Send Messages in Threads",
+        "es": "Enviar mensajes en hilos",
+    },
+    "permission_embed_links": {"en": "Embed Links", "es": "Insertar enlaces"},
 }
 
 REGION_COLOURS = {
@@ -604,7 +631,7 @@ class DiscordAdapter:
         # server can change that: check again here.
         can_admin = permissions.administrator or permissions.manage_channels
         if name in ("subscribe", "unsubscribe") and not can_admin:
-            return _refusal(locale, "discord_manage_channels")
+            return _refusal(locale, "manage_channels")
         if name == "subscribe":
             refusal = await self._cannot_post(interaction, channel)
             if refusal is not None:
@@ -628,7 +655,7 @@ class DiscordAdapter:
         mention = f"<#{target.id}>" if target is not None else "#?"
         kind = getattr(target, "type", None)
         if kind not in POSTABLE_CHANNELS:
-            return _refusal(locale, "discord_not_postable", channel=mention)
+            return _refusal(locale, "not_postable", channel=mention)
         if channel is None:
             granted = interaction.app_permissions  # Discord's own count, with overwrites
         else:
@@ -638,8 +665,8 @@ class DiscordAdapter:
         if not missing:
             return None
         language = pick_language(locale)
-        names = ", ".join(tr(language, f"discord_permission_{p}") for p in missing)
-        return _refusal(locale, "discord_missing_permissions", channel=mention, permissions=names)
+        names = ", ".join(tr_from(MESSAGES, language, f"permission_{p}") for p in missing)
+        return _refusal(locale, "missing_permissions", channel=mention, permissions=names)
 
     async def _complete_region(
         self, interaction: discord.Interaction, current: str
@@ -989,7 +1016,8 @@ def _is_web_url(url: str) -> bool:
 def _refusal(locale: str, key: str, **values: object) -> Reply:
     """A refusal of the adapter's own, in the user's language, for the user only."""
     language = pick_language(locale)
-    return Reply(text=tr(language, key, **values), language=language, error=True, private=True)
+    text = tr_from(MESSAGES, language, key, **values)
+    return Reply(text=text, language=language, error=True, private=True)
 
 
 def _trouble(language: str) -> Reply:

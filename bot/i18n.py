@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.regions import WORLD, display_name
 
@@ -117,36 +117,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, I could not check who administers this chat. Please try again later.",
         "es": "Lo siento, no pude comprobar quién administra este chat. Inténtalo más tarde.",
     },
-    # Discord only. Permission names as Discord's own interface writes them.
-    "discord_manage_channels": {
-        "en": "Sorry, only members with the Manage Channels permission in that channel can "
-        "change what it receives.",
-        "es": "Lo siento, solo los miembros con el permiso Gestionar canales en ese canal "
-        "pueden cambiar lo que recibe.",
-    },
-    "discord_not_postable": {
-        "en": "I can't post in {channel}: choose a text or announcement channel, or a thread.",
-        "es": "No puedo publicar en {channel}: elige un canal de texto o de anuncios, o un hilo.",
-    },
-    "discord_missing_permissions": {
-        "en": "I can't post in {channel}: I need these permissions there: {permissions}. "
-        "Ask a server admin to grant them, then try /subscribe again.",
-        "es": "No puedo publicar en {channel}: necesito estos permisos allí: {permissions}. "
-        "Pide a un administrador del servidor que me los conceda y vuelve a probar /subscribe.",
-    },
-    "discord_permission_view_channel": {"en": "View Channel", "es": "Ver canal"},
-    "discord_permission_send_messages": {"en": "Send Messages", "es": "Enviar mensajes"},
-    "discord_permission_send_messages_in_threads": {
-        "en": "Send Messages in Threads",
-        "es": "Enviar mensajes en hilos",
-    },
-    "discord_permission_embed_links": {"en": "Embed Links", "es": "Insertar enlaces"},
 }
 
 
 def tr(language: str, key: str, **values: object) -> str:
     """The message `key` in `language` (English when the language is not known)."""
-    texts = MESSAGES[key]
+    return tr_from(MESSAGES, language, key, **values)
+
+
+def tr_from(
+    messages: Mapping[str, Mapping[str, str]], language: str, key: str, **values: object
+) -> str:
+    """As `tr`, from a table of messages of one's own (an adapter's words)."""
+    texts = messages[key]
     return texts.get(language, texts["en"]).format(**values)
 
 
