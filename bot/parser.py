@@ -69,6 +69,9 @@ _BLOCK_TAG = re.compile(
 # Only "<" followed by a letter, "/", "!" or "?" starts a tag: "x < y" is text.
 _TAG = re.compile(r"<[a-zA-Z/!?][^>]*>")
 _SPACE = re.compile(r"\s+")
+# What feedparser reports for a field that is text, not markup: an Atom type="text" (the
+# default), an RSS title unless it guesses HTML (a closing tag or an entity in it).
+_PLAIN = "text/plain"
 
 
 def parse_feed(
@@ -113,7 +116,7 @@ def parse_feed(
         bozo = _shorten(f"{type(exc).__name__}: {exc}" if exc else "malformed feed", 200)
     return ParsedFeed(
         headlines=tuple(headlines),
-        title=clean_text(info.get("title", "")),
+        title=_text(info, "title"),
         hints=FeedHints(ttl=_ttl(info.get("ttl")), update_period=_update_period(info)),
         bozo=bozo,
     )
@@ -131,9 +134,8 @@ def _describe(body: bytes) -> str:
 def _headline(
     entry: dict[str, Any], feed: FeedConfig, base: str, language: str, now: datetime
 ) -> Headline | None:
-    title = clean_text(entry.get("title", ""))
-    summary_html = entry.get("summary") or _first_content(entry)
-    summary = summarize(clean_text(summary_html)) if summary_html else ""
+    title = _text(entry, "title")
+    summary = summarize(_summary(entry))
     link = absolute_link(entry.get("link", ""), base)
     if not (title or link or summary):
         return None
@@ -158,11 +160,25 @@ def _headline(
     )
 
 
-def _first_content(entry: Mapping[str, Any]) -> str:
+def _text(item: Mapping[str, Any], key: str) -> str:
+    """The text of a feed's or an entry's `key` (title, summary): markup is stripped unless
+    feedparser reports the field as plain text in `KEY_detail`."""
+    detail = item.get(f"{key}_detail") or {}
+    # The value from `key`, not the detail: feedparser can take the detail from a nested
+    # element (an <image>'s title) where `key` has the entry's own.
+    return clean_text(str(item.get(key) or ""), markup=detail.get("type") != _PLAIN)
+
+
+def _summary(entry: Mapping[str, Any]) -> str:
+    # Without a summary, feedparser copies the first <content> into `summary` but gives no
+    # `summary_detail`: the content says what type it is.
+    summary = _text(entry, "summary") if entry.get("summary_detail") else ""
+    if summary:
+        return summary
     for content in entry.get("content") or ():
         value = content.get("value")
         if value:
-            return str(value)
+            return clean_text(str(value), markup=content.get("type") != _PLAIN)
     return ""
 
 
@@ -227,12 +243,14 @@ def absolute_link(link: str, base: str) -> str:
     return resolved if scheme in ("http", "https") else ""
 
 
-def clean_text(value: str) -> str:
-    """Plain text from a title or summary: tags (and script/style contents) removed,
-    entities decoded, whitespace squeezed."""
+def clean_text(value: str, *, markup: bool = True) -> str:
+    """Plain text from a title, summary or category: entities decoded once, whitespace
+    squeezed and, if `markup` says the value is HTML, tags (and script/style contents)
+    removed first. Text that is not markup keeps its brackets ("Vector<T>", "a <b> c"); the
+    adapters escape them for their platform."""
     if not value:
         return ""
-    if "<" in value:
+    if markup and "<" in value:
         value = _INVISIBLE.sub(" ", value)
         value = _COMMENT.sub(" ", value)
         value = _BLOCK_TAG.sub(" ", value)
@@ -277,7 +295,9 @@ def _categories(tags: Any) -> tuple[str, ...]:
     seen: set[str] = set()
     found = []
     for tag in tags or ():
-        term = clean_text(tag.get("term") or "")
+        # A term is text (an Atom attribute; a string in RSS), but as in titles an entity
+        # in it is decoded: WordPress sends "Health &amp;amp; Fitness" in CDATA.
+        term = clean_text(tag.get("term") or "", markup=False)
         if term and term.casefold() not in seen:
             seen.add(term.casefold())
             found.append(term)

@@ -81,6 +81,90 @@ def test_atom_entry_with_content_and_updated_only() -> None:
     assert h.language == "es"
 
 
+def atom(entries: str, title: str = "<title>World</title>") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"{title}{entries}</feed>"
+    ).encode()
+
+
+# RSS titles: feedparser reports text/plain unless the text has a closing tag or an entity
+# once the XML is decoded; then it is HTML, stripped of tags and decoded once.
+@pytest.mark.parametrize(
+    ("title_xml", "title"),
+    [
+        ("Vector&lt;T&gt; is fast", "Vector<T> is fast"),
+        ('Profits &lt; wages &amp; "growth" &lt;b&gt;', 'Profits < wages & "growth" <b>'),
+        ("<![CDATA[Vector<T> is fast]]>", "Vector<T> is fast"),
+        ("<![CDATA[Profits < wages & growth <b>]]>", "Profits < wages & growth <b>"),
+        # Escaped markup is HTML: its tags go.
+        ("Protests &lt;b&gt;grow&lt;/b&gt;", "Protests grow"),
+        ("<![CDATA[<em>Bold</em> move]]>", "Bold move"),
+        # Double-escaped: HTML whose text shows entities, decoded once.
+        ("AT&amp;amp;T &amp;lt;3 &amp;quot;Q&amp;amp;A&amp;quot;", 'AT&T <3 "Q&A"'),
+        ("Why &amp;lt;b&amp;gt; is &lt;i&gt;bold&lt;/i&gt;", "Why <b> is bold"),
+    ],
+)
+def test_rss_titles_lose_markup_only_when_they_are_html(title_xml: str, title: str) -> None:
+    (h,) = parse(rss(f"<item><title>{title_xml}</title></item>")).headlines
+    assert h.title == title
+
+
+@pytest.mark.parametrize(
+    ("title_xml", "title"),
+    [
+        ('<title type="text">Vector&lt;T&gt; is fast</title>', "Vector<T> is fast"),
+        ("<title>Profits &lt; wages &amp; &lt;b&gt;growth&lt;/b&gt;</title>",
+         "Profits < wages & <b>growth</b>"),
+        ('<title type="text"><![CDATA[Vector<T> & <b>]]></title>', "Vector<T> & <b>"),
+        # Entities left in text after the XML are decoded once, as generators that escape
+        # twice mean them: "AT&amp;T" is not a headline anyone wrote.
+        ('<title type="text">AT&amp;amp;T &amp;lt;b&amp;gt;</title>', "AT&T <b>"),
+        ('<title type="html">Vector&amp;lt;T&amp;gt; is &lt;b&gt;fast&lt;/b&gt;</title>',
+         "Vector<T> is fast"),
+        ('<title type="html"><![CDATA[<b>Fast</b> &amp; safe]]></title>', "Fast & safe"),
+        ('<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
+         "Vector&lt;T&gt; is <b>fast</b></div></title>", "Vector<T> is fast"),
+    ],
+)  # fmt: skip
+def test_atom_titles_lose_markup_only_when_they_are_html(title_xml: str, title: str) -> None:
+    (h,) = parse(atom(f"<entry><id>1</id>{title_xml}</entry>")).headlines
+    assert h.title == title
+
+
+def test_summaries_categories_and_the_feed_title_keep_plain_text() -> None:
+    body = atom(
+        "<entry><id>1</id><title>a</title>"
+        '<summary type="text">Vector&lt;T&gt; &amp; Box&lt;T&gt;</summary>'
+        '<category term="C&lt;T&gt;"/><category term="Health &amp;amp; Fitness"/></entry>'
+        "<entry><id>2</id><title>b</title>"
+        '<content type="text">List&lt;T&gt; only in content</content></entry>'
+        "<entry><id>3</id><title>c</title>"
+        '<content type="html">&lt;p&gt;Map&amp;lt;K, V&amp;gt; &lt;b&gt;x&lt;/b&gt;&lt;/p&gt;'
+        "</content></entry>",
+        title='<title type="text">C&lt;T&gt; weekly</title>',
+    )
+    parsed = parse(body)
+    assert parsed.title == "C<T> weekly"
+    plain, content, html_content = parsed.headlines
+    assert plain.summary == "Vector<T> & Box<T>"
+    assert plain.categories == ("C<T>", "Health & Fitness")
+    assert content.summary == "List<T> only in content"
+    assert html_content.summary == "Map<K, V> x"
+    # An RSS description is HTML by definition, and categories come as text in CDATA too.
+    (item,) = parse(
+        rss(
+            "<item><title>t</title><description>&lt;p&gt;Vector&amp;lt;T&amp;gt;&lt;/p&gt;"
+            "</description><category>C&lt;T&gt;</category>"
+            "<category><![CDATA[Health &amp; Fitness]]></category></item>",
+            "<title>C&lt;T&gt; weekly</title>",
+        )
+    ).headlines
+    assert item.summary == "Vector<T>"
+    assert item.categories == ("C<T>", "Health & Fitness")
+    assert parse(rss("", "<title>C&lt;T&gt; weekly</title>")).title == "C<T> weekly"
+
+
 @pytest.fixture
 def new_york_clock() -> Iterator[None]:
     """Local time far from UTC: a parser that used mktime would shift every date."""
@@ -189,6 +273,7 @@ def test_summary_strips_markup_scripts_and_entities() -> None:
     assert clean_text(html) == "First paragraph… one two 3 < 4 & x end"
     assert clean_text("a <b>bold</b>ly   said\n\t thing") == "a boldly said thing"
     assert clean_text("x < y and y > z") == "x < y and y > z"
+    assert clean_text("Vector<T>  &amp; <b>\n", markup=False) == "Vector<T> & <b>"
 
 
 def test_long_summaries_are_cut_at_a_word_with_an_ellipsis() -> None:
