@@ -50,10 +50,13 @@ class HeadlinesBot:
         self._jobs: dict[str, asyncio.Task[object]] = {}  # scheduled work running, by name
         self._resources = contextlib.AsyncExitStack()  # what open() opened, to close
 
-    async def open(self) -> None:
-        """Open storage and make it agree with the config; connects to nothing."""
+    async def open(self, *, sender: bool = True) -> None:
+        """Open storage and make it agree with the config; connects to nothing. As a
+        `sender` (the bot that delivers), refuse a database another bot sends from."""
         self.storage = await Storage.open(self.config.database)
         self._resources.push_async_callback(self.storage.close)
+        if sender:
+            await self.storage.claim_sender()
         await self.storage.sync_feeds(self.config.feeds)
         for platform, destinations in self.config.destinations().items():
             for d in await self.storage.sync_destinations(platform, destinations):

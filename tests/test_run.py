@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -83,3 +84,93 @@ async def test_sigterm_while_polls_are_in_flight_stops_quietly(
     assert code == 0, log
     assert "bot: stopping" in log  # the stop was logged, and nothing worse was
     assert " ERROR " not in log and "Traceback" not in log, log
+
+
+async def bot_cli(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:  # timed out: a bot that should have exited did not
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_a_second_run_on_the_same_database_is_refused(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    async with FeedServer() as feeds:
+        feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
+        config = tmp_path / "config.toml"
+        write_config(config, feeds.url("/news"))
+        stderr = tmp_path / "first.log"
+        first = start_bot(config, stderr, processes)
+        await wait_for(lambda: "bot: running" in stderr.read_text(), first)
+
+        code, _, err = await bot_cli("run", "--config", str(config))
+        assert code == 2, err
+        assert err.startswith(
+            f"error: storage: another bot sends from the database {tmp_path / 'bot.db'} "
+            f"(pid {first.pid} on {socket.gethostname()}"
+        ), err
+        assert "Traceback" not in err
+        assert first.poll() is None  # the first one runs on, and stops cleanly
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(first.wait, 60) == 0, stderr.read_text()
+
+
+async def test_after_a_crash_the_next_run_starts(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    async with FeedServer() as feeds:
+        feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
+        config = tmp_path / "config.toml"
+        write_config(config, feeds.url("/news"))
+        first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+        first = start_bot(config, first_log, processes)
+        await wait_for(lambda: "bot: running" in first_log.read_text(), first)
+        first.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(first.wait)
+
+        second = start_bot(config, second_log, processes)
+        await wait_for(lambda: "bot: running" in second_log.read_text(), second)
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(second.wait, 60) == 0, second_log.read_text()
+
+
+async def test_status_and_poll_once_work_beside_a_running_bot(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    async with FeedServer() as feeds:
+        feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
+        config = tmp_path / "config.toml"
+        write_config(config, feeds.url("/news"), extra="[console]\nenabled = true")
+        stderr = tmp_path / "bot.log"
+        bot = start_bot(config, stderr, processes)
+        await wait_for(lambda: "poller: Feed 0: 3 new" in stderr.read_text(), bot)
+
+        # New headlines since the bot's first poll: `poll --once` stores them, and leaves
+        # sending them to the running bot rather than posting them a second time.
+        feeds.set_feed("/news", make_rss(sample_entries(5, seed="new-", start=datetime.now(UTC))))
+        code, out, err = await bot_cli("poll", "--once", "--config", str(config))
+        assert code == 0, err
+        assert "Feed 0: 5 entries, 5 new, 5 deliveries queued" in out
+        assert f"delivered 0: the bot running on this database (pid {bot.pid} on " in out
+        assert "\n* " not in out and not out.startswith("* ")  # no post printed here
+
+        code, out, err = await bot_cli("status", "--config", str(config))
+        assert code == 0, err
+        assert "Feed 0: " + feeds.url("/news") in out
+        assert bot.poll() is None
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(bot.wait, 60) == 0, stderr.read_text()
