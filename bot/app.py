@@ -12,7 +12,7 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 # platform's bad minute must not keep the bot off it until someone restarts it.
 RECONNECT_FIRST = 5.0
 RECONNECT_MAX = 300.0
+# How long a stop lets the polls in flight finish, alongside the outbox's sends: enough for
+# a poll that has its feed to parse and store it. A poll still waiting on a slow server is
+# ended; it stored nothing half-done, and runs again at the next start.
+POLL_GRACE = 3.0
 
 
 class HeadlinesBot:
@@ -43,12 +47,16 @@ class HeadlinesBot:
         self._outbox_task: asyncio.Task[None] | None = None
         self._started: list[Adapter] = []
         self._reconnects: set[asyncio.Task[None]] = set()
+        self._jobs: dict[str, asyncio.Task[object]] = {}  # scheduled work running, by name
         self._resources = contextlib.AsyncExitStack()  # what open() opened, to close
 
-    async def open(self) -> None:
-        """Open storage and make it agree with the config; connects to nothing."""
+    async def open(self, *, sender: bool = True) -> None:
+        """Open storage and make it agree with the config; connects to nothing. As a
+        `sender` (the bot that delivers), refuse a database another bot sends from."""
         self.storage = await Storage.open(self.config.database)
         self._resources.push_async_callback(self.storage.close)
+        if sender:
+            await self.storage.claim_sender()
         await self.storage.sync_feeds(self.config.feeds)
         for platform, destinations in self.config.destinations().items():
             for d in await self.storage.sync_destinations(platform, destinations):
@@ -90,9 +98,9 @@ class HeadlinesBot:
         now = datetime.now().astimezone()
         for i, feed in enumerate(self.config.feeds):
             self._scheduler.add_job(
-                self.poll_feed,
+                self._in_background,
                 IntervalTrigger(seconds=feed.interval, jitter=poll_jitter(feed.interval)),
-                args=[feed.name],
+                args=[f"poll {feed.name}", self.poll_feed, feed.name],
                 id=f"poll:{feed.name}",
                 name=f"poll {feed.name}",
                 max_instances=1,
@@ -103,8 +111,9 @@ class HeadlinesBot:
             )
         if self.config.keep_days:
             self._scheduler.add_job(
-                self.forget_old,
+                self._in_background,
                 IntervalTrigger(hours=6),
+                args=["forget old headlines", self.forget_old],
                 id="forget",
                 name="forget old headlines",
                 coalesce=True,
@@ -166,6 +175,19 @@ class HeadlinesBot:
             self.outbox.wake()
             return
 
+    async def _in_background(
+        self, name: str, work: Callable[..., Coroutine[object, object, object]], *args: object
+    ) -> None:
+        """A scheduled job: start `work(*args)` as the bot's own task, unless the last one
+        of that name is still running. The scheduler's shutdown cancels the jobs it is
+        running and logs each as failed; the bot's own tasks stop() can wait for, or end."""
+        if name in self._jobs:
+            log.info("bot: %s is still running; skipped this turn", name)
+            return
+        task: asyncio.Task[object] = asyncio.create_task(work(*args), name=name)
+        self._jobs[name] = task
+        task.add_done_callback(lambda _: self._jobs.pop(name, None))
+
     async def poll_feed(self, name: str, *, force: bool = False) -> PollResult:
         feed = self.config.feed(name)
         if feed is None:
@@ -204,18 +226,19 @@ class HeadlinesBot:
         return gone
 
     async def stop(self) -> None:
-        """Stop polling, let sends in flight finish, disconnect, close the database."""
+        """Stop polling, let polls and sends in flight finish (for a bounded time),
+        disconnect, close the database."""
         if self._scheduler is not None:
+            # Paused, then one turn of the loop: a job the scheduler has just started runs
+            # its only step (starting a task) rather than being cancelled by the shutdown.
+            self._scheduler.pause()
+            await asyncio.sleep(0)
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         for task in list(self._reconnects):
             task.cancel()
         await asyncio.gather(*self._reconnects, return_exceptions=True)
-        if self._outbox_task is not None:
-            await self.outbox.stop()
-            self._outbox_task.cancel()
-            await asyncio.gather(self._outbox_task, return_exceptions=True)
-            self._outbox_task = None
+        await asyncio.gather(self._stop_jobs(), self._stop_outbox())
         for adapter in reversed(self._started):
             try:
                 await adapter.stop()
@@ -223,6 +246,22 @@ class HeadlinesBot:
                 log.exception("bot: %s did not stop cleanly", adapter.platform)
         self._started.clear()
         await self.close()
+
+    async def _stop_jobs(self) -> None:
+        jobs = list(self._jobs.values())
+        if jobs:
+            _, late = await asyncio.wait(jobs, timeout=POLL_GRACE)
+            for task in late:
+                log.info("bot: %s ended by the stop", task.get_name())
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    async def _stop_outbox(self) -> None:
+        if self._outbox_task is not None:
+            await self.outbox.stop()
+            self._outbox_task.cancel()
+            await asyncio.gather(self._outbox_task, return_exceptions=True)
+            self._outbox_task = None
 
     async def close(self) -> None:
         await self._resources.aclose()

@@ -15,7 +15,7 @@ from bot import __version__
 from bot.adapter import CannotStart
 from bot.config import Config, ConfigError, load_config
 from bot.poller import duration
-from bot.storage import StorageError
+from bot.storage import DatabaseInUse, StorageError
 
 log = logging.getLogger("bot")
 
@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
+        return 2
+    except DatabaseInUse as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     except StorageError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -164,7 +167,8 @@ async def _poll_async(config: Config, *, dry_run: bool) -> int:
     from bot.app import HeadlinesBot
 
     bot = HeadlinesBot(config, [] if dry_run else build_adapters(config, console_commands=False))
-    await bot.open()
+    # Polling beside a running bot is safe (SQLite keeps the writes apart); sending is not.
+    await bot.open(sender=False)
     try:
         results = await bot.poll_all()
         for result in results:
@@ -177,9 +181,14 @@ async def _poll_async(config: Config, *, dry_run: bool) -> int:
                     print(f"\n[would post to {chat.platform} {chat.chat_id}]")
                     print(format_post(delivery.headline, language))
         else:
-            await bot.connect()
-            sent = await bot.outbox.deliver_due()
-            print(f"delivered {sent}")
+            try:
+                await bot.storage.claim_sender()
+            except DatabaseInUse as error:
+                print(f"delivered 0: the bot running on this database ({error.holder}) sends")
+            else:
+                await bot.connect()
+                sent = await bot.outbox.deliver_due()
+                print(f"delivered {sent}")
     finally:
         await bot.stop()
     return 1 if any(r.outcome in ("failed", "disabled") for r in results) else 0

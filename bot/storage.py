@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from bot.config import DestinationConfig, FeedConfig
+from bot.lockfile import Held, LockFile
 from bot.models import ChatRef, Delivery, Destination, Headline
 from bot.regions import fold
 
@@ -117,6 +118,14 @@ class StorageError(Exception):
     """The database cannot be opened or used; the message names the file."""
 
 
+class DatabaseInUse(StorageError):
+    """Another process sends from this database; the message names it, `holder` too."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
 @dataclass(frozen=True, slots=True)
 class FeedState:
     name: str
@@ -145,8 +154,10 @@ class StoreResult:
 
 
 class Storage:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: str | Path = ":memory:") -> None:
         self._db = db
+        self.path = path
+        self._sender_lock: LockFile | None = None
         # One connection serves every task: transactions take turns on it.
         self._lock = asyncio.Lock()
 
@@ -173,10 +184,37 @@ class Storage:
         except BaseException:
             await db.close()
             raise
-        return cls(db)
+        return cls(db, path)
 
     async def close(self) -> None:
         await self._db.close()
+        if self._sender_lock is not None:
+            self._sender_lock.release()
+            self._sender_lock = None
+
+    async def claim_sender(self) -> None:
+        """Make this process the one that sends from this database until `close()`, or
+        raise DatabaseInUse naming the one that does: two senders draining one outbox
+        would post the same headline twice. Reading, polling and `enable` need no claim:
+        SQLite's own locking keeps their writes apart.
+
+        Here the claim is an OS lock on `<database>.lock`, which a crash releases too."""
+        if self._sender_lock is not None or str(self.path) == ":memory:":
+            return
+        lock_path = Path(f"{self.path}.lock")
+        try:
+            self._sender_lock = LockFile.acquire(lock_path)
+        except Held as held:
+            raise DatabaseInUse(
+                f"storage: another bot sends from the database {self.path} ({held.holder}, "
+                f"holding {lock_path}): one database has one sending bot. Stop that one "
+                "first, or give this one its own `database`.",
+                held.holder,
+            ) from None
+        except OSError as error:
+            raise StorageError(
+                f"storage: cannot lock the database {self.path} for this bot ({lock_path}): {error}"
+            ) from None
 
     # -- feeds ---------------------------------------------------------------------
 

@@ -7,12 +7,15 @@ import logging
 from pathlib import Path
 
 import pytest
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 
 import bot.app
 from bot.adapter import CannotStart
 from bot.app import HeadlinesBot
 from bot.config import Config, parse_config
+from bot.storage import Storage
 from tests.fakes import FakeAdapter
+from tests.feedserver import FeedServer, make_rss, sample_entries
 
 
 def config(tmp_path: Path) -> Config:
@@ -64,3 +67,33 @@ async def test_stopping_while_a_platform_is_still_down_ends_the_retries(
     assert len(headlines._reconnects) == 1
     await headlines.stop()
     assert headlines._reconnects == set() and not chat.started
+
+
+async def test_a_stop_lets_the_poll_in_flight_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.app, "POLL_GRACE", 60.0)
+    async with FeedServer() as feeds:
+        answer = asyncio.Event()
+        feeds.set_feed("/news", make_rss(sample_entries(3)), gate=answer)
+        headlines = HeadlinesBot(
+            parse_config(
+                {
+                    "database": str(tmp_path / "bot.db"),
+                    "feeds": [{"name": "News", "url": feeds.url("/news")}],
+                }
+            )
+        )
+        await headlines.start()
+        scheduler_down = asyncio.Event()
+        assert headlines._scheduler is not None
+        headlines._scheduler.add_listener(lambda _: scheduler_down.set(), EVENT_SCHEDULER_SHUTDOWN)
+        await asyncio.wait_for(feeds.wait_in_flight(1), 10)
+        stopping = asyncio.create_task(headlines.stop())
+        await asyncio.wait_for(scheduler_down.wait(), 10)  # polling is off; the poll is not
+        answer.set()
+        await asyncio.wait_for(stopping, 30)
+    storage = await Storage.open(tmp_path / "bot.db")
+    [news] = await storage.feed_states()
+    await storage.close()
+    assert news.headlines == 3 and news.last_status.startswith("200, first poll")

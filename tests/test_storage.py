@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Headline
-from bot.storage import Storage
+from bot.storage import DatabaseInUse, Storage
 
 FEED = FeedConfig(name="World", url="https://example.org/rss", interval=600)
 T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -277,3 +281,21 @@ async def test_reopening_keeps_everything_and_the_schema(tmp_path: Path) -> None
         assert (await storage.feed_state("World")).initialized
     finally:
         await storage.close()
+
+
+async def test_one_sender_per_database_until_it_closes(tmp_path: Path) -> None:
+    first = await Storage.open(tmp_path / "bot.db")
+    second = await Storage.open(tmp_path / "bot.db")
+    try:
+        await first.claim_sender()
+        with pytest.raises(DatabaseInUse) as refused:
+            await second.claim_sender()
+        assert f"database {tmp_path / 'bot.db'}" in str(refused.value)
+        assert refused.value.holder == f"pid {os.getpid()} on {socket.gethostname()}"
+        await second.sync_feeds([FEED])  # writing needs no claim
+        await first.close()
+        await second.claim_sender()  # the first one's close released it
+    finally:
+        await first.close()
+        await second.close()
+    assert (tmp_path / "bot.db.lock").exists()  # kept for the next claim, never deleted
