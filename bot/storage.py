@@ -345,7 +345,9 @@ class Storage:
                     and (not max_age or h.published.timestamp() >= now - max_age)
                 ]
             else:
-                owed = stored[len(stored) - backfill :] if backfill else []
+                # The newest `backfill`, or all of them when the feed lists fewer: a start
+                # computed as len - backfill would go negative and count from the end.
+                owed = stored[max(0, len(stored) - backfill) :]
                 await self._db.execute("UPDATE feeds SET initialized = 1 WHERE id = ?", (feed_id,))
             deliveries = await self._queue(feed, feed_id, owed, now, max_per_poll, release_every)
         return StoreResult(tuple(stored), deliveries, first_run=not initialized)
@@ -490,7 +492,8 @@ class Storage:
         sql = f"""SELECT {_HEADLINE_COLUMNS} FROM headlines h JOIN feeds f ON f.id = h.feed_id
             {"WHERE " + " AND ".join(where) if where else ""}
             ORDER BY h.published DESC, h.id DESC LIMIT ?"""
-        return [_headline(r) for r in await self._fetchall(sql, (*args, limit))]
+        # max: SQLite reads a negative LIMIT as no limit at all.
+        return [_headline(r) for r in await self._fetchall(sql, (*args, max(0, limit)))]
 
     async def region_counts(self, since: float) -> dict[str, int]:
         """How many headlines published since `since` each region has ("" for none)."""
