@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import sqlite3
 import time
@@ -23,7 +24,31 @@ import aiosqlite
 from bot.config import DestinationConfig, FeedConfig
 from bot.lockfile import Held, LockFile
 from bot.models import ChatRef, Delivery, Destination, Headline
-from bot.regions import fold
+from bot.regions import WORLD, fold
+
+
+def _hour(published: str) -> str:
+    """SQL for the hour (since the epoch, rounded down) a published time falls in; SQLite's
+    CAST rounds towards zero, so an hour before 1970 takes one off. `_hour_of` agrees."""
+    quotient = f"({published} / 3600.0)"
+    return f"(CAST({quotient} AS INTEGER) - ({quotient} < CAST({quotient} AS INTEGER)))"
+
+
+def _hour_of(published: float) -> int:
+    """The hour `published` falls in, as `_hour` computes it in SQL."""
+    return math.floor(published / 3600.0)
+
+
+def _count_delivery(row: str, change: int) -> str:
+    """SQL adding `change` to the deliveries of `row`'s destination and status (a trigger's
+    NEW or OLD), dropping the count when it reaches 0."""
+    return f"""INSERT INTO delivery_totals (destination_id, status, deliveries)
+            VALUES ({row}.destination_id, {row}.status, {change})
+            ON CONFLICT (destination_id, status)
+            DO UPDATE SET deliveries = deliveries + ({change});
+        DELETE FROM delivery_totals WHERE destination_id = {row}.destination_id
+            AND status = {row}.status AND deliveries = 0;"""
+
 
 # Ordered migrations: the schema version is the number applied (PRAGMA user_version).
 MIGRATIONS: tuple[str, ...] = (
@@ -102,6 +127,91 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX deliveries_pending ON deliveries (destination_id, due, headline_id)
         WHERE status = 'pending';
+    """,
+    # 2: commands stay fast as the archive grows. headline_regions carries each headline's
+    # published time, so the newest of a region are read off its index, and a row with
+    # region '' (WORLD) for a headline with no region. The counts /region, `status` and
+    # the feeds' state show are kept by triggers, in the same transaction as whatever
+    # adds, moves or removes the rows they count, so no code path can forget them:
+    # headlines per region per hour of publication, per feed, and deliveries per
+    # destination and status.
+    f"""
+    CREATE TABLE headline_regions_2 (
+        region TEXT NOT NULL,
+        published REAL NOT NULL,  -- the headline's, copied so the index orders by it
+        headline_id INTEGER NOT NULL REFERENCES headlines(id),
+        PRIMARY KEY (region, published, headline_id)
+    ) WITHOUT ROWID;
+    INSERT INTO headline_regions_2 (region, published, headline_id)
+        SELECT r.region, h.published, r.headline_id
+        FROM headline_regions r JOIN headlines h ON h.id = r.headline_id;
+    INSERT INTO headline_regions_2 (region, published, headline_id)
+        SELECT '', published, id FROM headlines WHERE regions = '[]';
+    DROP TABLE headline_regions;
+    ALTER TABLE headline_regions_2 RENAME TO headline_regions;
+    CREATE INDEX headline_regions_by_headline ON headline_regions (headline_id);
+
+    CREATE TABLE region_hours (
+        hour INTEGER NOT NULL,  -- floor(published / 3600)
+        region TEXT NOT NULL,
+        headlines INTEGER NOT NULL,
+        PRIMARY KEY (hour, region)
+    ) WITHOUT ROWID;
+    INSERT INTO region_hours (hour, region, headlines)
+        SELECT {_hour("published")}, region, count(*) FROM headline_regions GROUP BY 1, 2;
+    CREATE TRIGGER region_hours_add AFTER INSERT ON headline_regions BEGIN
+        INSERT INTO region_hours (hour, region, headlines)
+            VALUES ({_hour("NEW.published")}, NEW.region, 1)
+            ON CONFLICT (hour, region) DO UPDATE SET headlines = headlines + 1;
+    END;
+    CREATE TRIGGER region_hours_remove AFTER DELETE ON headline_regions BEGIN
+        UPDATE region_hours SET headlines = headlines - 1
+            WHERE hour = {_hour("OLD.published")} AND region = OLD.region;
+        DELETE FROM region_hours
+            WHERE hour = {_hour("OLD.published")} AND region = OLD.region AND headlines = 0;
+    END;
+
+    CREATE TRIGGER headline_regions_republished AFTER UPDATE OF published ON headlines
+        WHEN NEW.published != OLD.published BEGIN
+        INSERT INTO headline_regions (region, published, headline_id)
+            SELECT region, NEW.published, headline_id FROM headline_regions
+            WHERE headline_id = NEW.id;
+        DELETE FROM headline_regions WHERE headline_id = NEW.id AND published = OLD.published;
+    END;
+
+    ALTER TABLE feeds ADD COLUMN headlines INTEGER NOT NULL DEFAULT 0;
+    UPDATE feeds SET headlines = (SELECT count(*) FROM headlines h WHERE h.feed_id = feeds.id);
+    CREATE TRIGGER feed_headlines_add AFTER INSERT ON headlines BEGIN
+        UPDATE feeds SET headlines = headlines + 1 WHERE id = NEW.feed_id;
+    END;
+    CREATE TRIGGER feed_headlines_remove AFTER DELETE ON headlines BEGIN
+        UPDATE feeds SET headlines = headlines - 1 WHERE id = OLD.feed_id;
+    END;
+    CREATE TRIGGER feed_headlines_move AFTER UPDATE OF feed_id ON headlines
+        WHEN NEW.feed_id != OLD.feed_id BEGIN
+        UPDATE feeds SET headlines = headlines - 1 WHERE id = OLD.feed_id;
+        UPDATE feeds SET headlines = headlines + 1 WHERE id = NEW.feed_id;
+    END;
+
+    CREATE TABLE delivery_totals (
+        destination_id INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        deliveries INTEGER NOT NULL,
+        PRIMARY KEY (destination_id, status)
+    ) WITHOUT ROWID;
+    INSERT INTO delivery_totals (destination_id, status, deliveries)
+        SELECT destination_id, status, count(*) FROM deliveries GROUP BY 1, 2;
+    CREATE TRIGGER delivery_totals_add AFTER INSERT ON deliveries BEGIN
+        {_count_delivery("NEW", +1)}
+    END;
+    CREATE TRIGGER delivery_totals_remove AFTER DELETE ON deliveries BEGIN
+        {_count_delivery("OLD", -1)}
+    END;
+    CREATE TRIGGER delivery_totals_change AFTER UPDATE OF status, destination_id ON deliveries
+        WHEN NEW.status != OLD.status OR NEW.destination_id != OLD.destination_id BEGIN
+        {_count_delivery("OLD", -1)}
+        {_count_delivery("NEW", +1)}
+    END;
     """,
 )
 
@@ -251,7 +361,7 @@ class Storage:
             f"""SELECT f.name, f.url, f.etag, f.last_modified, f.initialized, f.last_poll_at,
                 f.last_success_at, f.last_status, f.last_error, f.failures, f.next_poll_at,
                 f.min_interval, f.disabled_reason,
-                (SELECT count(*) FROM headlines h WHERE h.feed_id = f.id)
+                f.headlines
             FROM feeds f {where} ORDER BY f.name""",
             args,
         )
@@ -371,8 +481,13 @@ class Storage:
             ids = await self._ids(feed_id, [h.entry_id for h in fresh])
             stored = [replace(h, id=ids[h.entry_id], feed=feed) for h in fresh]
             await self._db.executemany(
-                "INSERT OR IGNORE INTO headline_regions (region, headline_id) VALUES (?, ?)",
-                [(region, h.id) for h in stored for region in h.regions],
+                """INSERT OR IGNORE INTO headline_regions (region, published, headline_id)
+                VALUES (?, ?, ?)""",
+                [
+                    (region, h.published.timestamp(), h.id)
+                    for h in stored
+                    for region in h.regions or (WORLD,)
+                ],
             )
 
             if initialized:
@@ -383,7 +498,9 @@ class Storage:
                     and (not max_age or h.published.timestamp() >= now - max_age)
                 ]
             else:
-                owed = stored[len(stored) - backfill :] if backfill else []
+                # The newest `backfill`, or all of them when the feed lists fewer: a start
+                # computed as len - backfill would go negative and count from the end.
+                owed = stored[max(0, len(stored) - backfill) :]
                 await self._db.execute("UPDATE feeds SET initialized = 1 WHERE id = ?", (feed_id,))
             deliveries = await self._queue(feed, feed_id, owed, now, max_per_poll, release_every)
         return StoreResult(tuple(stored), deliveries, first_run=not initialized)
@@ -493,7 +610,7 @@ class Storage:
         """Per destination id, how many deliveries are in each status."""
         counts: dict[int, dict[str, int]] = {}
         rows = await self._fetchall(
-            "SELECT destination_id, status, count(*) FROM deliveries GROUP BY 1, 2", ()
+            "SELECT destination_id, status, deliveries FROM delivery_totals", ()
         )
         for destination_id, status, count in rows:
             counts.setdefault(destination_id, {})[status] = count
@@ -517,31 +634,47 @@ class Storage:
     ) -> list[Headline]:
         """The newest headlines, of one region if given (`""`: those with no region)."""
         where, args = [], []
-        if region:
-            where.append("h.id IN (SELECT headline_id FROM headline_regions WHERE region = ?)")
+        if region is None:
+            # The newest of the whole archive, read off headlines_by_time.
+            source, order = "headlines h", "h.published DESC, h.id DESC"
+        else:
+            # The newest of a region, read off headline_regions' key, which starts with it.
+            source = "headline_regions r JOIN headlines h ON h.id = r.headline_id"
+            order = "r.published DESC, r.headline_id DESC"
+            where.append("r.region = ?")
             args.append(region)
-        elif region == "":
-            where.append("h.regions = '[]'")
         if feeds:
             where.append(f"f.name IN ({', '.join('?' * len(feeds))})")
             args += feeds
-        sql = f"""SELECT {_HEADLINE_COLUMNS} FROM headlines h JOIN feeds f ON f.id = h.feed_id
+        sql = f"""SELECT {_HEADLINE_COLUMNS} FROM {source} JOIN feeds f ON f.id = h.feed_id
             {"WHERE " + " AND ".join(where) if where else ""}
-            ORDER BY h.published DESC, h.id DESC LIMIT ?"""
-        return [_headline(r) for r in await self._fetchall(sql, (*args, limit))]
+            ORDER BY {order} LIMIT ?"""
+        # max: SQLite reads a negative LIMIT as no limit at all.
+        return [_headline(r) for r in await self._fetchall(sql, (*args, max(0, limit)))]
 
     async def region_counts(self, since: float) -> dict[str, int]:
-        """How many headlines published since `since` each region has ("" for none)."""
-        rows = await self._fetchall(
-            """SELECT r.region, count(*) FROM headline_regions r
-            JOIN headlines h ON h.id = r.headline_id WHERE h.published >= ? GROUP BY 1""",
-            (since,),
+        """How many headlines published since `since` each region has ("" for none).
+
+        The hours after the one `since` falls in are summed from region_hours; that hour's
+        part from `since` on is counted off headline_regions' index, region by region."""
+        first = _hour_of(since)
+        counts = dict(
+            await self._fetchall(
+                "SELECT region, sum(headlines) FROM region_hours WHERE hour > ? GROUP BY 1",
+                (first,),
+            )
         )
-        counts = dict(rows)
-        none = await self._fetchone(
-            "SELECT count(*) FROM headlines WHERE published >= ? AND regions = '[]'", (since,)
+        partial = await self._fetchall(
+            f"""SELECT b.region, (SELECT count(*) FROM headline_regions r
+                WHERE r.region = b.region AND r.published >= ? AND r.published < ?
+                AND {_hour("r.published")} = b.hour)
+            FROM region_hours b WHERE b.hour = ?""",
+            (since, (first + 1) * 3600.0, first),
         )
-        counts[""] = none[0] if none else 0
+        for region, count in partial:
+            if count:
+                counts[region] = counts.get(region, 0) + count
+        counts.setdefault(WORLD, 0)
         return counts
 
     # -- destinations --------------------------------------------------------------

@@ -51,6 +51,41 @@ async def test_first_poll_posts_nothing_but_backfill(storage: Storage) -> None:
     assert [d.headline.entry_id for d in pending] == ["id-3", "id-4"]
 
 
+@pytest.mark.parametrize(
+    ("backfill", "owed"),
+    [(3, [6, 7, 8]), (9, list(range(9))), (12, list(range(9))), (30, list(range(9)))],
+)
+async def test_backfill_beyond_the_feed_posts_every_entry_oldest_first_within_the_pace(
+    storage: Storage, backfill: int, owed: list[int]
+) -> None:
+    """A feed of 9 entries: with backfill 12 the start len - backfill was -3, and only the
+    newest 3 were posted."""
+    await storage.sync_feeds([FEED])
+    await storage.subscribe(ChatRef("fake", "1"))
+    result = await storage.add_headlines(
+        "World",
+        [headline(n) for n in range(9)],
+        backfill=backfill,
+        max_per_poll=5,
+        release_every=600,
+        now=NOW,
+    )
+    assert result.deliveries == len(owed)
+    destination = (await storage.destinations())[0]
+    first = await storage.pending_deliveries(destination, limit=20, now=NOW)
+    assert [d.headline.entry_id for d in first] == [f"id-{n}" for n in owed[:5]]
+    later = await storage.pending_deliveries(destination, limit=20, now=NOW + 600)
+    assert [d.headline.entry_id for d in later] == [f"id-{n}" for n in owed]
+
+
+async def test_latest_with_no_room_lists_nothing_rather_than_everything(storage: Storage) -> None:
+    await ready(storage)
+    await storage.add_headlines("World", [headline(1, regions=("Asia",)), headline(2)], now=NOW)
+    for limit in (0, -1):
+        assert await storage.latest(limit) == []
+        assert await storage.latest(limit, "Asia") == []
+
+
 async def test_only_new_entries_are_owed_once(storage: Storage) -> None:
     await ready(storage, "1", "2")
     first = await storage.add_headlines("World", [headline(1), headline(2)], now=NOW)
