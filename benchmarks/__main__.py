@@ -24,6 +24,7 @@ PACKAGE = Path(__file__).resolve().parent
 # missing here stops the run, so that no benchmark is left out unnoticed.
 QUICK: dict[str, list[str]] = {
     "classify": ["--seconds", "1"],
+    "commands": ["--headlines", "5000", "--runs", "100"],
     "discord_fanout": ["--channels", "100", "--burst", "10"],
     "ingest": ["--feeds", "200", "--entries", "20"],
     "telegram_fanout": ["--private", "100", "--channels", "30", "--burst", "40"],
