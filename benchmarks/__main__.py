@@ -25,6 +25,7 @@ PACKAGE = Path(__file__).resolve().parent
 QUICK: dict[str, list[str]] = {
     "classify": ["--seconds", "1"],
     "commands": ["--headlines", "5000", "--runs", "100"],
+    "commands_text": ["--repeat", "10"],
     "discord_fanout": ["--channels", "100", "--burst", "10"],
     "ingest": ["--feeds", "200", "--entries", "20"],
     "telegram_fanout": ["--private", "100", "--channels", "30", "--burst", "40"],

@@ -18,7 +18,8 @@ by cue words ("Atlanta", "governor"). A place name that is also a person's name 
 person next to a capitalized word that is no place ("Jordan Bardella", "Jim Jordan"),
 unless the title capitalizes every word.
 
-A figure of speech ("the African savannah") counts only when nothing else places the story.
+A figure of speech ("an 'African savannah' of small firms") adds no region, not even when
+nothing else places the story: it is listed, set aside, and its words count for nothing else.
 The feed's own regions (`FeedConfig.regions`, e.g. the site's Latin America section) are
 added to every headline of the feed, like a category. Per-feed keyword rules are matched
 like place names. The names and the region decisions (Turkey, Egypt, the Caucasus)
@@ -354,9 +355,6 @@ def _decide(evidence: list[Evidence], default_regions: Sequence[str]) -> list[Ev
         top = max(counts.values(), default=0)
         chosen = {r for r, c in counts.items() if 2 * c >= top}
         why = "less prominent in the summary"
-    if not chosen:
-        figures = [e for e in evidence if e.note == "figure of speech"]
-        chosen = {e.region for e in figures}
     result = [
         e if e.region in chosen else e._replace(used=False, note=e.note or why) for e in evidence
     ]

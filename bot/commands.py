@@ -14,6 +14,13 @@ DEFAULT_COUNT = 5
 MAX_COUNT = 20
 REGION_COUNT_DAYS = 7
 COMMANDS = ("start", "help", "latest", "region", "subscribe", "unsubscribe")
+# The longest argument text a command takes: every region and alias, both languages, fits
+# in well under this, while a platform lets a message run to 4096 (Telegram) or options to
+# 6000 characters (Discord). Longer text is refused before any of it is parsed, so no
+# command spends more than a few milliseconds on what a user typed.
+MAX_ARGS_CHARS = 200
+# Telegram command names have at most 32 characters: a longer one is cut when echoed.
+MAX_NAME_CHARS = 32
 
 
 class UserError(Exception):
@@ -41,7 +48,12 @@ class Commands:
         handler = getattr(self, f"_{name}", None) if name in COMMANDS else None
         try:
             if handler is None:
-                raise UserError(tr(language, "unknown_command", name=name))
+                raise UserError(tr(language, "unknown_command", name=_cut(name, MAX_NAME_CHARS)))
+            length = len(" ".join(command.args))
+            if length > MAX_ARGS_CHARS:
+                raise UserError(
+                    tr(language, "args_too_long", name=name, length=length, max=MAX_ARGS_CHARS)
+                )
             return await handler(command, language)
         except UserError as error:
             return Reply(text=str(error), language=language, error=True, private=True)
@@ -165,6 +177,10 @@ def _region(name: str, language: str, *, world: bool = False) -> str:
             )
         )
     return region
+
+
+def _cut(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
 
 
 def _looks_numeric(word: str) -> bool:

@@ -108,6 +108,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "/{name} takes no arguments.",
         "es": "/{name} no lleva argumentos.",
     },
+    "args_too_long": {
+        "en": (
+            "That is too long for /{name}: {length} characters, at most {max}. "
+            "Send /help to see what each command takes."
+        ),
+        "es": (
+            "Es demasiado largo para /{name}: {length} caracteres, como mucho {max}. "
+            "Envía /help para ver qué admite cada comando."
+        ),
+    },
     "source": {"en": "Source", "es": "Fuente"},
     "internal_error": {
         "en": "Sorry, something went wrong. Please try again in a moment.",

@@ -120,7 +120,7 @@ SURNAME = 2
 # or an institution or group that locates a story ("Kremlin", "Hamas"); city: a city or
 # other local place; subdivision: a state or province ("Texas"); demonym; person: a leader
 # named for the country; figure: a figure of speech that names a place
-# ("the African savannah"), counted only when nothing else locates the story; block: a
+# ("the African savannah"), shown in explanations but adding no region; block: a
 # phrase whose place words must not count ("Paris Agreement"); ambiguous: a name with
 # several readings chosen by context ("Georgia"); keyword: a feed's own keyword rule.
 KINDS = (
@@ -857,7 +857,7 @@ ZM: Zambian | zambiano
 ZW: Zimbabwean | zimbabuense
 """
 
-# Phrases whose place words must not count, or count only as a figure of speech. Folded
+# Phrases whose place words must not count, or are a figure of speech (no region). Folded
 # word sequences, so "Russian-roulette" and "Russian roulette" are the same.
 _BLOCKED = """
 Paris Agreement; Paris agreement; Paris climate agreement; Paris accord; Acuerdo de París;

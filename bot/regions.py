@@ -112,6 +112,10 @@ for _region in REGIONS:
     ALIASES.setdefault(fold(SPANISH_NAMES[_region]), _region)
     ALIASES.setdefault(fold(_region).replace(" ", ""), _region)
 
+# The most words a region's name or alias has ("america del norte"): no longer run of words
+# names a region, so `suggest_region` tries none, and its work grows only linearly.
+MAX_NAME_WORDS = max(len(alias.split()) for alias in ALIASES)
+
 
 def find_region(name: str, *, world: bool = False) -> str | None:
     """The canonical region a user means by `name`, or None; with `world`, also `WORLD` for
@@ -124,14 +128,16 @@ def find_region(name: str, *, world: bool = False) -> str | None:
 
 def suggest_region(name: str) -> str | None:
     """The region a misspelt or longer `name` most likely means: one named by some of its
-    words ("Africa subsahariana"), else the one whose name or alias is closest, if any is."""
-    words = fold(name).split()
-    for size in range(len(words), 0, -1):
+    words ("Africa subsahariana"), else the one whose name or alias is closest, if any is.
+    It tries at most `MAX_NAME_WORDS` phrases per word of `name`."""
+    folded = fold(name)
+    words = folded.split()
+    for size in range(min(len(words), MAX_NAME_WORDS), 0, -1):
         for start in range(len(words) - size + 1):
             region = find_region(" ".join(words[start : start + size]))
             if region:
                 return region
-    matches = difflib.get_close_matches(fold(name), list(ALIASES), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(folded, list(ALIASES), n=1, cutoff=0.6)
     return ALIASES[matches[0]] if matches else None
 
 

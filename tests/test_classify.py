@@ -56,8 +56,17 @@ def test_african_savannah_as_a_figure_of_speech_is_not_africa() -> None:
     assert not figure.used and figure.note == "figure of speech"
 
 
-def test_figure_of_speech_counts_when_nothing_else_places_the_story() -> None:
-    assert classify("Drought turns the African savannah to dust") == (AFRICA,)
+def test_a_figure_of_speech_adds_no_region_even_when_nothing_else_places_the_story() -> None:
+    # A Russia story that names no Russian place: the figure must not make it African.
+    title = "Economy minister Reshetnikov: small business is 'an African savannah'"
+    summary = "Only the largest firms survive a key rate of 21%, the minister told a forum."
+    assert classify(title, summary) == ()
+    assert [(e.region, e.text, e.used, e.note) for e in explain(title, summary)] == [
+        (AFRICA, "African savannah", False, "figure of speech")
+    ]
+    assert classify("La economía, una 'sabana africana' para las pymes", language="es") == ()
+    # With Russia named, Russia alone.
+    assert classify("Russia's economy: an African savannah for small businesses") == (EUROPE,)
 
 
 def test_spanish_conquest_of_the_americas_is_latin_america() -> None:

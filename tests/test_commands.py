@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.console import format_post, format_reply
-from bot.commands import Commands, parse_regions
+from bot import regions
+from bot.commands import MAX_ARGS_CHARS, Commands, parse_regions
 from bot.config import DestinationConfig, FeedConfig
 from bot.i18n import region_hashtags, region_labels
 from bot.models import ChatRef, Command, Headline, Reply
-from bot.regions import suggest_region
+from bot.regions import find_region, suggest_region
 from bot.storage import Storage
 from tests.fakes import FakeAdapter
 
@@ -105,6 +106,46 @@ def test_a_region_named_in_a_longer_name_is_suggested() -> None:
     assert suggest_region("Africa subsahariana") == "Africa"
     assert suggest_region("news from Oceanía") == "Oceania"
     assert suggest_region("Eurpoe") == "Europe"
+
+
+# A legal Telegram message of one-letter words: the most words 4096 characters can hold.
+HOSTILE = " ".join(["x"] * 2048)[:4096]
+
+
+@pytest.mark.parametrize(("name", "lang"), [("region", ""), ("latest", "es"), ("subscribe", "")])
+async def test_a_maximal_argument_gets_a_clear_answer(
+    chat: FakeAdapter, name: str, lang: str
+) -> None:
+    reply = await chat.command(f"/{name} {HOSTILE}", lang=lang)
+    assert reply.error
+    if lang == "es":
+        assert reply.text.startswith(f"Es demasiado largo para /{name}: 4095 caracteres")
+    else:
+        assert reply.text.startswith(f"That is too long for /{name}: 4095 characters, at most")
+    # the longest text still read gets the usual answer
+    reply = await chat.command(f"/{name} {HOSTILE[:MAX_ARGS_CHARS]}")
+    assert reply.error and reply.text.startswith("Unknown region 'x")
+
+
+async def test_a_long_unknown_command_is_cut_when_echoed(chat: FakeAdapter) -> None:
+    reply = await chat.command("/" + "z" * 4000)
+    assert reply.error and reply.text == f"Unknown command /{'z' * 31}…. Send /help for the list."
+
+
+def test_suggest_region_tries_a_few_phrases_per_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    tried: list[str] = []
+
+    def counting(name: str, *, world: bool = False) -> str | None:
+        tried.append(name)
+        return find_region(name, world=world)
+
+    monkeypatch.setattr(regions, "find_region", counting)
+    assert suggest_region(HOSTILE) is None
+    words = len(HOSTILE.split())
+    assert len(tried) <= regions.MAX_NAME_WORDS * words  # every run of words: 2 million
+    tried.clear()
+    assert suggest_region(HOSTILE[:-8] + " Oceanía") == "Oceania"
+    assert len(tried) <= regions.MAX_NAME_WORDS * words
 
 
 async def test_region_lists_counts_and_this_chats_filter(chat: FakeAdapter) -> None:

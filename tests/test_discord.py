@@ -486,6 +486,17 @@ async def test_help_lists_the_commands(fake: FakeDiscord, start_adapter: Start) 
     assert "/subscribe [regiones]" in reply["content"] and "World" in reply["content"]
 
 
+async def test_a_maximal_hostile_option_is_refused(fake: FakeDiscord, start_adapter: Start) -> None:
+    await start_adapter()
+    hostile = " ".join(["x"] * 3000)[:6000]  # Discord's most for a command's options
+    reply = (await fake.command("latest", {"count": 3, "region": hostile})).reply
+    assert reply["content"].startswith(
+        discord.utils.escape_markdown("That is too long for /latest: 6001 characters")
+    )
+    assert reply["flags"] == 64
+    assert (await fake.command("help", {})).reply["content"].startswith("I post new headlines")
+
+
 async def test_a_failing_command_is_logged_answered_and_the_bot_keeps_running(
     fake: FakeDiscord, start_adapter: Start, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -658,6 +658,19 @@ async def test_a_bad_argument_gets_a_clear_answer_and_the_bot_keeps_going(
     assert help_reply.text.startswith("I post new headlines")
 
 
+async def test_a_maximal_hostile_command_is_refused_and_the_bot_keeps_going(
+    fake: FakeTelegram, start_adapter: Start
+) -> None:
+    await start_adapter()
+    # 4096 characters, Telegram's most: one-letter words, and a quote left open
+    text = ("/region " + '"x ' + " ".join(["x"] * 2048))[:4096]
+    await fake.private_command(text, language_code="es")
+    await fake.private_command("/help")
+    refused, help_reply = await fake.wait_messages("1001", 2)
+    assert refused.text.startswith("Es demasiado largo para /region: 4088 caracteres")
+    assert help_reply.text.startswith("I post new headlines")
+
+
 async def test_a_failing_command_is_logged_apologised_for_and_the_next_one_answered(
     fake: FakeTelegram, storage: Storage, caplog: pytest.LogCaptureFixture
 ) -> None:
