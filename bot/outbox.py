@@ -74,7 +74,6 @@ class Outbox:
         self._stopping = asyncio.Event()
         self._warned_platforms: set[str] = set()
         self._accepted: dict[int, _Accepted] = {}  # by delivery id
-        self._marks_due = asyncio.Event()  # the writer has something to do
         self._settled = asyncio.Event()  # everything accepted is recorded, or failed to be
         self._settled.set()
         self._writer: asyncio.Task[None] | None = None
@@ -113,8 +112,7 @@ class Outbox:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        if self._writer is not None:
-            self._marks_due.set()  # one last try, at once
+        if self._writer is not None:  # stopping ends its wait: one last try, at once
             _, late = await asyncio.wait([self._writer], timeout=grace)
             for task in late:
                 task.cancel()
@@ -219,23 +217,16 @@ class Outbox:
         for delivery in deliveries[:count]:
             self._accepted[delivery.id] = _Accepted(destination.id, sent.message_id, now)
         self._settled.clear()
-        self._marks_due.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_marks(), name="outbox marks")
         return destination, count
 
     async def _write_marks(self) -> None:
         """Record accepted sends as sent, as many as are waiting per transaction, while
-        the sends go on. A write that fails is tried again with backoff."""
+        the sends go on, until none is left. A write that fails is tried again with
+        backoff."""
         delay = WRITE_RETRY_FIRST
-        while True:
-            if not self._accepted:
-                self._settled.set()
-                if self._stopping.is_set():
-                    return
-                self._marks_due.clear()
-                await self._marks_due.wait()
-                continue
+        while self._accepted:
             group = list(islice(self._accepted.items(), MARKS_PER_WRITE))
             try:
                 await self.storage.record_sent([(i, a.message_id, a.at) for i, a in group])
@@ -253,6 +244,7 @@ class Outbox:
             if delay > WRITE_RETRY_FIRST:
                 self.wake()  # writes work again: so may the sends
             delay = WRITE_RETRY_FIRST
+        self._settled.set()
 
     async def _postpone(self, name: str, deliveries: list[Delivery], error: Exception) -> None:
         delay = min(self.retry_max, self.retry_base * 2 ** deliveries[0].attempts)
