@@ -191,6 +191,11 @@ class Pacer:
         async with self._total_turn:
             await self._wait(self.total)
             self.total.in_flight += 1
+            # The overall limit spread evenly over its period rather than `limit` sends
+            # at once: the same rate, and few sends in flight at any moment, so a crash
+            # leaves few that Telegram took but the outbox had not recorded (they repeat).
+            spacing = self.total.period / self.total.limit
+            self.total.held_until = max(self.total.held_until, time.monotonic() + spacing)
         chat.window.in_flight += 1
         try:
             yield

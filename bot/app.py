@@ -11,6 +11,7 @@ import contextlib
 import logging
 import random
 import signal
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
@@ -37,6 +38,9 @@ RECONNECT_MAX = 300.0
 # a poll that has its feed to parse and store it. A poll still waiting on a slow server is
 # ended; it stored nothing half-done, and runs again at the next start.
 POLL_GRACE = 3.0
+# While the database cannot be written, a small write tries it this often: when one
+# succeeds, polls and sends resume by themselves.
+PROBE_EVERY = 10.0
 
 
 class HeadlinesBot:
@@ -119,6 +123,14 @@ class HeadlinesBot:
                 coalesce=True,
                 next_run_time=now + timedelta(minutes=1),
             )
+        self._scheduler.add_job(
+            self._in_background,
+            IntervalTrigger(seconds=PROBE_EVERY),
+            args=["probe the database", self.probe_storage],
+            id="probe",
+            name="try writing the database while it cannot be written",
+            coalesce=True,
+        )
         self._scheduler.start()
         self._outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
         log.info(
@@ -192,9 +204,15 @@ class HeadlinesBot:
         feed = self.config.feed(name)
         if feed is None:
             raise KeyError(name)
+        health = self.storage.health
+        if not health.writable:
+            # What it found could not be stored; the health says why, once a minute.
+            return PollResult(name, "failed", detail=f"not polled: {health.describe()}")
         try:
             result = await self.poller.poll(feed, force=force)
-        except Exception:
+        except Exception as error:
+            if isinstance(error, sqlite3.Error) and not health.writable:
+                return PollResult(name, "failed", detail=health.describe())
             # A poll must never take the scheduler down; the next one tries again.
             log.exception("poller: unexpected error polling %s", name)
             return PollResult(name, "failed", detail="unexpected error, see the log")
@@ -214,8 +232,21 @@ class HeadlinesBot:
 
         return list(await asyncio.gather(*(poll(f.name) for f in self.config.feeds)))
 
+    async def probe_storage(self) -> None:
+        """While the database cannot be written, try a small write; once one succeeds,
+        sends resume at once (and polls at their next turn)."""
+        if self.storage.health.writable:
+            return
+        try:
+            await self.storage.probe()
+        except sqlite3.Error:
+            return  # the health logs it, once a minute
+        self.outbox.wake()
+
     async def forget_old(self) -> int:
         """Keep the archive to `keep_days`: what the feeds stopped listing long ago goes."""
+        if not self.storage.health.writable:
+            return 0
         try:
             gone = await self.storage.forget(time.time() - self.config.keep_days * 86400)
         except Exception:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -207,6 +208,13 @@ async def _status_async(config: Config) -> int:
     storage = await Storage.open(config.database)
     try:
         now = time.time()
+        try:
+            await storage.probe()
+        except sqlite3.Error as error:
+            print(
+                f"DATABASE CANNOT BE WRITTEN ({error}): the bot polls and sends nothing "
+                "until it can, then goes on by itself (free disk space, check permissions)"
+            )
         print("Feeds:")
         for s in await storage.feed_states():
             configured = config.feed(s.name) is not None

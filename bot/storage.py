@@ -8,7 +8,9 @@ A delivery is marked sent only after the platform accepted it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import math
 import re
 import sqlite3
@@ -49,6 +51,8 @@ def _count_delivery(row: str, change: int) -> str:
         DELETE FROM delivery_totals WHERE destination_id = {row}.destination_id
             AND status = {row}.status AND deliveries = 0;"""
 
+
+log = logging.getLogger(__name__)
 
 # Ordered migrations: the schema version is the number applied (PRAGMA user_version).
 MIGRATIONS: tuple[str, ...] = (
@@ -222,6 +226,18 @@ REMOVED_FROM_CONFIG = "removed from config"
 # rewritten guid, and is not posted again.
 TITLE_DEDUP_SECONDS = 7 * 86400
 _SQL_VARS = 500  # SQLite's variable limit is 32766 today; stay far below it.
+# SQLite's answers that say the file takes no writes now (disk full, I/O error, read-only
+# file or directory, locked by another process for too long), not that a query is wrong.
+_CANNOT_WRITE = {
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_BUSY,
+}
+# While the database cannot be written, say so once a minute: not once per attempt.
+UNWRITABLE_LOG_EVERY = 60.0
 
 
 class StorageError(Exception):
@@ -234,6 +250,53 @@ class DatabaseInUse(StorageError):
     def __init__(self, message: str, holder: str) -> None:
         super().__init__(message)
         self.holder = holder
+
+
+def cannot_write(error: BaseException) -> bool:
+    """Whether `error` says the database file takes no writes now (rather than a bug)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(error, sqlite3.Error) and code is not None and code & 0xFF in _CANNOT_WRITE
+
+
+class WriteHealth:
+    """Whether the database takes writes: every transaction reports here. While it does
+    not, the bot starts no polls and no sends; an ERROR line a minute says why, and the
+    first write that succeeds again clears it."""
+
+    def __init__(self, path: str = "") -> None:
+        self.path = path
+        self.failing_since = 0.0
+        self.error = ""
+        self._logged_at = 0.0
+
+    @property
+    def writable(self) -> bool:
+        return not self.failing_since
+
+    def failed(self, error: BaseException) -> None:
+        if not cannot_write(error):
+            return
+        now = time.time()
+        self.failing_since = self.failing_since or now
+        self.error = str(error)
+        if now - self._logged_at >= UNWRITABLE_LOG_EVERY:
+            self._logged_at = now
+            log.error("%s; no polls or sends until it can", self.describe())
+
+    def succeeded(self) -> None:
+        if self.failing_since:
+            log.info(
+                "storage: the database %s can be written again (it could not for %.0fs)",
+                self.path,
+                time.time() - self.failing_since,
+            )
+            self.failing_since = 0.0
+            self.error = ""
+            self._logged_at = 0.0
+
+    def describe(self) -> str:
+        since = datetime.fromtimestamp(self.failing_since, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"storage: the database {self.path} cannot be written since {since}: {self.error}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +333,7 @@ class Storage:
         self._sender_lock: LockFile | None = None
         # One connection serves every task: transactions take turns on it.
         self._lock = asyncio.Lock()
+        self.health = WriteHealth(str(path))
 
     @classmethod
     async def open(cls, path: str | Path) -> Storage:
@@ -585,6 +649,21 @@ class Storage:
     async def mark_sent(self, delivery_ids: Iterable[int], message_id: str) -> None:
         await self._set_status(delivery_ids, SENT, message_id=message_id, sent=time.time())
 
+    async def record_sent(self, sent: Sequence[tuple[int, str, float]]) -> None:
+        """Mark deliveries sent, each with (delivery id, message id, when), in one
+        transaction: the outbox records many chats' sends at once."""
+        async with self._transaction():
+            await self._db.executemany(
+                "UPDATE deliveries SET status = ?, message_id = ?, sent = ? WHERE id = ?",
+                [(SENT, message_id, at, i) for i, message_id, at in sent],
+            )
+
+    async def probe(self) -> None:
+        """Commit a write that changes nothing; raises the sqlite3.Error that says why the
+        database cannot be written (a full disk fails here too: the commit writes a page)."""
+        async with self._transaction():
+            await self._db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
     async def mark_failed(self, delivery_ids: Iterable[int], error: str) -> None:
         await self._set_status(delivery_ids, FAILED, error=error)
 
@@ -888,7 +967,7 @@ class Storage:
     # -- helpers -------------------------------------------------------------------
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._lock)
+        return _Transaction(self._db, self._lock, self.health)
 
     async def _fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]:
         async with self._db.execute(sql, args) as cursor:
@@ -921,28 +1000,46 @@ class Storage:
 
 
 class _Transaction:
-    """`async with`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error; one at a time."""
+    """`async with`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error; one at a time.
+    Whether the database took the write goes to `health`."""
 
-    def __init__(self, db: aiosqlite.Connection, lock: asyncio.Lock) -> None:
+    def __init__(self, db: aiosqlite.Connection, lock: asyncio.Lock, health: WriteHealth) -> None:
         self._db = db
         self._lock = lock
+        self._health = health
 
     async def __aenter__(self) -> None:
         await self._lock.acquire()
         try:
             await self._db.execute("BEGIN IMMEDIATE")
-        except BaseException:
+        except BaseException as error:
             self._lock.release()
+            self._health.failed(error)
             raise
 
-    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         try:
-            if exc_type is None:
-                await self._db.commit()
+            if exc is None:
+                try:
+                    await self._db.commit()
+                except BaseException as error:
+                    self._health.failed(error)
+                    await self._rollback()
+                    raise
+                self._health.succeeded()
             else:
-                await self._db.rollback()
+                self._health.failed(exc)
+                await self._rollback()
         finally:
             self._lock.release()
+
+    async def _rollback(self) -> None:
+        # SQLite may have rolled back already (a full disk does): a ROLLBACK then fails,
+        # and must not hide the error that caused it. A transaction left open (a busy
+        # COMMIT keeps it) must end, or no later BEGIN could start.
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                await self._db.rollback()
 
 
 async def _migrate(db: aiosqlite.Connection) -> None:

@@ -21,11 +21,11 @@ from tests.fakes import FakeAdapter
 T0 = datetime.now(UTC) - timedelta(hours=1)
 
 
-async def owe(storage: Storage, count: int, *chats: str) -> None:
+async def owe(storage: Storage, count: int, *chats: str, platform: str = "fake") -> None:
     await storage.sync_feeds([FeedConfig("World", "https://example.org/rss", 600)])
     await storage.add_headlines("World", [])
     for chat in chats:
-        await storage.subscribe(ChatRef("fake", chat))
+        await storage.subscribe(ChatRef(platform, chat))
     await storage.add_headlines(
         "World",
         [
