@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from bot.adapter import Adapter
 from bot.config import Config
+from bot.ports import Adapter
 
 
 def build_adapters(config: Config, *, console_commands: bool | None = None) -> list[Adapter]:
     """The adapters `config` asks for. Platform libraries are imported only when used."""
     adapters: list[Adapter] = []
     if config.telegram is not None:
-        from adapters.telegram import TelegramAdapter
+        from adapters.telegram.adapter import TelegramAdapter
 
         adapters.append(TelegramAdapter(config.telegram))
     if config.discord is not None:
-        from adapters.discord import DiscordAdapter
+        from adapters.discord.adapter import DiscordAdapter
 
         adapters.append(DiscordAdapter(config.discord))
     if config.console.enabled:

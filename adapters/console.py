@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.adapter import CommandCallback, Sent
-from bot.i18n import region_hashtags, tr
+from bot.chat.i18n import region_hashtags, tr
 from bot.models import ChatRef, Command, Headline, Reply
+from bot.ports import CommandCallback, Sent
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.classify import classify
-from bot.regions import REGIONS
+from bot.regions.classify import classify
+from bot.regions.names import REGIONS
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 EVAL_SET = DATA / "regions_eval.jsonl"
@@ -98,9 +98,10 @@ def speed(items: list[dict[str, Any]], seconds: float) -> float:
 
 
 def import_seconds() -> float:
-    """Seconds to import bot.classify in a fresh interpreter (it builds its tables then)."""
+    """Seconds to import bot.regions.classify in a fresh interpreter (it builds its tables then)."""
     code = (
-        "import time; t = time.perf_counter(); import bot.classify; print(time.perf_counter() - t)"
+        "import time; t = time.perf_counter(); import bot.regions.classify; "
+        "print(time.perf_counter() - t)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout)

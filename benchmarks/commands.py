@@ -25,11 +25,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.commands import Commands
+from bot.chat.commands import Commands
 from bot.config import FeedConfig
 from bot.models import ChatRef, Command, Headline
-from bot.regions import REGIONS
-from bot.storage import Storage
+from bot.regions.names import REGIONS
+from bot.store.storage import Storage
 
 FEEDS = 20
 DAYS = 30

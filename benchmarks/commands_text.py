@@ -22,12 +22,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.telegram import parse_command_text
-from bot.commands import MAX_ARGS_CHARS, Commands
+from adapters.telegram.adapter import parse_command_text
+from bot.chat.commands import MAX_ARGS_CHARS, Commands
 from bot.config import FeedConfig
 from bot.models import ChatRef, Command, Headline
-from bot.regions import suggest_region
-from bot.storage import Storage
+from bot.regions.names import suggest_region
+from bot.store.storage import Storage
 
 TELEGRAM_CHARS = 4096
 DISCORD_CHARS = 6000

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.discord import REQUESTS_PER_SECOND, DiscordAdapter
-from bot.commands import Commands
+from adapters.discord.adapter import REQUESTS_PER_SECOND, DiscordAdapter
+from bot.chat.commands import Commands
 from bot.config import DestinationConfig, DiscordConfig, FeedConfig
 from bot.models import Headline
-from bot.outbox import Outbox
-from bot.storage import Storage
-from tests.fake_discord import TOKEN, FakeDiscord
+from bot.outbox.sender import Outbox
+from bot.store.storage import Storage
+from testing.fake_discord import TOKEN, FakeDiscord
 
 FEED = FeedConfig("World", "http://127.0.0.1:1/feed", 600)
 GLOBAL_PER_SECOND = 50

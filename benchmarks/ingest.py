@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.app import HeadlinesBot
 from bot.config import default_parse_workers, parse_config
-from tests.feedserver import FeedServer, make_rss, sample_entries
+from testing.feedserver import FeedServer, make_rss, sample_entries
 
 
 def serve(feeds: int, entries: int, port: Connection) -> None:

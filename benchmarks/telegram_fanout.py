@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.telegram import RateLimits, TelegramAdapter
-from bot.commands import Commands
+from adapters.telegram.adapter import RateLimits, TelegramAdapter
+from bot.chat.commands import Commands
 from bot.config import DestinationConfig, FeedConfig, TelegramConfig
 from bot.models import ChatRef, Headline
-from bot.outbox import Outbox
-from bot.storage import Storage
-from tests.fake_telegram import TOKEN, FakeLimits, FakeTelegram
+from bot.outbox.sender import Outbox
+from bot.store.storage import Storage
+from testing.fake_telegram import TOKEN, FakeLimits, FakeTelegram
 
 FEED = FeedConfig("World", "http://127.0.0.1:1/feed", 600)
 TOTAL_PER_SECOND = 30

@@ -19,14 +19,14 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.adapter import Adapter, CannotStart
-from bot.commands import Commands
+from bot.chat.commands import Commands
 from bot.config import Config
-from bot.fetcher import Fetcher
-from bot.outbox import Outbox
-from bot.poller import Poller, PollResult, poll_jitter
-from bot.storage import Storage
-from bot.workers import Parsers
+from bot.ingest.fetcher import Fetcher
+from bot.ingest.poller import Poller, PollResult, poll_jitter
+from bot.ingest.workers import Parsers
+from bot.outbox.sender import Outbox
+from bot.ports import Adapter, CannotStart
+from bot.store.storage import Storage
 
 log = logging.getLogger(__name__)
 

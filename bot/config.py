@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.regions import REGIONS, find_region
+from bot.regions.names import REGIONS, find_region
 
 TELEGRAM_TOKEN_ENV = "HEADLINES_TELEGRAM_TOKEN"
 DISCORD_TOKEN_ENV = "HEADLINES_DISCORD_TOKEN"

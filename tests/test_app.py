@@ -10,12 +10,12 @@ import pytest
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 
 import bot.app
-from bot.adapter import CannotStart
 from bot.app import HeadlinesBot
 from bot.config import Config, parse_config
-from bot.storage import Storage
-from tests.fakes import FakeAdapter
-from tests.feedserver import FeedServer, make_rss, sample_entries
+from bot.ports import CannotStart
+from bot.store.storage import Storage
+from testing.fake_adapter import FakeAdapter
+from testing.feedserver import FeedServer, make_rss, sample_entries
 
 
 def config(tmp_path: Path) -> Config:

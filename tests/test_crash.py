@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_telegram import FakeTelegram
-from tests.feedserver import FeedServer, make_rss, sample_entries
+from testing.fake_telegram import FakeTelegram
+from testing.feedserver import FeedServer, make_rss, sample_entries
 
 ROOT = Path(__file__).resolve().parents[1]
 CHATS = [1001 + i for i in range(100)]  # private chats: ~1/s to each, ~30/s in all

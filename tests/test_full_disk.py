@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-import bot.outbox
-from adapters.telegram import TelegramAdapter
+import bot.outbox.sender
+from adapters.telegram.adapter import TelegramAdapter
 from bot.app import HeadlinesBot
 from bot.config import TelegramConfig, load_config
-from bot.outbox import Outbox
-from bot.storage import Storage
-from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.feedserver import FeedServer, make_rss, sample_entries
-from tests.test_cli import bot_cli
-from tests.test_outbox import owe, statuses
+from bot.outbox.sender import Outbox
+from bot.store.storage import Storage
+from testing.fake_telegram import TOKEN, FakeTelegram
+from testing.feedserver import FeedServer, make_rss, sample_entries
+from tests.cli.test_cli import bot_cli
+from tests.outbox.test_outbox import owe, statuses
 
 CHATS = [str(2001 + i) for i in range(8)]  # private chats: one message a second each
 PER_CHAT = 4
@@ -83,7 +83,7 @@ async def test_a_disk_full_during_a_fan_out_repeats_nothing_and_delivers_all_lat
     small_disk: SmallDisk, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    monkeypatch.setattr(bot.outbox, "WRITE_RETRY_FIRST", 0.2)
+    monkeypatch.setattr(bot.outbox.sender, "WRITE_RETRY_FIRST", 0.2)
     storage = await Storage.open(small_disk.path / "bot.db")
     await owe(storage, PER_CHAT, *CHATS, platform="telegram")
     async with FakeTelegram() as telegram:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.feedserver import FeedServer, make_rss, sample_entries
+from testing.feedserver import FeedServer, make_rss, sample_entries
 
 ROOT = Path(__file__).resolve().parents[1]
 

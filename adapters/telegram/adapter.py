@@ -1,0 +1,626 @@
+"""Telegram through python-telegram-bot: posts headlines, answers commands.
+
+It shares the event loop with the core and other platforms (initialize / start /
+start_polling, never `run_polling`). Sending is paced by our own sliding windows rather
+than PTB's AIORateLimiter, which has no per-private-chat limit and lets a 21st message into
+a group about 3 s after the first 20, where a chat counting a true minute answers 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import shlex
+import time
+import warnings
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import BotCommand, LinkPreviewOptions, Message, ReplyParameters, Update
+from telegram import error as tg_error
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
+
+from bot.chat.commands import COMMANDS
+from bot.chat.i18n import pick_language, region_hashtags, tr
+from bot.config import TELEGRAM_TOKEN_ENV, TelegramConfig
+from bot.models import ChatRef, Command, Headline, Reply
+from bot.ports import (
+    CannotStart,
+    CommandCallback,
+    ContentRejected,
+    DestinationGone,
+    DestinationMoved,
+    RetryAfter,
+    SendError,
+    Sent,
+    TemporaryFailure,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4096  # characters after entity parsing, counted in UTF-16 code units
+MAX_TITLE = 300
+MAX_SUMMARY = 300
+MAX_SOURCE = 100
+MAX_LINK = 2048
+# A command's answer: tries, and the longest flood-control wait still worth answering.
+REPLY_TRIES = 3
+REPLY_MAX_WAIT = 60.0
+# PTB's loggers that log URLs with the token in them.
+TOKEN_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
+ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+# Bad requests that mean the chat cannot take messages from us any more.
+GONE_MARKERS = (
+    "chat not found",
+    "peer_id_invalid",
+    "bot was kicked",
+    "bot is not a member",
+    "not enough rights",
+    "have no rights",
+    "user is deactivated",
+    "chat_write_forbidden",
+    "need administrator rights",  # a channel that made the bot a member, not an admin
+    "chat_admin_required",
+    "chat_restricted",
+    "topic_closed",
+)
+
+COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "start": "What this bot does",
+        "help": "The commands and regions",
+        "latest": "Newest headlines: /latest [n] [region]",
+        "region": "Regions, or one region's headlines: /region [name]",
+        "subscribe": "Receive new headlines here: /subscribe [regions]",
+        "unsubscribe": "Stop receiving headlines here",
+    },
+    "es": {
+        "start": "Qué hace este bot",
+        "help": "Los comandos y las regiones",
+        "latest": "Titulares más recientes: /latest [n] [región]",
+        "region": "Regiones, o los titulares de una: /region [nombre]",
+        "subscribe": "Recibir aquí los titulares nuevos: /subscribe [regiones]",
+        "unsubscribe": "Dejar de recibir titulares aquí",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Telegram's sending limits: `total` messages per `total_period` seconds over all chats,
+    `group` per `group_period` into one group or channel, `private` per `private_period`
+    into one private chat. Benchmarks and tests may scale them."""
+
+    total: int = 30
+    total_period: float = 1.0
+    group: int = 20
+    group_period: float = 60.0
+    private: int = 1
+    private_period: float = 1.0
+
+
+class Window:
+    """At most `limit` sends in any `period` seconds.
+
+    A send counts from when its request completed, and one in flight holds its place until
+    then: the server received it before we saw the answer, so however requests queue on
+    the way, it never sees more than `limit` arrive within `period`.
+    """
+
+    __slots__ = ("done", "held_until", "in_flight", "limit", "period")
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self.done: deque[float] = deque()
+        self.in_flight = 0
+        self.held_until = 0.0
+
+    def room(self, now: float) -> int:
+        """How many sends may start now."""
+        self._forget(now)
+        if now < self.held_until:
+            return 0
+        return max(0, self.limit - len(self.done) - self.in_flight)
+
+    def delay(self, now: float) -> float | None:
+        """Seconds until a send may start; None while every place is taken by a send in
+        flight (wait for one to finish)."""
+        held = max(0.0, self.held_until - now)
+        if self.room(now) or held:
+            return held
+        if not self.done:
+            return None
+        return self.done[0] + self.period - now
+
+    def idle(self, now: float) -> bool:
+        return self.room(now) == self.limit and now >= self.held_until
+
+    def _forget(self, now: float) -> None:
+        while self.done and self.done[0] <= now - self.period:
+            self.done.popleft()
+
+
+@dataclass(slots=True)
+class _Chat:
+    window: Window
+    lock: asyncio.Lock
+    private: bool
+
+
+class Pacer:
+    """Waits before each send until every window it counts in has room: the chat's own
+    and the total. Sends into one chat go one at a time, in order; sends waiting for the
+    total queue first come, first served."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
+        self.total = Window(limits.total, limits.total_period)
+        self._total_turn = asyncio.Lock()  # FIFO: only the head of the queue watches the clock
+        self._freed = asyncio.Event()
+        self._chats: dict[str, _Chat] = {}
+        self._uses = 0
+
+    @contextlib.asynccontextmanager
+    async def chat(self, chat_id: str, kind: str = "") -> AsyncIterator[_Chat]:
+        """Hold the chat's turn: sends into it happen one after another."""
+        state = self._chats.get(chat_id)
+        if state is None:
+            private = is_private(chat_id, kind)
+            window = (
+                Window(self.limits.private, self.limits.private_period)
+                if private
+                else Window(self.limits.group, self.limits.group_period)
+            )
+            state = self._chats[chat_id] = _Chat(window, asyncio.Lock(), private)
+        async with state.lock:
+            yield state
+        self._uses += 1
+        if self._uses % 1000 == 0:
+            self._prune()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, chat: _Chat) -> AsyncIterator[None]:
+        """Wait until one more send fits, and count the send made inside."""
+        await self._wait(chat.window)
+        async with self._total_turn:
+            await self._wait(self.total)
+            self.total.in_flight += 1
+            # The overall limit spread evenly over its period rather than `limit` sends
+            # at once: the same rate, and few sends in flight at any moment, so a crash
+            # leaves few that Telegram took but the outbox had not recorded (they repeat).
+            spacing = self.total.period / self.total.limit
+            self.total.held_until = max(self.total.held_until, time.monotonic() + spacing)
+        chat.window.in_flight += 1
+        try:
+            yield
+        finally:
+            now = time.monotonic()
+            for window in (self.total, chat.window):
+                window.in_flight -= 1
+                window.done.append(now)
+            self._freed.set()
+
+    async def _wait(self, window: Window) -> None:
+        while True:
+            self._freed.clear()
+            delay = window.delay(time.monotonic())
+            if delay == 0:
+                return
+            if delay is None:
+                await self._freed.wait()
+            else:
+                await asyncio.sleep(delay)
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for chat_id, state in list(self._chats.items()):
+            if not state.lock.locked() and state.window.idle(now):
+                del self._chats[chat_id]
+
+
+def is_private(chat_id: str, kind: str = "") -> bool:
+    """Private chats have positive ids; groups negative ones, channels and supergroups
+    -100... or an @username."""
+    if kind:
+        return kind == "private"
+    return chat_id.isdigit()
+
+
+class TelegramAdapter:
+    platform = "telegram"
+
+    def __init__(self, config: TelegramConfig, *, limits: RateLimits | None = None) -> None:
+        self.config = config
+        self.pacer = Pacer(limits or RateLimits())
+        self._app: Application | None = None
+        self._on_command: CommandCallback | None = None
+        self._running = False
+        self._stopping = False
+        self._redact = RedactToken(config.token)
+
+    async def start(self, on_command: CommandCallback) -> None:
+        # Bot API URLs contain the token: httpx logs every request URL at INFO, and PTB
+        # logs the base URL at DEBUG.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        for name in TOKEN_LOGGERS:
+            logging.getLogger(name).addFilter(self._redact)
+        self._on_command = on_command
+        self._stopping = False
+        # Commands are answered concurrently: one waiting out a chat's rate limit must not
+        # hold up the others. No job queue: the core has its own scheduler.
+        builder = (
+            Application.builder().token(self.config.token).concurrent_updates(True).job_queue(None)
+        )
+        if self.config.api_base_url:
+            # PTB's own convention ends the base URL in /bot; ours names the server.
+            api = self.config.api_base_url.removesuffix("/bot")
+            builder = builder.base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+        app = builder.build()
+        # Edited messages are left out: editing a command must not run it again.
+        app.add_handler(
+            CommandHandler(
+                COMMANDS,
+                self._handle_command,
+                filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST,
+            )
+        )
+        app.add_error_handler(self._handle_error)
+        self._app = app
+        try:
+            await app.initialize()
+            await app.start()
+            await self._register_commands()
+            await app.updater.start_polling(
+                allowed_updates=[Update.MESSAGE, Update.CHANNEL_POST],
+                error_callback=self._polling_error,
+            )
+        except tg_error.InvalidToken:
+            await self.stop()
+            # PTB's own message quotes the token.
+            raise CannotStart(
+                "telegram: the Telegram server rejected the bot token; check "
+                f"{TELEGRAM_TOKEN_ENV} (or [telegram] token)"
+            ) from None
+        except BaseException:
+            await self.stop()
+            raise
+        self._running = True
+        log.info("telegram: connected as @%s", app.bot.username)
+
+    async def stop(self) -> None:
+        """Take no more updates, let the commands being handled finish (their answers go
+        out, but are not retried), then disconnect: sends after that fail as temporary."""
+        self._stopping = True
+        app = self._app
+        if app is not None:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+        self._running = False
+        self._app = None
+        if app is not None:
+            await app.shutdown()
+        for name in TOKEN_LOGGERS:
+            logging.getLogger(name).removeFilter(self._redact)
+
+    async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
+        if not headlines:
+            raise ValueError("send needs at least one headline")
+        async with self.pacer.chat(chat.chat_id, chat.kind) as state:
+            count = 1
+            if not state.private and len(headlines) > state.window.room(time.monotonic()):
+                # The group's minute cannot take these one by one: pack what fits into one
+                # message rather than fall a minute behind.
+                count = len(headlines)
+            text = pack([post(h, language) for h in headlines[:count]])
+            message = await self._post(state, chat.chat_id, text, self.config.link_previews)
+        return Sent(str(message.message_id), text.count)
+
+    async def _post(
+        self,
+        state: _Chat,
+        chat_id: str,
+        text: Text,
+        previews: bool,
+        reply_to: int | None = None,
+    ) -> Message:
+        """Send `text` as HTML, or as plain text if Telegram cannot parse the markup; the
+        errors come out as the core's `SendError`s."""
+        try:
+            try:
+                return await self._request(
+                    state, chat_id, text.html, ParseMode.HTML, previews, reply_to
+                )
+            except tg_error.BadRequest as error:
+                if "can't parse entities" not in str(error).lower():
+                    raise
+                log.warning(
+                    "telegram: chat %s could not parse a post (%s); sent as plain text",
+                    chat_id,
+                    error,
+                )
+            return await self._request(state, chat_id, text.plain, None, previews, reply_to)
+        except tg_error.RetryAfter as error:
+            seconds = _seconds(error)
+            state.window.held_until = time.monotonic() + seconds
+            raise RetryAfter(seconds, f"telegram: flood control, retry in {seconds:g}s") from None
+        except tg_error.ChatMigrated as error:
+            raise DestinationMoved(str(error.new_chat_id)) from None
+        except tg_error.Forbidden as error:
+            raise DestinationGone(f"telegram: {error}") from None
+        except tg_error.BadRequest as error:
+            if any(marker in str(error).lower() for marker in GONE_MARKERS):
+                raise DestinationGone(f"telegram: {error}") from None
+            raise ContentRejected(f"telegram: {error}") from None
+        except tg_error.TelegramError as error:  # network, timeouts, 5xx, a bad token
+            raise TemporaryFailure(f"telegram: {error}") from None
+
+    async def _request(
+        self,
+        state: _Chat,
+        chat_id: str,
+        text: str,
+        parse_mode: str | None,
+        previews: bool,
+        reply_to: int | None,
+    ) -> Message:
+        if not self._running:
+            raise tg_error.NetworkError("the adapter is stopped")
+        async with self.pacer.slot(state):
+            app = self._app
+            if app is None or not self._running:  # stopped while this send waited its turn
+                raise tg_error.NetworkError("the adapter is stopped")
+            return await app.bot.send_message(
+                chat_id=_chat_id(chat_id),
+                text=text,
+                parse_mode=parse_mode,
+                link_preview_options=LinkPreviewOptions(is_disabled=not previews),
+                reply_parameters=(
+                    ReplyParameters(reply_to, allow_sending_without_reply=True)
+                    if reply_to
+                    else None
+                ),
+            )
+
+    async def _register_commands(self) -> None:
+        assert self._app is not None
+        for language, descriptions in COMMAND_DESCRIPTIONS.items():
+            commands = [BotCommand(name, descriptions[name]) for name in COMMANDS]
+            try:
+                await self._app.bot.set_my_commands(
+                    commands, language_code=None if language == "en" else language
+                )
+            except tg_error.TelegramError as error:
+                # Clients then list no commands; the commands still work.
+                log.warning("telegram: could not register the %s command list: %s", language, error)
+
+    async def _handle_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.text is None or self._on_command is None:
+            return
+        tg_chat = message.chat
+        kind = {ChatType.PRIVATE: "private", ChatType.CHANNEL: "channel"}.get(tg_chat.type, "group")
+        name, args = parse_command_text(message.text)
+        chat = ChatRef(
+            self.platform, str(tg_chat.id), kind, tg_chat.title or "", tg_chat.username or ""
+        )
+        user = message.from_user
+        language = (user.language_code or "") if user else ""
+        quote = None if kind == "private" else message.message_id
+        can_admin: bool | None = True
+        if kind == "group" and name in ("subscribe", "unsubscribe"):
+            can_admin = await self._is_admin(message)
+        if can_admin is None:
+            reply = Reply(text=tr(pick_language(language), "admin_check_failed"), error=True)
+        else:
+            try:
+                reply = await self._on_command(
+                    Command(name, args, chat, can_admin=can_admin, language=language)
+                )
+            except Exception:
+                log.exception("telegram: /%s in chat %s failed", name, chat.chat_id)
+                reply = Reply(text=tr(pick_language(language), "internal_error"), error=True)
+        await self._answer(chat, name, render_reply(reply), quote)
+
+    async def _answer(self, chat: ChatRef, name: str, text: Text, quote: int | None) -> None:
+        """Send a command's answer: flood control is waited out (up to a minute, after
+        which the answer is stale), network trouble retried, a migrated group followed;
+        while the adapter stops, no retries."""
+        chat_id, problem = chat.chat_id, None
+        for attempt in range(REPLY_TRIES):
+            try:
+                async with self.pacer.chat(chat_id, chat.kind) as state:
+                    await self._post(state, chat_id, text, False, quote)
+                return
+            except RetryAfter as error:  # the chat's window now waits it out
+                problem = error
+                if error.seconds > REPLY_MAX_WAIT or self._stopping:
+                    break
+            except DestinationMoved as error:
+                problem, chat_id = error, error.new_chat_id
+            except TemporaryFailure as error:
+                problem = error
+                if self._stopping:
+                    break
+                await asyncio.sleep(2**attempt)
+            except SendError as error:  # gone, or the content refused: trying again is futile
+                problem = error
+                break
+        log.warning("telegram: could not answer /%s in chat %s: %s", name, chat.chat_id, problem)
+
+    async def _is_admin(self, message: Message) -> bool | None:
+        """Whether the sender of `message` administers its group; None if Telegram could
+        not say."""
+        if message.sender_chat is not None:
+            # An anonymous administrator writes as the group itself.
+            return message.sender_chat.id == message.chat.id
+        if message.from_user is None:
+            return False
+        try:
+            member = await message.chat.get_member(message.from_user.id)
+        except tg_error.TelegramError as error:
+            log.warning(
+                "telegram: could not check the admins of chat %s: %s", message.chat.id, error
+            )
+            return None
+        return member.status in ADMIN_STATUSES
+
+    async def _handle_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: a command failed", exc_info=context.error)
+
+    def _polling_error(self, error: tg_error.TelegramError) -> None:
+        log.warning("telegram: polling failed (%s); retrying", error)
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in log records with `<token>`."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), ()
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One message both ways: `html` for parse_mode HTML and `plain`, what is sent if
+    Telegram rejects the markup. `plain` shows the links as well, so it is never shorter
+    than what the HTML displays. `count` is how many headlines it carries."""
+
+    html: str
+    plain: str
+    count: int = 1
+
+
+def post(headline: Headline, language: str) -> Text:
+    """A headline as a post: the title in bold as a link, a short summary, the region
+    hashtags and the source."""
+    title = _shorten(headline.title, MAX_TITLE) or _shorten(headline.link, MAX_TITLE) or "-"
+    link = headline.link if _is_web_link(headline.link) else ""
+    summary = _shorten(headline.summary, MAX_SUMMARY)
+    tags = region_hashtags(headline.regions, language)
+    source = f"{tr(language, 'source')}: {_shorten(headline.feed, MAX_SOURCE)}"
+    html_lines = [f"<b>{_linked(title, link)}</b>"]
+    plain_lines = [title] + ([link] if link else [])
+    for line in (summary, tags):
+        if line:
+            html_lines.append(_escape(line))
+            plain_lines.append(line)
+    html_lines.append(f"<i>{_escape(source)}</i>")
+    plain_lines.append(source)
+    return Text("\n".join(html_lines), "\n".join(plain_lines))
+
+
+def pack(posts: Sequence[Text]) -> Text:
+    """As many of `posts` (at least the first) as fit in one message."""
+    html_parts, plain_parts = [posts[0].html], [posts[0].plain]
+    size = _length(posts[0].plain)
+    for item in posts[1:]:
+        size += 2 + _length(item.plain)
+        if size > MAX_TEXT:
+            break
+        html_parts.append(item.html)
+        plain_parts.append(item.plain)
+    return Text("\n\n".join(html_parts), "\n\n".join(plain_parts), len(html_parts))
+
+
+def render_reply(reply: Reply) -> Text:
+    """A command's answer: the title in bold, the text, then the headlines as a compact
+    list formatted like posts, as many as fit."""
+    html_lines: list[str] = []
+    plain_lines: list[str] = []
+    if reply.title:
+        html_lines.append(f"<b>{_escape(reply.title)}</b>")
+        plain_lines.append(reply.title)
+    if reply.text:
+        text = _shorten(reply.text, MAX_TEXT // 2, squeeze=False)
+        html_lines.append(_escape(text))
+        plain_lines.append(text)
+    size = _length("\n".join(plain_lines))
+    for headline in reply.headlines:
+        title = _shorten(headline.title, MAX_TITLE) or "-"
+        link = headline.link if _is_web_link(headline.link) else ""
+        tags = " " + region_hashtags(headline.regions, reply.language)
+        source = _shorten(headline.feed, MAX_SOURCE)
+        plain = f"• {title}{tags} · {source}" + (f"\n  {link}" if link else "")
+        size += 1 + _length(plain)
+        if size > MAX_TEXT:
+            break
+        html_lines.append(
+            f"• <b>{_linked(title, link)}</b>{_escape(tags)} · <i>{_escape(source)}</i>"
+        )
+        plain_lines.append(plain)
+    return Text("\n".join(html_lines) or "-", "\n".join(plain_lines) or "-")
+
+
+def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:
+    """'/region@bot "América Latina"' -> ('region', ('América Latina',)). Quotes group
+    words; an unclosed quote leaves the words as typed."""
+    head, *tail = text.split(None, 1)
+    rest = tail[0] if tail else ""
+    name = head.lstrip("/").split("@")[0].lower()
+    rest = rest.translate(_CURLY_QUOTES)
+    try:
+        args = shlex.split(rest)
+    except ValueError:
+        args = rest.split()
+    return name, tuple(a for a in args if a)
+
+
+_CURLY_QUOTES = str.maketrans({"“": '"', "”": '"', "«": '"', "»": '"', "„": '"'})
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _linked(title: str, link: str) -> str:
+    if not link:
+        return _escape(title)
+    return f'<a href="{html.escape(link, quote=True)}">{_escape(title)}</a>'
+
+
+def _is_web_link(link: str) -> bool:
+    return link.startswith(("http://", "https://")) and len(link) <= MAX_LINK and " " not in link
+
+
+def _shorten(text: str, limit: int, squeeze: bool = True) -> str:
+    """`text` in at most `limit` UTF-16 code units (as Telegram counts), cut at a word."""
+    text = " ".join(text.split()) if squeeze else text.strip()
+    if _length(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    while (excess := _length(cut) - (limit - 1)) > 0:
+        cut = cut[: len(cut) - (excess + 1) // 2]  # each character is 1 or 2 units
+    if " " in cut[len(cut) // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"
+
+
+def _length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _chat_id(chat_id: str) -> int | str:
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
+def _seconds(error: tg_error.RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB warns that retry_after will become a timedelta unless PTB_TIMEDELTA is set.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

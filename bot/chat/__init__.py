@@ -1,0 +1,1 @@
+"""Talking with people: the commands, their answers, and the bot's words in each language."""

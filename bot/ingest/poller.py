@@ -1,0 +1,192 @@
+"""One poll of one feed: fetch politely, parse off the event loop, store what is new.
+
+Politeness lives here: a feed is polled no more often than its interval, or than it asks
+(ttl, sy:updatePeriod, Cache-Control max-age, Retry-After); a failing feed backs off
+exponentially and is disabled, with the reason stored and logged, after too many failures.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from bot.config import Config, FeedConfig
+from bot.ingest.fetcher import Fetcher, FetchError, redact_url
+from bot.ingest.workers import Parsers
+from bot.models import ParseError
+from bot.store.storage import FeedState, Storage
+
+log = logging.getLogger(__name__)
+
+# A feed may ask for less frequent polls, but not for fewer than one a day.
+MAX_HINTED_INTERVAL = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    feed: str
+    outcome: str  # "new", "unchanged", "first", "failed", "disabled", "not due"
+    entries: int = 0
+    new: int = 0
+    deliveries: int = 0
+    detail: str = ""
+
+    def describe(self) -> str:
+        """One line for a person: what this poll did and why."""
+        match self.outcome:
+            case "first":
+                return (
+                    f"{self.feed}: first poll, {self.new} entries stored as already seen, "
+                    f"{self.deliveries} deliveries queued (newest `backfill` only)"
+                )
+            case "new":
+                return (
+                    f"{self.feed}: {self.entries} entries, {self.new} new, "
+                    f"{self.deliveries} deliveries queued"
+                )
+            case "unchanged":
+                return f"{self.feed}: not modified ({self.detail})"
+            case _:
+                return f"{self.feed}: {self.outcome}" + (f" ({self.detail})" if self.detail else "")
+
+
+class Poller:
+    def __init__(
+        self, config: Config, storage: Storage, fetcher: Fetcher, parsers: Parsers
+    ) -> None:
+        self.config = config
+        self.storage = storage
+        self.fetcher = fetcher
+        self.parsers = parsers
+
+    async def poll(self, feed: FeedConfig, *, force: bool = False) -> PollResult:
+        """Poll `feed` if it is due (or `force`), and record how it went."""
+        state = await self.storage.feed_state(feed.name)
+        now = time.time()
+        if state.disabled_reason:
+            return PollResult(feed.name, "disabled", detail=state.disabled_reason)
+        # The scheduler's jitter may fire a little early; that still counts as due.
+        if not force and state.next_poll_at > now + poll_jitter(feed.interval):
+            return PollResult(feed.name, "not due", detail=duration(state.next_poll_at - now))
+        try:
+            return await self._poll(feed, state, now)
+        except (FetchError, ParseError) as error:
+            return await self._failed(feed, state, now, error)
+
+    async def _poll(self, feed: FeedConfig, state: FeedState, now: float) -> PollResult:
+        fetched = await self.fetcher.fetch(state.url, state.etag, state.last_modified)
+        url = fetched.moved_to or state.url
+        if fetched.moved_to:
+            log.info("poller: %s moved permanently to %s", feed.name, redact_url(fetched.moved_to))
+        if fetched.status == 304:
+            await self._succeeded(feed, state, now, "304 not modified", url, fetched.max_age)
+            return PollResult(feed.name, "unchanged", detail="304")
+        parsed = await self.parsers.parse(fetched.body, feed, url=fetched.url)
+        if parsed.bozo:
+            log.info("poller: %s is malformed but readable: %s", feed.name, parsed.bozo)
+        stored = await self.storage.add_headlines(
+            feed.name,
+            parsed.headlines,
+            backfill=self.config.backfill,
+            max_per_poll=self.config.max_posts_per_poll,
+            release_every=feed.interval,
+            max_age=self.config.max_age_hours * 3600,
+            now=now,
+        )
+        hinted = max(parsed.hints.ttl, parsed.hints.update_period, fetched.max_age)
+        if stored.first_run:
+            # Say why nothing was posted: the most asked question about feed bots.
+            status = (
+                f"200, first poll: {len(stored.new)} entries stored as already seen, "
+                f"{stored.deliveries} deliveries (backfill {self.config.backfill})"
+            )
+        else:
+            status = f"200, {len(parsed.headlines)} entries, {len(stored.new)} new"
+        await self._succeeded(
+            feed,
+            state,
+            now,
+            status,
+            url,
+            hinted,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+        )
+        outcome = "first" if stored.first_run else "new"
+        if stored.new:
+            log.info(
+                "poller: %s: %d new, %d deliveries", feed.name, len(stored.new), stored.deliveries
+            )
+        return PollResult(
+            feed.name, outcome, len(parsed.headlines), len(stored.new), stored.deliveries
+        )
+
+    async def _succeeded(
+        self,
+        feed: FeedConfig,
+        state: FeedState,
+        now: float,
+        status: str,
+        url: str,
+        hinted: int,
+        **validators: str,
+    ) -> None:
+        min_interval = min(hinted, MAX_HINTED_INTERVAL)
+        interval = max(feed.interval, min_interval)
+        await self.storage.update_feed(
+            feed.name,
+            url=url,
+            last_poll_at=now,
+            last_success_at=now,
+            last_status=status,
+            last_error="",
+            failures=0,
+            min_interval=min_interval,
+            next_poll_at=now + interval,
+            **validators,
+        )
+
+    async def _failed(
+        self, feed: FeedConfig, state: FeedState, now: float, error: Exception
+    ) -> PollResult:
+        failures = state.failures + 1
+        fetch = self.config.fetch
+        delay = min(fetch.max_backoff, feed.interval * 2 ** (failures - 1))
+        delay = max(delay, getattr(error, "retry_after", 0.0))
+        disabled = ""
+        if failures >= fetch.max_failures:
+            disabled = f"disabled after {failures} consecutive failures; last: {error}"
+            log.error("poller: %s %s", feed.name, disabled)
+        else:
+            log.warning(
+                "poller: %s failed (%d in a row), next try in %s: %s",
+                feed.name,
+                failures,
+                duration(delay),
+                error,
+            )
+        await self.storage.update_feed(
+            feed.name,
+            last_poll_at=now,
+            last_status="failed",
+            last_error=str(error),
+            failures=failures,
+            next_poll_at=now + delay,
+            disabled_reason=disabled,
+        )
+        return PollResult(feed.name, "disabled" if disabled else "failed", detail=str(error))
+
+
+def poll_jitter(interval: float) -> float:
+    """How much the scheduler spreads a feed's polls: a tenth of the interval, at most 30 s."""
+    return min(30.0, interval / 10)
+
+
+def duration(seconds: float) -> str:
+    """90 -> '90s', 600 -> '10min', 9000 -> '2.5h'."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}min"
+    return f"{seconds / 3600:.1f}h"

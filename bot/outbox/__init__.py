@@ -1,0 +1,1 @@
+"""Delivering what is owed: who gets which headline when, and sending it."""

@@ -1,0 +1,263 @@
+"""The sender: delivers what the outbox owes each destination, and never loses it.
+
+One task per destination drains its pending deliveries oldest first, so a chat that is
+rate limited or failing holds up nobody else. A delivery is marked sent only once the
+platform accepted it; anything else leaves it pending (or, when the destination is gone
+or the content refused, closes it with the reason for `status` to show).
+
+What the platform accepted is remembered at once and recorded by one writer, many sends
+per transaction, as they come: a crash repeats only the few not written yet, and a write
+that fails (a full disk) is retried with backoff while this process never sends those
+again. No new sends start while the database cannot be written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import islice
+
+from bot.models import Delivery, Destination
+from bot.ports import (
+    Adapter,
+    ContentRejected,
+    DestinationGone,
+    DestinationMoved,
+    RetryAfter,
+    TemporaryFailure,
+)
+from bot.store.storage import Storage
+
+log = logging.getLogger(__name__)
+
+MARKS_PER_WRITE = 200  # accepted sends recorded per transaction, at most
+WRITE_RETRY_FIRST = 1.0  # waits between tries to record them while writes fail
+WRITE_RETRY_MAX = 30.0
+
+
+@dataclass(slots=True)
+class _Accepted:
+    """A send the platform accepted whose delivery is not recorded as sent yet."""
+
+    destination_id: int
+    message_id: str
+    at: float
+
+
+class Outbox:
+    def __init__(
+        self,
+        storage: Storage,
+        adapters: Mapping[str, Adapter],
+        *,
+        language: str = "en",
+        batch: int = 10,
+        retry_base: float = 5.0,
+        retry_max: float = 300.0,
+        check_every: float = 30.0,
+    ) -> None:
+        self.storage = storage
+        self.adapters = dict(adapters)
+        self.language = language
+        self.batch = batch
+        self.retry_base = retry_base
+        self.retry_max = retry_max
+        self.check_every = check_every
+        self._drains: dict[int, asyncio.Task[int]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._warned_platforms: set[str] = set()
+        self._accepted: dict[int, _Accepted] = {}  # by delivery id
+        self._settled = asyncio.Event()  # everything accepted is recorded, or failed to be
+        self._settled.set()
+        self._writer: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """New deliveries may be due: look now rather than at the next check."""
+        self._wake.set()
+
+    async def deliver_due(self) -> int:
+        """Send everything due now and return how many deliveries the platforms accepted
+        (recorded as sent, unless the database cannot be written)."""
+        tasks = await self._start_drains()
+        results = await asyncio.gather(*tasks)
+        await self._settled.wait()
+        return sum(results)
+
+    async def run(self) -> None:
+        """Keep delivering until `stop()`."""
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                await self._start_drains()
+            except Exception:
+                log.exception("outbox: could not read pending deliveries; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.check_every)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let sends in flight finish (up to `grace` seconds) and record them; the rest
+        stays pending."""
+        self._stopping.set()
+        self._wake.set()
+        drains = list(self._drains.values())
+        if drains:
+            _, late = await asyncio.wait(drains, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        if self._writer is not None:  # stopping ends its wait: one last try, at once
+            _, late = await asyncio.wait([self._writer], timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+        if self._accepted:
+            log.error(
+                "outbox: %d sends the platform accepted could not be recorded (%s); "
+                "they will be sent again after a restart",
+                len(self._accepted),
+                self.storage.health.error or "stopped before the write",
+            )
+
+    async def _start_drains(self) -> list[asyncio.Task[int]]:
+        if not self.storage.health.writable:
+            return list(self._drains.values())  # sends resume once writes succeed
+        for destination in await self.storage.pending_destinations():
+            task = self._drains.get(destination.id)
+            if task is None or task.done():
+                task = asyncio.create_task(self._drain(destination))
+                self._drains[destination.id] = task
+                task.add_done_callback(lambda t, key=destination.id: self._forget(key, t))
+        return list(self._drains.values())
+
+    def _forget(self, key: int, task: asyncio.Task[int]) -> None:
+        if self._drains.get(key) is task:
+            del self._drains[key]
+
+    async def _drain(self, destination: Destination) -> int:
+        adapter = self.adapters.get(destination.chat.platform)
+        if adapter is None:
+            if destination.chat.platform not in self._warned_platforms:
+                self._warned_platforms.add(destination.chat.platform)
+                log.warning(
+                    "outbox: %s is not configured; deliveries to %s chats stay pending",
+                    destination.chat.platform,
+                    destination.chat.platform,
+                )
+            return 0
+        sent = 0
+        try:
+            while not self._stopping.is_set() and self.storage.health.writable:
+                deliveries = await self._due(destination)
+                if not deliveries:
+                    break
+                step = await self._send(adapter, destination, deliveries)
+                if step is None:
+                    break
+                destination, count = step
+                sent += count
+        except sqlite3.Error:
+            # The database's health says once a minute when it cannot be written.
+            if self.storage.health.writable:
+                log.exception("outbox: database error delivering to %s", _describe(destination))
+        return sent
+
+    async def _due(self, destination: Destination) -> list[Delivery]:
+        """The next deliveries to send, but none already accepted: recorded or not, a send
+        the platform took is never repeated by this process."""
+        held = {i for i, a in self._accepted.items() if a.destination_id == destination.id}
+        due = await self.storage.pending_deliveries(destination, self.batch + len(held))
+        return [d for d in due if d.id not in held][: self.batch]
+
+    async def _send(
+        self, adapter: Adapter, destination: Destination, deliveries: list[Delivery]
+    ) -> tuple[Destination, int] | None:
+        """One send; the destination to go on with and how many were sent, or None to stop
+        draining it for now."""
+        language = destination.language or self.language
+        name = _describe(destination)
+        try:
+            sent = await adapter.send(destination.chat, [d.headline for d in deliveries], language)
+        except RetryAfter as error:
+            log.info("outbox: %s asks us to wait %.1fs", name, error.seconds)
+            await self._sleep(error.seconds)
+            return destination, 0
+        except DestinationMoved as error:
+            log.info("outbox: %s moved to %s", name, error.new_chat_id)
+            moved = await self.storage.move_destination(destination, error.new_chat_id)
+            for accepted in self._accepted.values():  # they went along with the chat
+                if accepted.destination_id == destination.id:
+                    accepted.destination_id = moved.id
+            # Moved onto a chat that had stopped receiving: nothing more goes out here.
+            return (moved, 0) if moved.active else None
+        except DestinationGone as error:
+            log.warning("outbox: %s is gone (%s); deactivated", name, error)
+            await self.storage.deactivate(destination, str(error))
+            return None
+        except ContentRejected as error:
+            first = deliveries[0]
+            log.warning("outbox: %s refused %r: %s", name, first.headline.title, error)
+            await self.storage.mark_failed([first.id], f"content rejected: {error}")
+            return destination, 0
+        except (TemporaryFailure, OSError, TimeoutError) as error:
+            await self._postpone(name, deliveries, error)
+            return None
+        except Exception as error:  # an adapter bug must not stop the deliveries
+            log.exception("outbox: unexpected error from the %s adapter", adapter.platform)
+            await self._postpone(name, deliveries, error)
+            return None
+        count = max(1, min(sent.count, len(deliveries)))
+        now = time.time()
+        for delivery in deliveries[:count]:
+            self._accepted[delivery.id] = _Accepted(destination.id, sent.message_id, now)
+        self._settled.clear()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_marks(), name="outbox marks")
+        return destination, count
+
+    async def _write_marks(self) -> None:
+        """Record accepted sends as sent, as many as are waiting per transaction, while
+        the sends go on, until none is left. A write that fails is tried again with
+        backoff."""
+        delay = WRITE_RETRY_FIRST
+        while self._accepted:
+            group = list(islice(self._accepted.items(), MARKS_PER_WRITE))
+            try:
+                await self.storage.record_sent([(i, a.message_id, a.at) for i, a in group])
+            except sqlite3.Error:
+                if self.storage.health.writable:  # not the disk: a bug, say where
+                    log.exception("outbox: could not record %d sends", len(group))
+                self._settled.set()  # deliver_due need not wait for the disk
+                if self._stopping.is_set():
+                    return  # stop() says what is left
+                await self._sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(WRITE_RETRY_MAX, delay * 2)
+                continue
+            for delivery_id, _ in group:
+                del self._accepted[delivery_id]
+            if delay > WRITE_RETRY_FIRST:
+                self.wake()  # writes work again: so may the sends
+            delay = WRITE_RETRY_FIRST
+        self._settled.set()
+
+    async def _postpone(self, name: str, deliveries: list[Delivery], error: Exception) -> None:
+        delay = min(self.retry_max, self.retry_base * 2 ** deliveries[0].attempts)
+        delay *= random.uniform(0.8, 1.2)
+        log.warning("outbox: sending to %s failed (%s); retry in %.0fs", name, error, delay)
+        await self.storage.postpone([d.id for d in deliveries], time.time() + delay, str(error))
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+def _describe(destination: Destination) -> str:
+    chat = destination.chat
+    title = f" ({chat.title})" if chat.title else ""
+    return f"{chat.platform} chat {chat.chat_id}{title}"

@@ -1,0 +1,1 @@
+"""World regions: their names, the places that point at them, and tagging a headline."""

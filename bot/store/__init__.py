@@ -1,0 +1,1 @@
+"""Everything the bot remembers: feeds, the archive, destinations and the outbox."""

@@ -1,0 +1,2 @@
+"""Fakes of the outside world (Telegram, Discord, feed servers, an adapter) for tests
+and benchmarks."""
