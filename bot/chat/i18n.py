@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.models import LANGUAGES
 from bot.regions.names import WORLD, display_name
-
-LANGUAGES = ("en", "es")
 
 MESSAGES: dict[str, dict[str, str]] = {
     "help": {

@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from bot.models import LANGUAGES
 from bot.regions.names import REGIONS, find_region
 from bot.regions.places import (
     CAPITALIZED,
@@ -282,7 +283,7 @@ def explain(
 ) -> list[Evidence]:
     """Every place found in a headline with the signal it came from, strongest first;
     evidence with `used` False was set aside (and `note` says why)."""
-    language = language if language in ("en", "es") else "en"
+    language = language if language in LANGUAGES else "en"
     tries = [_TRIE]
     if keywords:
         tries.append(_keyword_trie(tuple(keywords)))
