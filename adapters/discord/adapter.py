@@ -58,7 +58,7 @@ from bot.regions.names import (
     OCEANIA,
     REGIONS,
     display_name,
-    fold,
+    fold_case_and_accents,
 )
 
 log = logging.getLogger(__name__)
@@ -776,10 +776,13 @@ def _gateway_refusal(error: Exception) -> str:
 def region_choices(typed: str, language: str, prefix: str = "") -> list[app_commands.Choice[str]]:
     """Regions whose name or alias starts with `typed`, then those that contain it, each
     after `prefix`."""
-    typed = fold(typed)
+    typed = fold_case_and_accents(typed)
     first, then = [], []
     for region in REGIONS:
-        names = [fold(region), fold(display_name(region, language))]
+        names = [
+            fold_case_and_accents(region),
+            fold_case_and_accents(display_name(region, language)),
+        ]
         names += [alias for alias, target in ALIASES.items() if target == region]
         if not typed or any(n.startswith(typed) for n in names):
             first.append(region)

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from bot.chat.i18n import pick_language, region_list, tr
 from bot.models import Command, Reply
-from bot.regions.names import REGIONS, WORLD, display_name, find_region, fold, suggest_region
+from bot.regions.names import (
+    REGIONS,
+    WORLD,
+    display_name,
+    find_region,
+    fold_case_and_accents,
+    suggest_region,
+)
 from bot.store.storage import Storage
 
 DEFAULT_COUNT = 5
@@ -184,7 +191,7 @@ def _cut(text: str, size: int) -> str:
 
 
 def _looks_numeric(word: str) -> bool:
-    return fold(word).lstrip("+-").replace(".", "").isdigit()
+    return fold_case_and_accents(word).lstrip("+-").replace(".", "").isdigit()
 
 
 def _count(word: str, language: str) -> int:

@@ -51,7 +51,7 @@ from bot.regions.places import (
     Place,
     Reading,
     entries,
-    fold,
+    fold_accents_keeping_case,
 )
 
 PREFIX = "prefix"
@@ -131,7 +131,7 @@ def _keyword_trie(keywords: tuple[tuple[str, str], ...]) -> Trie:
     items = []
     for word, region in keywords:
         canonical = find_region(region) or region
-        key = tuple(fold(word).lower().split())
+        key = tuple(fold_accents_keeping_case(word).lower().split())
         if key and canonical in REGIONS:
             items.append((key, Place((canonical,), "keyword", word)))
     return _build_trie(items)
@@ -249,13 +249,14 @@ class _Text(NamedTuple):
         return not self.original[spans[i - 1][1] : spans[i][0]].strip()
 
 
-# A word as `fold` sees one: letters and digits (in NFC text, accents are part of letters).
+# A word as `fold_accents_keeping_case` sees one: letters and digits (in NFC text, accents are
+# part of letters).
 _WORD = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> _Text:
     text = unicodedata.normalize("NFC", text)
-    folded = fold(text)
+    folded = fold_accents_keeping_case(text)
     words = folded.split()
     # every longer word after the first capitalized: verbs too, so capitals mark no names
     long = [w for w in words[1:] if len(w) >= 4 and w.isalpha()]
@@ -268,7 +269,7 @@ def _prefix_length(title: str) -> int:
     head, colon, _ = title.partition(":")
     if not colon:
         return 0
-    n = len(fold(head).split())
+    n = len(fold_accents_keeping_case(head).split())
     return n if 0 < n <= _MAX_PREFIX_WORDS else 0
 
 

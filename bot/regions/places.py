@@ -1030,12 +1030,12 @@ def entries() -> list[Entry]:
 def _spellings(name: str, place: Place) -> Iterator[Entry]:
     """The entries for one name: as written and with 'ñ' as 'n', with the case rule."""
     for spelling in sorted({name, name.replace("ñ", "n").replace("Ñ", "N")}):
-        key = tuple(fold(spelling).lower().split())
+        key = tuple(fold_accents_keeping_case(spelling).lower().split())
         if not key:
             continue
         joined = " ".join(key)
         case = place.case
-        capitals = tuple(w[0].isupper() for w in fold(spelling).split())
+        capitals = tuple(w[0].isupper() for w in fold_accents_keeping_case(spelling).split())
         needs_capital = place.kind != "country" or joined in _COMMON_WORDS
         if case == ANY_CASE and place.kind in _NAMED_KINDS and any(capitals) and needs_capital:
             case = CAPITALIZED
@@ -1145,8 +1145,10 @@ class _FoldTable(dict[int, str]):
 _FOLD = _FoldTable()
 
 
-def fold(text: str) -> str:
-    """'EE.UU. y México' -> 'EE UU y Mexico': what names and texts are compared by."""
+def fold_accents_keeping_case(text: str) -> str:
+    """'EE.UU. y España' -> 'EE UU y España': how place names and headlines are compared.
+    The case stays for the capital checks (`CAPITALIZED`, `UPPER`), and so does 'ñ'; a region
+    name a user types is compared by `bot.regions.names.fold_case_and_accents` instead."""
     return text.translate(_FOLD)
 
 
@@ -1346,7 +1348,7 @@ def _geonames() -> tuple[list[tuple[str, Place]], dict[tuple[str, ...], dict[str
         ]
     for full_name, code, size in rows:
         name = full_name.split(",")[0]
-        sizes = gazetteer.setdefault(tuple(fold(name).lower().split()), {})
+        sizes = gazetteer.setdefault(tuple(fold_accents_keeping_case(name).lower().split()), {})
         sizes[code] = max(sizes.get(code, 0), size)
         if size >= LARGE_CITY:
             names.append((name, Place(territory_regions(code), "city", code, country=code)))

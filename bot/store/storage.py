@@ -25,7 +25,7 @@ import aiosqlite
 
 from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Delivery, Destination, Headline
-from bot.regions.names import WORLD, fold
+from bot.regions.names import WORLD, fold_case_and_accents
 from bot.store.lockfile import Held, LockFile
 
 
@@ -1064,7 +1064,7 @@ def wants(destination: Destination, feed: str, regions: Sequence[str]) -> bool:
 
 def title_key(title: str) -> str:
     """A title reduced to its words, for spotting the same story under a new guid."""
-    return " ".join(re.findall(r"\w+", fold(title)))
+    return " ".join(re.findall(r"\w+", fold_case_and_accents(title)))
 
 
 _HEADLINE_COLUMNS = """h.id, f.name, h.entry_id, h.title, h.link, h.summary, h.published,
