@@ -7,7 +7,7 @@ Built once at import, mostly from maintained data:
   "Costa de Marfil"), the names of world regions ("Latinoamérica", "Sudeste asiático"), and an
   exemplar city for every time zone in both languages ("Londres", "Moscú", "Teherán"). The time
   zones also say which continent a territory lies on, which is how most territories get their
-  region (`territory_regions`). Babel is already a dependency and is updated with each CLDR
+  region (`bot.regions.territories`). Babel is already a dependency and is updated with each CLDR
   release.
 * **pycountry (ISO 3166)** adds the ISO and official English names ("Russian Federation",
   "Republic of Korea") and the first-level subdivisions that headlines name without their
@@ -20,38 +20,16 @@ Built once at import, mostly from maintained data:
   ("Lebanese", "Venezuela", "Alabama"), else as the curated city, else as the largest if it is
   much the largest ("Adelaide", "Santiago"), else as no place.
 * country_converter would map countries to UN regions directly, but it has no Spanish names,
-  is not installed, and its UN regions still need the same overrides as the time zones below.
+  is not installed, and its UN regions still need the same overrides as the time zones.
 
 Hand-curated, because no library has them: demonyms of every sovereign state and of the
 regions ("mexicano", "Ukrainian", "centroamericanos"), short forms ("USA", "EEUU", Spanish
 "EU", "UK", "DRC"), places and institutions the data lacks ("Pekín", "Kremlin", "Crimea",
 "Hollywood", "Fed"), a short list of much-named leaders ("Putin", "Sheinbaum"), names that
 are also ordinary words ("Reunión", "nevada", "Male") or people's names ("Jordan", "Sydney",
-"Washington": read as a person next to a capitalized word that is no place), figures of
-speech ("Russian roulette", "montaña rusa") and the region decisions below.
-
-Region decisions (what a reader of an international political news site expects):
-
-* **Russia, Ukraine, Belarus, Moldova: Europe**, the whole of Russia included: its politics are
-  read as European politics, even when a story is set in Siberia.
-* **Turkey: Europe and Middle East.** A NATO member and EU candidate whose news is as much
-  about Syria, the Kurds and Gaza as about Brussels; readers of either section expect it.
-* **Egypt: Middle East.** Its political news (Gaza, Sinai, the Gulf's money, the Arab League)
-  is filed under the Middle East by the international press; Libya, Sudan and the Maghreb
-  stay in Africa.
-* **The South Caucasus (Georgia, Armenia, Azerbaijan): Europe.** Council of Europe and OSCE
-  members, Georgia an EU candidate, Armenia and Azerbaijan in the EU's Eastern Partnership;
-  their news is bound up with Russia and the EU.
-* **Cyprus: Europe** (an EU member, though the time zone says Asia).
-* **Greenland: Europe and North America** (Danish, on the North American plate; its news is
-  about Denmark and the United States).
-* **Mexico, Central America, the Caribbean (Puerto Rico included) and South America, with the
-  Falklands: Latin America.** North America is the United States, Canada, Bermuda and Saint
-  Pierre and Miquelon. "The Americas" and Spanish "América" mean Latin America (the "Spanish
-  conquest of the Americas", the "Summit of the Americas"); English "America" means the US.
-* Islands in the Atlantic and Indian Oceans go with the continent whose politics they share
-  (Madagascar, Mauritius: Africa; Maldives: Asia; Iceland, Faroes: Europe); Antarctica, the
-  UN and "the world" have no region.
+"Washington": read as a person next to a capitalized word that is no place), and figures of
+speech ("Russian roulette", "montaña rusa"). The regions they stand for are decided in
+`bot.regions.territories`.
 """
 
 from __future__ import annotations
@@ -60,7 +38,6 @@ import json
 import mmap
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -72,16 +49,13 @@ from babel import Locale
 from babel.core import get_global
 
 from bot.regions.names import (
-    AFRICA,
-    ASIA,
     EUROPE,
-    LATIN_AMERICA,
     MIDDLE_EAST,
     NORTH_AMERICA,
-    OCEANIA,
     REGIONS,
     SPANISH_NAMES,
 )
+from bot.regions.territories import key_country, key_regions, territory_regions
 
 # How the letters of a name must look in the text for it to count.
 ANY_CASE = 0
@@ -135,97 +109,6 @@ KINDS = (
     "ambiguous",
     "keyword",
 )
-
-_CONTINENT = {
-    "Africa": AFRICA,
-    "Europe": EUROPE,
-    "Asia": ASIA,
-    "America": LATIN_AMERICA,
-    "Australia": OCEANIA,
-    "Pacific": OCEANIA,
-}
-_MIDDLE_EAST = {"AE", "BH", "IL", "IQ", "IR", "JO", "KW", "LB", "OM", "PS", "QA", "SA", "SY", "YE"}
-_REGION_OVERRIDES: dict[str, tuple[str, ...]] = {
-    # the decisions in the module docstring
-    "RU": (EUROPE,),
-    "TR": (EUROPE, MIDDLE_EAST),
-    "EG": (MIDDLE_EAST,),
-    "GE": (EUROPE,),
-    "AM": (EUROPE,),
-    "AZ": (EUROPE,),
-    "CY": (EUROPE,),
-    "GL": (EUROPE, NORTH_AMERICA),
-    "US": (NORTH_AMERICA,),
-    "CA": (NORTH_AMERICA,),
-    "BM": (NORTH_AMERICA,),
-    "PM": (NORTH_AMERICA,),
-    "ES": (EUROPE,),  # Ceuta's time zone is African
-    "FK": (LATIN_AMERICA,),
-    "GS": (LATIN_AMERICA,),
-    # Atlantic and Indian Ocean islands, and territories without a time zone
-    "IS": (EUROPE,),
-    "FO": (EUROPE,),
-    "AX": (EUROPE,),
-    "SJ": (EUROPE,),
-    "IC": (EUROPE,),
-    "EA": (EUROPE,),
-    "CQ": (EUROPE,),
-    "XK": (EUROPE,),
-    "EU": (EUROPE,),
-    "EZ": (EUROPE,),
-    "CV": (AFRICA,),
-    "SH": (AFRICA,),
-    "AC": (AFRICA,),
-    "TA": (AFRICA,),
-    "IO": (AFRICA,),
-    "DG": (AFRICA,),
-    "MG": (AFRICA,),
-    "MU": (AFRICA,),
-    "SC": (AFRICA,),
-    "KM": (AFRICA,),
-    "YT": (AFRICA,),
-    "RE": (AFRICA,),
-    "MV": (ASIA,),
-    "CC": (OCEANIA,),
-    "CX": (OCEANIA,),
-    "QO": (OCEANIA,),
-    "CP": (LATIN_AMERICA,),
-    "AQ": (),
-    "BV": (),
-    "HM": (),
-    "TF": (),
-    "UN": (),
-}
-# CLDR's region codes (UN M49) that have names: "Latinoamérica", "Sudeste asiático"...
-_M49_REGIONS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("002", "011", "014", "015", "017", "018", "202"), (AFRICA,)),
-    **dict.fromkeys(("003", "021"), (NORTH_AMERICA,)),
-    **dict.fromkeys(("005", "013", "019", "029", "419"), (LATIN_AMERICA,)),
-    **dict.fromkeys(("009", "053", "054", "057", "061"), (OCEANIA,)),
-    **dict.fromkeys(("030", "034", "035", "142", "143"), (ASIA,)),
-    "145": (MIDDLE_EAST,),
-    **dict.fromkeys(("039", "150", "151", "154", "155"), (EUROPE,)),
-}
-
-
-def territory_regions(code: str) -> tuple[str, ...]:
-    """The regions of an ISO 3166 territory: the decisions above, else the Middle East list,
-    else the continent most of its time zones are on (ocean zones count only when there is
-    nothing else, so Chile is American despite Easter Island)."""
-    if code in _REGION_OVERRIDES:
-        return _REGION_OVERRIDES[code]
-    if code in _MIDDLE_EAST:
-        return (MIDDLE_EAST,)
-    if code in _M49_REGIONS:
-        return _M49_REGIONS[code]
-    zones = get_global("territory_zones").get(code, ())
-    land = Counter(z.split("/")[0] for z in zones if z.split("/")[0] in _CONTINENT)
-    if len(land) > 1:
-        land.pop("Pacific", None)
-    if not land:
-        return ()
-    return (_CONTINENT[land.most_common(1)[0][0]],)
-
 
 # Names from the libraries that are ordinary words or mostly mean something else, folded.
 # (A curated entry with the same words wins anyway: "La Paz" must be capitalized.)
@@ -967,15 +850,6 @@ def _split_list(text: str) -> Iterator[tuple[str, list[str]]]:
         yield key, [v for v in values if v]
 
 
-def _regions_of(key: str) -> tuple[str, ...]:
-    return (key,) if key in REGIONS else territory_regions(key)
-
-
-def _country_of(key: str) -> str:
-    """The ISO code a curated key stands for ("US"), or "" for a region ("Middle East")."""
-    return key if len(key) == 2 and key.isupper() else ""
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     key: tuple[str, ...]  # the folded, lower-case words the classifier looks for
@@ -1187,14 +1061,14 @@ def _ambiguous() -> Iterator[tuple[str, Place]]:
 def _curated() -> Iterator[tuple[str, Place]]:
     for key, names in _split_list(_SHORT_FORMS):
         code, _, language = key.partition("/")
-        regions = _regions_of(code)
+        regions = key_regions(code)
         for name in names:
             case = ANY_CASE
             if sum(c.isalpha() for c in name) <= 4 and name.replace(".", "").isupper():
                 case = UPPER  # acronyms: "US", "U.S.", "EEUU", "UK", "EU"
             yield (
                 name,
-                Place(regions, "name", code, case, language=language, country=_country_of(code)),
+                Place(regions, "name", code, case, language=language, country=key_country(code)),
             )
     for region in REGIONS:
         for name in (region, SPANISH_NAMES[region]):
@@ -1221,7 +1095,7 @@ def _people() -> Iterator[tuple[str, Place]]:
 def _demonyms() -> Iterator[tuple[str, Place]]:
     for key, forms in _lines(_DEMONYMS):
         english, _, spanish = forms.partition("|")
-        regions, country = _regions_of(key), _country_of(key)
+        regions, country = key_regions(key), key_country(key)
         label = country or key
         for word in (w.strip() for w in english.split(",")):
             for form in _english_forms(word) if word else ():
@@ -1248,7 +1122,7 @@ def _cldr_names() -> Iterator[tuple[str, Place]]:
             if not regions:
                 continue
             for variant in _variants(name, locale.language):
-                yield variant, Place(regions, "country", code, country=_country_of(code))
+                yield variant, Place(regions, "country", code, country=key_country(code))
 
 
 def _zone_cities() -> Iterator[tuple[str, Place]]:

@@ -30,7 +30,8 @@ from bot.regions.names import (
     OCEANIA,
     REGIONS,
 )
-from bot.regions.places import entries, territory_regions
+from bot.regions.places import entries
+from bot.regions.territories import territory_regions
 
 # --- traps a reader would not fall into ---------------------------------------------------
 
@@ -460,43 +461,7 @@ def test_country_names_in_lower_case(title: str, regions: tuple) -> None:
     assert classify(title) == regions
 
 
-# --- region decisions and data tables -----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("code", "regions"),
-    [
-        ("TR", (EUROPE, MIDDLE_EAST)),
-        ("EG", (MIDDLE_EAST,)),
-        ("GE", (EUROPE,)),
-        ("AM", (EUROPE,)),
-        ("AZ", (EUROPE,)),
-        ("RU", (EUROPE,)),
-        ("UA", (EUROPE,)),
-        ("CY", (EUROPE,)),
-        ("MX", (LATIN_AMERICA,)),
-        ("PR", (LATIN_AMERICA,)),
-        ("JM", (LATIN_AMERICA,)),
-        ("CL", (LATIN_AMERICA,)),
-        ("US", (NORTH_AMERICA,)),
-        ("CA", (NORTH_AMERICA,)),
-        ("LY", (AFRICA,)),
-        ("MG", (AFRICA,)),
-        ("KZ", (ASIA,)),
-        ("MV", (ASIA,)),
-        ("IR", (MIDDLE_EAST,)),
-        ("NZ", (OCEANIA,)),
-        ("IS", (EUROPE,)),
-        ("AQ", ()),
-    ],
-)
-def test_region_decisions(code: str, regions: tuple) -> None:
-    assert territory_regions(code) == regions
-
-
-def test_every_iso_country_has_a_region_except_the_uninhabited() -> None:
-    without = {c.alpha_2 for c in pycountry.countries if not territory_regions(c.alpha_2)}
-    assert without == {"AQ", "BV", "HM", "TF"}
+# --- data tables -------------------------------------------------------------------------
 
 
 # CLDR names left out on purpose: other words or places first ("Granada" is the Spanish city,
