@@ -22,8 +22,8 @@ A figure of speech ("an 'African savannah' of small firms") adds no region, not 
 nothing else places the story: it is listed, set aside, and its words count for nothing else.
 The feed's own regions (`FeedConfig.regions`, e.g. the site's Latin America section) are
 added to every headline of the feed, like a category. Per-feed keyword rules are matched
-like place names. The names and the region decisions (Turkey, Egypt, the Caucasus)
-are in `bot.places`.
+like place names. The names are in `bot.regions.places` (curated ones in its data files), the
+region decisions (Turkey, Egypt, the Caucasus) in `bot.regions.territories`.
 
 Matching folds accents and case ("México", "MEXICO", "mexico" are one name), but keeps
 'ñ' ("montaña" is not Montana) and checks capitals where a name is also a word ("Chad",

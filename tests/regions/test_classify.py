@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import re
 import unicodedata
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from babel import Locale
 from benchmarks.classify import SETS, evaluate, load_eval_set
 from bot.chat.commands import parse_regions
 from bot.cli import classify as classify_cli
-from bot.regions import places
 from bot.regions.classify import CATEGORY, FEED, PREFIX, SUMMARY, TITLE, classify, explain
 from bot.regions.names import (
     AFRICA,
@@ -705,10 +703,3 @@ def test_cli_applies_a_feeds_rules_from_the_config(
 )
 def test_region_names_in_commands(args: list[str], regions: list[str]) -> None:
     assert parse_regions(args, "es") == regions
-
-
-def test_the_cities_read_fast_are_those_json_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = places._geonames()
-    monkeypatch.setattr(places, "_CITY", re.compile(rb"(never)(matches)(this)"))
-    assert places._geonames() == fast
-    assert len(fast[0]) > 1000
