@@ -12,16 +12,10 @@ from pathlib import Path
 import discord
 import pytest
 
-from adapters.discord.adapter import (
-    CONTENT_CHARS,
-    MESSAGE_EMBED_CHARS,
-    DiscordAdapter,
-    RequestPacer,
-    counts_against_global_limit,
-    headline_embed,
-    pack_embeds,
-    render_reply,
-)
+from adapters.discord import DiscordAdapter
+from adapters.discord.http import RequestPacer, counts_against_global_limit
+from adapters.discord.limits import CONTENT_CHARS, MESSAGE_EMBED_CHARS
+from adapters.discord.render import headline_embed, pack_embeds, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
 from bot.chat.i18n import tr

@@ -11,16 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram.adapter import (
-    MAX_TEXT,
-    RateLimits,
-    TelegramAdapter,
-    Window,
-    pack,
-    parse_command_text,
-    post,
-    render_reply,
-)
+from adapters.telegram.adapter import TelegramAdapter, parse_command_text
+from adapters.telegram.pacing import RateLimits, Window
+from adapters.telegram.render import MAX_TEXT, pack, post, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
 from bot.config import DestinationConfig, FeedConfig, TelegramConfig, parse_config
