@@ -114,3 +114,7 @@ async def test_admin_only_and_private_come_from_the_spec(
     # The bot's own: /unsubscribe is refused to others and answered privately.
     assert (await chat.command("/unsubscribe", admin=False)).text.startswith("Sorry, only")
     assert (await chat.command("/unsubscribe")).private
+
+
+def test_every_command_in_the_spec_has_a_handler() -> None:
+    assert [c.name for c in COMMANDS if not hasattr(Commands, f"_{c.name}")] == []
