@@ -6,8 +6,12 @@ reading this module: `feeds[1].url: expected an http(s) URL, got "ftp://x"`.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
+import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +24,25 @@ from bot.regions.names import REGIONS, find_region
 TELEGRAM_TOKEN_ENV = "HEADLINES_TELEGRAM_TOKEN"
 DISCORD_TOKEN_ENV = "HEADLINES_DISCORD_TOKEN"
 KEEP_DAYS_MIN = 7
+WEEK = 7 * 86400
+
+# Every number in the file and its range, least and most. The upper bounds are far above
+# any useful value: they stop a typo (a few zeros too many) here, before it overflows a
+# timer or a database column in the running bot. README and config.example.toml list them.
+LIMITS: dict[str, tuple[int, int]] = {
+    "poll_interval": (30, WEEK),
+    "backfill": (0, 1000),
+    "max_posts_per_poll": (1, 1000),
+    "max_age_hours": (0, 365 * 24),
+    "keep_days": (0, 3650),
+    "fetch.timeout": (1, 300),
+    "fetch.max_bytes": (10_000, 100_000_000),
+    "fetch.max_failures": (1, 1000),
+    "fetch.max_backoff": (60, WEEK),
+    "fetch.concurrency": (1, 100),
+    "fetch.parse_workers": (0, 32),
+    "feeds[].interval": (30, WEEK),
+}
 
 
 class ConfigError(Exception):
@@ -125,9 +148,15 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError("", f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        byte = exc.object[exc.start]
+        raise ConfigError(
+            "", f"{path} is not UTF-8 text (line {line} has byte {byte:#04x}): save it as UTF-8"
+        ) from None
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: a number too long
         raise ConfigError("", f"{path} is not valid TOML: {exc}") from None
     return parse_config(data, base_dir=path.parent, env=os.environ if env is None else env)
 
@@ -139,18 +168,18 @@ def parse_config(
     database = Path(t.str("database", "headlines.db"))
     if not database.is_absolute():
         database = base_dir / database
-    poll_interval = t.int("poll_interval", 600, minimum=30)
+    poll_interval = t.int("poll_interval", 600)
     language = t.choice("language", "en", LANGUAGES)
 
     f = t.table("fetch")
     fetch = FetchConfig(
-        timeout=f.float("timeout", 20.0, minimum=1.0),
-        max_bytes=f.int("max_bytes", 5_000_000, minimum=10_000),
-        max_failures=f.int("max_failures", 20, minimum=1),
-        max_backoff=f.int("max_backoff", 6 * 3600, minimum=60),
-        concurrency=f.int("concurrency", 20, minimum=1),
+        timeout=f.float("timeout", 20.0),
+        max_bytes=f.int("max_bytes", 5_000_000),
+        max_failures=f.int("max_failures", 20),
+        max_backoff=f.int("max_backoff", 6 * 3600),
+        concurrency=f.int("concurrency", 20),
         user_agent=f.str("user_agent", ""),
-        parse_workers=f.int("parse_workers", default_parse_workers(), minimum=0),
+        parse_workers=f.int("parse_workers", default_parse_workers()),
     )
     f.done()
 
@@ -167,7 +196,9 @@ def parse_config(
             token=_token(tg, env, TELEGRAM_TOKEN_ENV),
             api_base_url=tg.url("api_base_url", ""),
             link_previews=tg.bool("link_previews", False),
-            destinations=tuple(_destination(d, "chat", names) for d in tg.tables("destinations")),
+            destinations=tuple(
+                _destination(d, d.chat("chat"), names) for d in tg.tables("destinations")
+            ),
         )
         tg.done()
     if "discord" in data:
@@ -176,9 +207,10 @@ def parse_config(
             token=_token(dc, env, DISCORD_TOKEN_ENV),
             api_base_url=dc.url("api_base_url", ""),
             gateway_url=dc.url("gateway_url", "", schemes=("ws", "wss")),
-            guild_id=dc.snowflake("guild_id", ""),
+            guild_id=dc.snowflake("guild_id"),
             destinations=tuple(
-                _destination(d, "channel", names) for d in dc.tables("destinations")
+                _destination(d, d.snowflake("channel", required=True), names)
+                for d in dc.tables("destinations")
             ),
         )
         dc.done()
@@ -193,9 +225,9 @@ def parse_config(
     config = Config(
         database=database,
         poll_interval=poll_interval,
-        backfill=t.int("backfill", 0, minimum=0),
-        max_posts_per_poll=t.int("max_posts_per_poll", 20, minimum=1),
-        max_age_hours=t.int("max_age_hours", 72, minimum=0),
+        backfill=t.int("backfill", 0),
+        max_posts_per_poll=t.int("max_posts_per_poll", 20),
+        max_age_hours=t.int("max_age_hours", 72),
         keep_days=_keep_days(t),
         language=language,
         fetch=fetch,
@@ -209,7 +241,7 @@ def parse_config(
 
 
 def _keep_days(t: _Table) -> int:
-    days = t.int("keep_days", 90, minimum=0)
+    days = t.int("keep_days", 90)
     if 0 < days < KEEP_DAYS_MIN:
         # Shorter would forget entries a feed still lists, and post them again.
         raise ConfigError(
@@ -230,7 +262,7 @@ def _feed(t: _Table, default_interval: int) -> FeedConfig:
     feed = FeedConfig(
         name=t.str("name", required=True),
         url=t.url("url", required=True),
-        interval=t.int("interval", default_interval, minimum=30),
+        interval=t.int("interval", default_interval),
         language=t.choice("language", "", ("", *LANGUAGES)),
         regions=t.regions("regions"),
         keywords=tuple(rules),
@@ -239,16 +271,13 @@ def _feed(t: _Table, default_interval: int) -> FeedConfig:
     return feed
 
 
-def _destination(t: _Table, id_key: str, feed_names: list[str]) -> DestinationConfig:
-    raw = t.raw(id_key)
-    if isinstance(raw, bool) or not isinstance(raw, int | str) or str(raw).strip() == "":
-        raise ConfigError(t.key(id_key), f"expected a chat id or @name, got {raw!r}")
+def _destination(t: _Table, chat_id: str, feed_names: list[str]) -> DestinationConfig:
     feeds = t.strs("feeds")
     for name in feeds:
         if name not in feed_names:
             raise ConfigError(t.key("feeds"), f'no feed is named "{name}"')
     dest = DestinationConfig(
-        chat_id=str(raw).strip(),
+        chat_id=chat_id,
         regions=t.regions("regions"),
         feeds=feeds,
         language=t.choice("language", "", ("", *LANGUAGES)),
@@ -300,25 +329,41 @@ class _Table:
         value = self.raw(name, default, required)
         if not isinstance(value, str):
             raise ConfigError(self.key(name), f"expected a string, got {_show(value)}")
+        self._check_text(name, value)
         if required and not value.strip():
             raise ConfigError(self.key(name), "must not be empty")
         return value.strip()
 
-    def int(self, name: str, default: int, minimum: int) -> int:
-        value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(self.key(name), f"expected a whole number, got {_show(value)}")
-        if value < minimum:
-            raise ConfigError(self.key(name), f"must be at least {minimum}, got {value}")
-        return value
+    def _check_text(self, name: str, value: str) -> None:
+        # No setting is a text of several lines; a newline or a NUL that slipped in would
+        # break an HTTP header, a database path or a post's layout later, far from here.
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise ConfigError(
+                self.key(name), f"must not contain control characters (a newline...): {value!r}"
+            )
 
-    def float(self, name: str, default: float, minimum: float) -> float:
+    def int(self, name: str, default: int) -> int:
+        return int(self.number(name, default, whole=True))
+
+    def float(self, name: str, default: float) -> float:
+        return float(self.number(name, default, whole=False))
+
+    def number(self, name: str, default: float, *, whole: bool) -> int | float:
+        """The number at `name`, within its range in LIMITS (found by its key, with the
+        index of a list left out: `feeds[].interval`)."""
+        least, most = LIMITS[re.sub(r"\[\d+\]", "[]", self.key(name))]
         value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(self.key(name), f"expected a number, got {_show(value)}")
-        if value < minimum:
-            raise ConfigError(self.key(name), f"must be at least {minimum:g}, got {value}")
-        return float(value)
+        kind = int if whole else int | float
+        if isinstance(value, bool) or not isinstance(value, kind):
+            expected = "a whole number" if whole else "a number"
+            raise ConfigError(self.key(name), f"expected {expected}, got {_show(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(self.key(name), f"expected a finite number, got {_show(value)}")
+        if value < least:
+            raise ConfigError(self.key(name), f"must be at least {least}, got {_show(value)}")
+        if value > most:
+            raise ConfigError(self.key(name), f"must be at most {most}, got {_show(value)}")
+        return value
 
     def bool(self, name: str, default: bool) -> bool:
         value = self.raw(name, default)
@@ -342,22 +387,45 @@ class _Table:
     ) -> str:
         value = self.str(name, default, required)
         if value:
-            parts = urlsplit(value)
-            if parts.scheme not in schemes or not parts.netloc:
+            problem = _url_problem(value, schemes)
+            if problem is not None:
                 kind = "an http(s)" if schemes[0] == "http" else "a ws(s)"
-                raise ConfigError(self.key(name), f'expected {kind} URL, got "{value}"')
+                shown = f'expected {kind} URL, got "{value}"'
+                raise ConfigError(self.key(name), f"{shown}: {problem}" if problem else shown)
         return value.rstrip("/") if name != "url" else value
 
-    def snowflake(self, name: str, default: str) -> str:
-        value = self.raw(name, default)
-        if isinstance(value, bool) or (value != default and not str(value).strip().isdigit()):
+    def snowflake(self, name: str, required: bool = False) -> str:
+        """A Discord id: a whole number of 64 bits, written as a number or a string; ""
+        when absent and not required."""
+        value = self.raw(name, "", required)
+        if value == "" and not required:
+            return ""
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,20}", value.strip()):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
             raise ConfigError(self.key(name), f"expected a numeric id, got {_show(value)}")
+        return str(value)
+
+    def chat(self, name: str) -> str:
+        """A Telegram chat: its numeric id (64 bits), or a channel's @name."""
+        value = self.raw(name, required=True)
+        if isinstance(value, str):
+            self._check_text(name, value)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | str)
+            or (isinstance(value, int) and not -(2**63) <= value < 2**63)
+            or not str(value).strip()
+        ):
+            raise ConfigError(self.key(name), f"expected a chat id or @name, got {_show(value)}")
         return str(value).strip()
 
     def strs(self, name: str) -> tuple[str, ...]:
         value = self.raw(name, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(self.key(name), f"expected a list of strings, got {_show(value)}")
+        for v in value:
+            self._check_text(name, v)
         return tuple(v.strip() for v in value)
 
     def regions(self, name: str) -> tuple[str, ...]:
@@ -388,6 +456,55 @@ class _Table:
             raise ConfigError(self.key(unknown[0]), f"unknown key (known keys here: {known})")
 
 
+def _url_problem(url: str, schemes: tuple[str, ...]) -> str | None:
+    """Why `url` is no URL of one of `schemes` a client can connect to: None if it is one,
+    "" when the scheme or host is missing (the message says what is expected)."""
+    if any(c.isspace() for c in url):
+        return "it contains a space (in a path, write it as %20)"
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # urlsplit checks the [...] of an IPv6 address, no more
+        return "the address in [...] is not an IPv6 address"
+    if parts.scheme not in schemes or not parts.netloc:
+        return ""
+    # host[:port] after any user:password@, checked here because urlsplit leaves the host
+    # unchecked and reads the port only when asked (and then raises).
+    server = re.fullmatch(
+        r"(\[[^\[\]]*\]|[^\[\]:]*)(?::([0-9]*))?", parts.netloc.rpartition("@")[2]
+    )
+    if server is None:
+        return "expected host or host:port after //"
+    host, port = server.groups()
+    if port and (len(port) > 5 or not 1 <= int(port) <= 65535):
+        return f"the port must be from 1 to 65535, got {port}"
+    if not host:
+        return "it names no host"
+    if not _is_host(host):
+        return f"{host!r} is not a host name nor an IP address"
+    return None
+
+
+_HOST_LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?", re.IGNORECASE)
+
+
+def _is_host(host: str) -> bool:
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return False
+        return True
+    try:
+        name = host.encode("idna").decode("ascii")  # names in other scripts: xn--...
+        for label in name.removesuffix(".").split("."):
+            if label.lower().startswith("xn--"):
+                label.encode("ascii").decode("idna")  # a Punycode label must decode
+    except UnicodeError:
+        return False
+    labels = name.removesuffix(".").split(".")
+    return len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
 def _show(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a table"
@@ -395,4 +512,7 @@ def _show(value: Any) -> str:
         return "a list"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 100:
+        # Python refuses to write out a number of over 4300 digits.
+        return f"a number of {value.bit_length()} bits"
     return repr(value)

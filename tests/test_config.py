@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,88 @@ def test_wrong_types_are_named() -> None:
     )
 
 
+def test_numbers_beyond_their_range_are_errors_not_overflows_at_run_time() -> None:
+    assert error_of({**feeds(), "poll_interval": 10**20}) == (
+        "poll_interval: must be at most 604800, got 100000000000000000000"
+    )
+    assert error_of(feeds(interval=10**13)) == (
+        "feeds[0].interval: must be at most 604800, got 10000000000000"
+    )
+    assert error_of({**feeds(), "fetch": {"timeout": math.nan}}) == (
+        "fetch.timeout: expected a finite number, got nan"
+    )
+    assert error_of({**feeds(), "fetch": {"timeout": math.inf}}) == (
+        "fetch.timeout: expected a finite number, got inf"
+    )
+    assert error_of({**feeds(), "fetch": {"concurrency": 10**6}}) == (
+        "fetch.concurrency: must be at most 100, got 1000000"
+    )
+    assert parse_config({**feeds(), "fetch": {"timeout": 300}}).fetch.timeout == 300.0
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://[::1/feed", "the address in [...] is not an IPv6 address"),
+        ("http://news.example:70000/", "the port must be from 1 to 65535, got 70000"),
+        ("http://news.example:0/", "the port must be from 1 to 65535, got 0"),
+        ("http://news .example/", "it contains a space (in a path, write it as %20)"),
+        ("http://news%2Eexample/", "'news%2Eexample' is not a host name nor an IP address"),
+        ("http://:8080/", "it names no host"),
+    ],
+)
+@pytest.mark.parametrize("where", ["feeds", "telegram", "discord"])
+def test_every_url_key_rejects_a_bad_host_or_port(url: str, problem: str, where: str) -> None:
+    data: dict[str, object] = feeds()
+    if where == "feeds":
+        data = feeds(url=url)
+        key = "feeds[0].url"
+    else:
+        data[where] = {"token": "t", "api_base_url": url}
+        key = f"{where}.api_base_url"
+    assert error_of(data) == f'{key}: expected an http(s) URL, got "{url}": {problem}'
+
+
+def test_urls_clients_can_use_are_accepted() -> None:
+    for url in (
+        "http://127.0.0.1:8080/rss?x=1",
+        "https://[::1]:443/feed",
+        "https://user:secret@news.example/feed%20one",
+        "https://noticias.españa.example/rss",
+        "http://localhost/",
+    ):
+        assert parse_config(feeds(url=url)).feeds[0].url == url
+    gateway = {"token": "t", "gateway_url": "wss://gateway.discord.gg:99999"}
+    assert error_of({**feeds(), "discord": gateway}) == (
+        'discord.gateway_url: expected a ws(s) URL, got "wss://gateway.discord.gg:99999": '
+        "the port must be from 1 to 65535, got 99999"
+    )
+
+
+def test_discord_ids_are_numbers_of_64_bits() -> None:
+    def discord(**section: object) -> dict[str, object]:
+        return {**feeds(), "discord": {"token": "t", **section}}
+
+    config = parse_config(discord(guild_id="12", destinations=[{"channel": 2**64 - 1}]))
+    assert config.discord is not None and config.discord.guild_id == "12"
+    assert config.discord.destinations[0].chat_id == str(2**64 - 1)
+    assert error_of(discord(destinations=[{"channel": "#general"}])) == (
+        "discord.destinations[0].channel: expected a numeric id, got '#general'"
+    )
+    assert error_of(discord(guild_id=2**64)) == (
+        f"discord.guild_id: expected a numeric id, got {2**64}"
+    )
+    assert error_of(discord(destinations=[{}])) == "discord.destinations[0].channel: missing"
+
+
+def test_control_characters_in_strings_are_errors() -> None:
+    assert error_of({**feeds(), "fetch": {"user_agent": "bot\r\nX-Evil: 1"}}) == (
+        "fetch.user_agent: must not contain control characters (a newline...): 'bot\\r\\nX-Evil: 1'"
+    )
+    assert error_of({**feeds(), "database": "a\x00.db"}).startswith("database: must not")
+    assert error_of(feeds(regions=["Asia\n"])).startswith("feeds[0].regions: must not")
+
+
 def test_duplicate_feed_names() -> None:
     data = {"feeds": [{"name": "A", "url": "https://a/1"}, {"name": "A", "url": "https://a/2"}]}
     assert error_of(data) == 'feeds[1].name: "A" is used by another feed'
@@ -123,6 +206,50 @@ def test_cli_reports_config_errors_with_status_2_and_no_traceback(tmp_path: Path
         done.stderr.strip() == 'config error: feeds[0].url: expected an http(s) URL, got "ftp://x"'
     )
     assert "Traceback" not in done.stderr
+
+
+def check_config(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "check-config", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def test_cli_reports_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes('[[feeds]]\nname = "Mañana"\nurl = "https://a.example/"\n'.encode("latin-1"))
+    done = check_config(path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"config error: {path} is not UTF-8 text (line 2 has byte 0xf1): save it as UTF-8"
+    )
+
+
+def test_cli_reports_an_unclosed_ipv6_address_with_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[[feeds]]\nname = "A"\nurl = "http://[::1/feed"\n')
+    done = check_config(path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        'config error: feeds[0].url: expected an http(s) URL, got "http://[::1/feed": '
+        "the address in [...] is not an IPv6 address"
+    )
+
+
+def test_numbers_too_long_to_write_out_are_errors(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"poll_interval = {'9' * 5000}\n")
+    done = check_config(path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"config error: {path} is not valid TOML: Exceeds the limit")
+    path.write_text(f"poll_interval = 0x{'f' * 5000}\n")
+    with pytest.raises(ConfigError, match=r"^poll_interval: must be at most 604800, got a number"):
+        load_config(path)
+    path.write_text(f'[telegram]\ntoken = "t"\n[[telegram.destinations]]\nchat = {2**63}\n')
+    with pytest.raises(ConfigError, match="chat: expected a chat id or @name, got 9223372"):
+        load_config(path)
 
 
 def test_cli_reports_invalid_toml(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ async def test_sigterm_while_polls_are_in_flight_stops_quietly(
         feeds.set_feed("/slow-2", body, delay=600)
         config = tmp_path / "config.toml"
         write_config(
-            config, feeds.url("/slow-1"), feeds.url("/slow-2"), extra="[fetch]\ntimeout = 600"
+            config, feeds.url("/slow-1"), feeds.url("/slow-2"), extra="[fetch]\ntimeout = 300"
         )
         stderr = tmp_path / "stderr.log"
 
