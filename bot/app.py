@@ -26,7 +26,7 @@ from bot.ingest.poller import Poller, PollResult, poll_jitter
 from bot.ingest.workers import Parsers
 from bot.outbox.sender import Outbox
 from bot.ports import Adapter, CannotStart
-from bot.store.storage import Storage
+from bot.store import Storage
 
 log = logging.getLogger(__name__)
 

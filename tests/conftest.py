@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.storage import Storage
+from bot.store import Storage
 
 # As bot.cli does: python-telegram-bot then gives retry_after as a timedelta, unwarned.
 os.environ.setdefault("PTB_TIMEDELTA", "1")

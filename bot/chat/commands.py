@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.chat.i18n import pick_language, region_list, tr
 from bot.models import Command, Reply
 from bot.regions.names import REGIONS, WORLD, display_name, find_region, fold, suggest_region
-from bot.store.storage import Storage
+from bot.store import Storage
 
 DEFAULT_COUNT = 5
 MAX_COUNT = 20

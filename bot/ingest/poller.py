@@ -15,7 +15,7 @@ from bot.config import Config, FeedConfig
 from bot.ingest.fetcher import Fetcher, FetchError, redact_url
 from bot.ingest.workers import Parsers
 from bot.models import ParseError
-from bot.store.storage import FeedState, Storage
+from bot.store import FeedState, Storage
 
 log = logging.getLogger(__name__)
 

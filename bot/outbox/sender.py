@@ -32,7 +32,7 @@ from bot.ports import (
     RetryAfter,
     TemporaryFailure,
 )
-from bot.store.storage import Storage
+from bot.store import Storage
 
 log = logging.getLogger(__name__)
 

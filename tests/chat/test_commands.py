@@ -14,7 +14,7 @@ from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.regions import names as regions
 from bot.regions.names import find_region, suggest_region
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_adapter import FakeAdapter
 
 NOW = datetime.now(UTC)

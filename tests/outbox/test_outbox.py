@@ -15,7 +15,7 @@ from bot.ports import (
     RetryAfter,
     TemporaryFailure,
 )
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_adapter import FakeAdapter
 
 T0 = datetime.now(UTC) - timedelta(hours=1)
