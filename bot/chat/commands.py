@@ -39,7 +39,6 @@ class Commands:
     language: str = "en"
 
     async def handle(self, command: Command) -> Reply:
-        await self.storage.adopt_username(command.chat)
         destination = await self.storage.destination(command.chat)
         language = pick_language(
             command.language, destination.language if destination else "", self.language

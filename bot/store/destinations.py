@@ -76,8 +76,10 @@ class DestinationStore(DeliveryStore):
     async def subscribe(
         self, chat: ChatRef, regions: Sequence[str] = (), language: str = ""
     ) -> Destination:
-        """Start (or change, or resume) deliveries to `chat`, for `regions` (empty: all)."""
+        """Start (or change, or resume) deliveries to `chat`, for `regions` (empty: all).
+        A destination the config file lists by the chat's @username becomes this one."""
         async with self._transaction():
+            await self._adopt_username(chat)
             await self._db.execute(
                 """INSERT INTO destinations (platform, chat_id, kind, title, regions, language,
                     created) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -102,11 +104,18 @@ class DestinationStore(DeliveryStore):
         return destination
 
     async def unsubscribe(self, chat: ChatRef) -> bool:
-        """Stop deliveries to `chat`; what was still owed to it is cancelled."""
-        destination = await self.destination(chat)
-        if destination is None or not destination.active:
-            return False
-        await self.deactivate(destination, "unsubscribed", cancel=DeliveryStatus.CANCELLED)
+        """Stop deliveries to `chat`; what was still owed to it is cancelled. A destination
+        the config file lists by the chat's @username becomes this one first, so that
+        neither goes on receiving."""
+        async with self._transaction():
+            await self._adopt_username(chat)
+            row = await self._fetchone(
+                "SELECT id FROM destinations WHERE platform = ? AND chat_id = ? AND active = 1",
+                (chat.platform, chat.chat_id),
+            )
+            if row is None:
+                return False
+            await self._deactivate(row[0], "unsubscribed", DeliveryStatus.CANCELLED)
         return True
 
     async def deactivate(
@@ -118,31 +127,36 @@ class DestinationStore(DeliveryStore):
         """Stop delivering to `destination` (kept, with `reason`); what it was owed is
         closed with status `cancel` and the reason, for `status` to show."""
         async with self._transaction():
-            await self._db.execute(
-                "UPDATE destinations SET active = 0, inactive_reason = ? WHERE id = ?",
-                (reason, destination.id),
-            )
-            await self._close_pending(destination.id, cancel, reason)
+            await self._deactivate(destination.id, reason, cancel)
+
+    async def _deactivate(self, destination_id: int, reason: str, cancel: DeliveryStatus) -> None:
+        await self._db.execute(
+            "UPDATE destinations SET active = 0, inactive_reason = ? WHERE id = ?",
+            (reason, destination_id),
+        )
+        await self._close_pending(destination_id, cancel, reason)
 
     async def move_destination(self, destination: Destination, new_chat_id: str) -> Destination:
         """The chat now has another id (Telegram group -> supergroup, a channel known by
         @name); keep its settings and what it is owed, and the name the config gave it."""
         async with self._transaction():
-            clash = await self._fetchone(
-                """SELECT id, config_key FROM destinations
-                WHERE platform = ? AND chat_id = ? AND id != ?""",
-                (destination.chat.platform, new_chat_id, destination.id),
-            )
-            if clash is None:
-                await self._db.execute(
-                    "UPDATE destinations SET chat_id = ? WHERE id = ?",
-                    (new_chat_id, destination.id),
-                )
-            else:
-                await self._merge(destination.id, clash[0], bool(clash[1]), new_chat_id)
+            await self._move(destination.id, destination.chat.platform, new_chat_id)
         moved = await self.destination(replace(destination.chat, chat_id=new_chat_id))
         assert moved is not None
         return moved
+
+    async def _move(self, destination_id: int, platform: str, new_chat_id: str) -> None:
+        clash = await self._fetchone(
+            """SELECT id, config_key FROM destinations
+            WHERE platform = ? AND chat_id = ? AND id != ?""",
+            (platform, new_chat_id, destination_id),
+        )
+        if clash is None:
+            await self._db.execute(
+                "UPDATE destinations SET chat_id = ? WHERE id = ?", (new_chat_id, destination_id)
+            )
+        else:
+            await self._merge(destination_id, clash[0], bool(clash[1]), new_chat_id)
 
     async def _merge(self, old: int, new: int, new_has_config: bool, new_chat_id: str) -> None:
         """Fold destination `old` into `new`, the same chat already known under its new id.
@@ -194,22 +208,32 @@ class DestinationStore(DeliveryStore):
     async def adopt_username(self, chat: ChatRef) -> None:
         """A destination configured by the chat's @username becomes the one under its id,
         so that a channel listed as @name that also sends /subscribe is posted to once."""
+        async with self._transaction():
+            await self._adopt_username(chat)
+
+    async def _adopt_username(self, chat: ChatRef) -> None:
+        row = await self._alias_row(chat, "id")
+        if row is not None:
+            await self._move(row[0], chat.platform, chat.chat_id)
+
+    async def _alias_row(self, chat: ChatRef, columns: str) -> Any:
+        """`columns` of the destination still under the chat's @username, if any."""
         if not chat.username:
-            return
-        row = await self._fetchone(
-            f"""SELECT {rows.DESTINATION_COLUMNS} FROM destinations d
+            return None
+        return await self._fetchone(
+            f"""SELECT {columns} FROM destinations d
             WHERE platform = ? AND lower(chat_id) = lower(?)""",
             (chat.platform, "@" + chat.username.lstrip("@")),
         )
-        if row is not None:
-            await self.move_destination(rows.destination(row), chat.chat_id)
 
     async def destination(self, chat: ChatRef) -> Destination | None:
+        """The destination of `chat`: under its id, else the one the config file lists by
+        the chat's @username (until /subscribe or a move merges it). Only reads."""
         row = await self._fetchone(
             f"""SELECT {rows.DESTINATION_COLUMNS} FROM destinations d
             WHERE platform = ? AND chat_id = ?""",
             (chat.platform, chat.chat_id),
-        )
+        ) or await self._alias_row(chat, rows.DESTINATION_COLUMNS)
         return rows.destination(row) if row else None
 
     async def destinations(self, active_only: bool = False) -> list[Destination]:
