@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.discord.adapter import REQUESTS_PER_SECOND, DiscordAdapter
+from adapters.discord import DiscordAdapter
+from adapters.discord.http import REQUESTS_PER_SECOND
 from bot.chat.commands import Commands
 from bot.config import DestinationConfig, DiscordConfig, FeedConfig
 from bot.models import Headline

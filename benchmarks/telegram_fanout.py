@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.telegram.adapter import RateLimits, TelegramAdapter
+from adapters.telegram import TelegramAdapter
+from adapters.telegram.pacing import RateLimits
 from bot.chat.commands import Commands
 from bot.config import DestinationConfig, FeedConfig, TelegramConfig
 from bot.models import ChatRef, Headline

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.models import LANGUAGES
 from bot.regions.names import REGIONS, find_region
 
 TELEGRAM_TOKEN_ENV = "HEADLINES_TELEGRAM_TOKEN"
 DISCORD_TOKEN_ENV = "HEADLINES_DISCORD_TOKEN"
-LANGUAGES = ("en", "es")
 KEEP_DAYS_MIN = 7
 
 

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# The languages the bot speaks (bot.chat.i18n) and reads headlines in (bot.ingest.parser,
+# bot.regions): a config's or chat's language, a feed's language, the classifier's names.
+LANGUAGES = ("en", "es")
+
 
 @dataclass(frozen=True, slots=True)
 class Headline:

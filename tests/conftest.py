@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file per test, and the shared test corpus location."""
+"""Shared fixtures: a real SQLite file per test, the shared test corpus location, and two
+commands added to the spec."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat import spec
+from bot.chat.commands import Commands
+from bot.chat.spec import CommandSpec, Param, Words
+from bot.models import Command, Reply
+from bot.regions.names import display_name, find_region
 from bot.store import Storage
 
 # As bot.cli does: python-telegram-bot then gives retry_after as a timedelta, unwarned.
@@ -23,3 +29,44 @@ async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
         yield store
     finally:
         await store.close()
+
+
+class ExtendedCommands(Commands):
+    """The core's commands plus the handlers of `EXTRA_COMMANDS`: what a change adding a
+    command writes, next to its spec entry."""
+
+    async def _echo(self, command: Command, language: str) -> Reply:
+        region = find_region(" ".join(command.args), world=True)
+        shown = display_name(region, language) if region else "?"
+        return Reply(text=f"echo: {shown}", language=language)
+
+    async def _wipe(self, command: Command, language: str) -> Reply:
+        return Reply(text="wiped", language=language)
+
+
+EXTRA_COMMANDS = (
+    CommandSpec(
+        "echo",
+        Words("Says a region back", "Repite una región"),
+        params=(
+            Param(
+                "region",
+                "region",
+                Words("A world region", "Una región del mundo"),
+                Words("region", "región"),
+                "región",
+            ),
+        ),
+    ),
+    CommandSpec(
+        "wipe", Words("Forget this chat", "Olvidar este chat"), admin_only=True, private=True
+    ),
+)
+
+
+@pytest.fixture
+def extra_commands(monkeypatch: pytest.MonkeyPatch) -> type[Commands]:
+    """Adds /echo (anyone, one region) and /wipe (admins only) to the command spec, for
+    as long as the test runs; answer commands with the `Commands` class returned."""
+    monkeypatch.setattr(spec, "COMMANDS", (*spec.COMMANDS, *EXTRA_COMMANDS))
+    return ExtendedCommands

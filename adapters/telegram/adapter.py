@@ -9,15 +9,11 @@ a group about 3 s after the first 20, where a chat counting a true minute answer
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import html
 import logging
 import shlex
 import time
 import warnings
-from collections import deque
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import timedelta
 
 from telegram import BotCommand, LinkPreviewOptions, Message, ReplyParameters, Update
@@ -25,8 +21,10 @@ from telegram import error as tg_error
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot.chat.commands import COMMANDS
-from bot.chat.i18n import pick_language, region_hashtags, tr
+from adapters.telegram.pacing import ChatState, Pacer, RateLimits
+from adapters.telegram.render import Text, pack, post, render_reply
+from bot.chat import spec
+from bot.chat.i18n import LANGUAGES, pick_language, tr
 from bot.config import TELEGRAM_TOKEN_ENV, TelegramConfig
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.ports import (
@@ -43,11 +41,6 @@ from bot.ports import (
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 4096  # characters after entity parsing, counted in UTF-16 code units
-MAX_TITLE = 300
-MAX_SUMMARY = 300
-MAX_SOURCE = 100
-MAX_LINK = 2048
 # A command's answer: tries, and the longest flood-control wait still worth answering.
 REPLY_TRIES = 3
 REPLY_MAX_WAIT = 60.0
@@ -69,167 +62,6 @@ GONE_MARKERS = (
     "chat_restricted",
     "topic_closed",
 )
-
-COMMAND_DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "en": {
-        "start": "What this bot does",
-        "help": "The commands and regions",
-        "latest": "Newest headlines: /latest [n] [region]",
-        "region": "Regions, or one region's headlines: /region [name]",
-        "subscribe": "Receive new headlines here: /subscribe [regions]",
-        "unsubscribe": "Stop receiving headlines here",
-    },
-    "es": {
-        "start": "Qué hace este bot",
-        "help": "Los comandos y las regiones",
-        "latest": "Titulares más recientes: /latest [n] [región]",
-        "region": "Regiones, o los titulares de una: /region [nombre]",
-        "subscribe": "Recibir aquí los titulares nuevos: /subscribe [regiones]",
-        "unsubscribe": "Dejar de recibir titulares aquí",
-    },
-}
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimits:
-    """Telegram's sending limits: `total` messages per `total_period` seconds over all chats,
-    `group` per `group_period` into one group or channel, `private` per `private_period`
-    into one private chat. Benchmarks and tests may scale them."""
-
-    total: int = 30
-    total_period: float = 1.0
-    group: int = 20
-    group_period: float = 60.0
-    private: int = 1
-    private_period: float = 1.0
-
-
-class Window:
-    """At most `limit` sends in any `period` seconds.
-
-    A send counts from when its request completed, and one in flight holds its place until
-    then: the server received it before we saw the answer, so however requests queue on
-    the way, it never sees more than `limit` arrive within `period`.
-    """
-
-    __slots__ = ("done", "held_until", "in_flight", "limit", "period")
-
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit = limit
-        self.period = period
-        self.done: deque[float] = deque()
-        self.in_flight = 0
-        self.held_until = 0.0
-
-    def room(self, now: float) -> int:
-        """How many sends may start now."""
-        self._forget(now)
-        if now < self.held_until:
-            return 0
-        return max(0, self.limit - len(self.done) - self.in_flight)
-
-    def delay(self, now: float) -> float | None:
-        """Seconds until a send may start; None while every place is taken by a send in
-        flight (wait for one to finish)."""
-        held = max(0.0, self.held_until - now)
-        if self.room(now) or held:
-            return held
-        if not self.done:
-            return None
-        return self.done[0] + self.period - now
-
-    def idle(self, now: float) -> bool:
-        return self.room(now) == self.limit and now >= self.held_until
-
-    def _forget(self, now: float) -> None:
-        while self.done and self.done[0] <= now - self.period:
-            self.done.popleft()
-
-
-@dataclass(slots=True)
-class _Chat:
-    window: Window
-    lock: asyncio.Lock
-    private: bool
-
-
-class Pacer:
-    """Waits before each send until every window it counts in has room: the chat's own
-    and the total. Sends into one chat go one at a time, in order; sends waiting for the
-    total queue first come, first served."""
-
-    def __init__(self, limits: RateLimits) -> None:
-        self.limits = limits
-        self.total = Window(limits.total, limits.total_period)
-        self._total_turn = asyncio.Lock()  # FIFO: only the head of the queue watches the clock
-        self._freed = asyncio.Event()
-        self._chats: dict[str, _Chat] = {}
-        self._uses = 0
-
-    @contextlib.asynccontextmanager
-    async def chat(self, chat_id: str, kind: str = "") -> AsyncIterator[_Chat]:
-        """Hold the chat's turn: sends into it happen one after another."""
-        state = self._chats.get(chat_id)
-        if state is None:
-            private = is_private(chat_id, kind)
-            window = (
-                Window(self.limits.private, self.limits.private_period)
-                if private
-                else Window(self.limits.group, self.limits.group_period)
-            )
-            state = self._chats[chat_id] = _Chat(window, asyncio.Lock(), private)
-        async with state.lock:
-            yield state
-        self._uses += 1
-        if self._uses % 1000 == 0:
-            self._prune()
-
-    @contextlib.asynccontextmanager
-    async def slot(self, chat: _Chat) -> AsyncIterator[None]:
-        """Wait until one more send fits, and count the send made inside."""
-        await self._wait(chat.window)
-        async with self._total_turn:
-            await self._wait(self.total)
-            self.total.in_flight += 1
-            # The overall limit spread evenly over its period rather than `limit` sends
-            # at once: the same rate, and few sends in flight at any moment, so a crash
-            # leaves few that Telegram took but the outbox had not recorded (they repeat).
-            spacing = self.total.period / self.total.limit
-            self.total.held_until = max(self.total.held_until, time.monotonic() + spacing)
-        chat.window.in_flight += 1
-        try:
-            yield
-        finally:
-            now = time.monotonic()
-            for window in (self.total, chat.window):
-                window.in_flight -= 1
-                window.done.append(now)
-            self._freed.set()
-
-    async def _wait(self, window: Window) -> None:
-        while True:
-            self._freed.clear()
-            delay = window.delay(time.monotonic())
-            if delay == 0:
-                return
-            if delay is None:
-                await self._freed.wait()
-            else:
-                await asyncio.sleep(delay)
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        for chat_id, state in list(self._chats.items()):
-            if not state.lock.locked() and state.window.idle(now):
-                del self._chats[chat_id]
-
-
-def is_private(chat_id: str, kind: str = "") -> bool:
-    """Private chats have positive ids; groups negative ones, channels and supergroups
-    -100... or an @username."""
-    if kind:
-        return kind == "private"
-    return chat_id.isdigit()
 
 
 class TelegramAdapter:
@@ -265,7 +97,7 @@ class TelegramAdapter:
         # Edited messages are left out: editing a command must not run it again.
         app.add_handler(
             CommandHandler(
-                COMMANDS,
+                spec.names(),
                 self._handle_command,
                 filters=filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST,
             )
@@ -325,7 +157,7 @@ class TelegramAdapter:
 
     async def _post(
         self,
-        state: _Chat,
+        state: ChatState,
         chat_id: str,
         text: Text,
         previews: bool,
@@ -364,7 +196,7 @@ class TelegramAdapter:
 
     async def _request(
         self,
-        state: _Chat,
+        state: ChatState,
         chat_id: str,
         text: str,
         parse_mode: str | None,
@@ -391,8 +223,8 @@ class TelegramAdapter:
 
     async def _register_commands(self) -> None:
         assert self._app is not None
-        for language, descriptions in COMMAND_DESCRIPTIONS.items():
-            commands = [BotCommand(name, descriptions[name]) for name in COMMANDS]
+        for language in LANGUAGES:
+            commands = [BotCommand(c.name, c.menu_description(language)) for c in spec.COMMANDS]
             try:
                 await self._app.bot.set_my_commands(
                     commands, language_code=None if language == "en" else language
@@ -415,7 +247,8 @@ class TelegramAdapter:
         language = (user.language_code or "") if user else ""
         quote = None if kind == "private" else message.message_id
         can_admin: bool | None = True
-        if kind == "group" and name in ("subscribe", "unsubscribe"):
+        command_spec = spec.find(name)
+        if kind == "group" and command_spec is not None and command_spec.admin_only:
             can_admin = await self._is_admin(message)
         if can_admin is None:
             reply = Reply(text=tr(pick_language(language), "admin_check_failed"), error=True)
@@ -493,78 +326,6 @@ class RedactToken(logging.Filter):
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
-    """One message both ways: `html` for parse_mode HTML and `plain`, what is sent if
-    Telegram rejects the markup. `plain` shows the links as well, so it is never shorter
-    than what the HTML displays. `count` is how many headlines it carries."""
-
-    html: str
-    plain: str
-    count: int = 1
-
-
-def post(headline: Headline, language: str) -> Text:
-    """A headline as a post: the title in bold as a link, a short summary, the region
-    hashtags and the source."""
-    title = _shorten(headline.title, MAX_TITLE) or _shorten(headline.link, MAX_TITLE) or "-"
-    link = headline.link if _is_web_link(headline.link) else ""
-    summary = _shorten(headline.summary, MAX_SUMMARY)
-    tags = region_hashtags(headline.regions, language)
-    source = f"{tr(language, 'source')}: {_shorten(headline.feed, MAX_SOURCE)}"
-    html_lines = [f"<b>{_linked(title, link)}</b>"]
-    plain_lines = [title] + ([link] if link else [])
-    for line in (summary, tags):
-        if line:
-            html_lines.append(_escape(line))
-            plain_lines.append(line)
-    html_lines.append(f"<i>{_escape(source)}</i>")
-    plain_lines.append(source)
-    return Text("\n".join(html_lines), "\n".join(plain_lines))
-
-
-def pack(posts: Sequence[Text]) -> Text:
-    """As many of `posts` (at least the first) as fit in one message."""
-    html_parts, plain_parts = [posts[0].html], [posts[0].plain]
-    size = _length(posts[0].plain)
-    for item in posts[1:]:
-        size += 2 + _length(item.plain)
-        if size > MAX_TEXT:
-            break
-        html_parts.append(item.html)
-        plain_parts.append(item.plain)
-    return Text("\n\n".join(html_parts), "\n\n".join(plain_parts), len(html_parts))
-
-
-def render_reply(reply: Reply) -> Text:
-    """A command's answer: the title in bold, the text, then the headlines as a compact
-    list formatted like posts, as many as fit."""
-    html_lines: list[str] = []
-    plain_lines: list[str] = []
-    if reply.title:
-        html_lines.append(f"<b>{_escape(reply.title)}</b>")
-        plain_lines.append(reply.title)
-    if reply.text:
-        text = _shorten(reply.text, MAX_TEXT // 2, squeeze=False)
-        html_lines.append(_escape(text))
-        plain_lines.append(text)
-    size = _length("\n".join(plain_lines))
-    for headline in reply.headlines:
-        title = _shorten(headline.title, MAX_TITLE) or "-"
-        link = headline.link if _is_web_link(headline.link) else ""
-        tags = " " + region_hashtags(headline.regions, reply.language)
-        source = _shorten(headline.feed, MAX_SOURCE)
-        plain = f"• {title}{tags} · {source}" + (f"\n  {link}" if link else "")
-        size += 1 + _length(plain)
-        if size > MAX_TEXT:
-            break
-        html_lines.append(
-            f"• <b>{_linked(title, link)}</b>{_escape(tags)} · <i>{_escape(source)}</i>"
-        )
-        plain_lines.append(plain)
-    return Text("\n".join(html_lines) or "-", "\n".join(plain_lines) or "-")
-
-
 def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:
     """'/region@bot "América Latina"' -> ('region', ('América Latina',)). Quotes group
     words; an unclosed quote leaves the words as typed."""
@@ -580,38 +341,6 @@ def parse_command_text(text: str) -> tuple[str, tuple[str, ...]]:
 
 
 _CURLY_QUOTES = str.maketrans({"“": '"', "”": '"', "«": '"', "»": '"', "„": '"'})
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _linked(title: str, link: str) -> str:
-    if not link:
-        return _escape(title)
-    return f'<a href="{html.escape(link, quote=True)}">{_escape(title)}</a>'
-
-
-def _is_web_link(link: str) -> bool:
-    return link.startswith(("http://", "https://")) and len(link) <= MAX_LINK and " " not in link
-
-
-def _shorten(text: str, limit: int, squeeze: bool = True) -> str:
-    """`text` in at most `limit` UTF-16 code units (as Telegram counts), cut at a word."""
-    text = " ".join(text.split()) if squeeze else text.strip()
-    if _length(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    while (excess := _length(cut) - (limit - 1)) > 0:
-        cut = cut[: len(cut) - (excess + 1) // 2]  # each character is 1 or 2 units
-    if " " in cut[len(cut) // 2 :]:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip() + "…"
-
-
-def _length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _chat_id(chat_id: str) -> int | str:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot.chat import spec
 from bot.chat.i18n import pick_language, region_list, tr
+from bot.chat.spec import DEFAULT_COUNT, MAX_COUNT
 from bot.models import Command, Reply
-from bot.regions.names import REGIONS, WORLD, display_name, find_region, fold, suggest_region
+from bot.regions.names import (
+    REGIONS,
+    WORLD,
+    display_name,
+    find_region,
+    fold_case_and_accents,
+    suggest_region,
+)
 from bot.store import Storage
 
-DEFAULT_COUNT = 5
-MAX_COUNT = 20
 REGION_COUNT_DAYS = 7
-COMMANDS = ("start", "help", "latest", "region", "subscribe", "unsubscribe")
 # The longest argument text a command takes: every region and alias, both languages, fits
 # in well under this, while a platform lets a message run to 4096 (Telegram) or options to
 # 6000 characters (Discord). Longer text is refused before any of it is parsed, so no
@@ -29,7 +35,8 @@ class UserError(Exception):
 
 @dataclass(frozen=True)
 class Commands:
-    """Answers commands from the archive in `storage`.
+    """Answers commands from the archive in `storage`: each command of `spec.COMMANDS` by
+    the method `_name`.
 
     `feeds` names the feeds for /help; `language` is the bot's default language.
     """
@@ -44,16 +51,20 @@ class Commands:
             command.language, destination.language if destination else "", self.language
         )
         name = command.name.lower().lstrip("/").split("@")[0]
-        handler = getattr(self, f"_{name}", None) if name in COMMANDS else None
+        command_spec = spec.find(name)
+        handler = getattr(self, f"_{name}", None) if command_spec else None
         try:
-            if handler is None:
+            if command_spec is None or handler is None:
                 raise UserError(tr(language, "unknown_command", name=_cut(name, MAX_NAME_CHARS)))
             length = len(" ".join(command.args))
             if length > MAX_ARGS_CHARS:
                 raise UserError(
                     tr(language, "args_too_long", name=name, length=length, max=MAX_ARGS_CHARS)
                 )
-            return await handler(command, language)
+            if command_spec.admin_only and not command.can_admin:
+                raise UserError(tr(language, "admins_only"))
+            reply = await handler(command, language)
+            return replace(reply, private=True) if command_spec.private else reply
         except UserError as error:
             return Reply(text=str(error), language=language, error=True, private=True)
 
@@ -66,7 +77,7 @@ class Commands:
             language,
             "help",
             feeds=", ".join(self.feeds) or "-",
-            max=MAX_COUNT,
+            commands="\n".join(spec.help_lines(language)),
             regions=region_list(REGIONS, language),
         )
         return Reply(text=text, language=language)
@@ -100,26 +111,20 @@ class Commands:
         return Reply(title=tr(language, "regions_title"), text="\n".join(lines), language=language)
 
     async def _subscribe(self, command: Command, language: str) -> Reply:
-        if not command.can_admin:
-            raise UserError(tr(language, "admins_only"))
         regions = parse_regions(command.args, language)
         await self.storage.subscribe(command.chat, regions, language=command.language and language)
         if regions:
             text = tr(language, "subscribed", regions=region_list(regions, language))
         else:
             text = tr(language, "subscribed_all")
-        return Reply(text=text, language=language, private=True)
+        return Reply(text=text, language=language)
 
     async def _unsubscribe(self, command: Command, language: str) -> Reply:
-        if not command.can_admin:
-            raise UserError(tr(language, "admins_only"))
         if command.args:
             raise UserError(tr(language, "too_many_args", name="unsubscribe"))
         done = await self.storage.unsubscribe(command.chat)
         return Reply(
-            text=tr(language, "unsubscribed" if done else "not_subscribed"),
-            language=language,
-            private=True,
+            text=tr(language, "unsubscribed" if done else "not_subscribed"), language=language
         )
 
     async def _headlines(self, count: int, region: str | None, language: str) -> Reply:
@@ -183,7 +188,7 @@ def _cut(text: str, size: int) -> str:
 
 
 def _looks_numeric(word: str) -> bool:
-    return fold(word).lstrip("+-").replace(".", "").isdigit()
+    return fold_case_and_accents(word).lstrip("+-").replace(".", "").isdigit()
 
 
 def _count(word: str, language: str) -> int:

@@ -4,32 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.models import LANGUAGES
 from bot.regions.names import WORLD, display_name
 
-LANGUAGES = ("en", "es")
-
 MESSAGES: dict[str, dict[str, str]] = {
+    # The commands' lines come from their spec (bot/chat/spec.py).
     "help": {
         "en": (
             "I post new headlines from {feeds} and tag them with world regions.\n"
-            "/latest [n] [region] - the newest n headlines (default 5, at most {max})\n"
-            "/region - the regions, with how many headlines each had this week\n"
-            "/region NAME - the newest headlines of one region (world: those of none)\n"
-            "/subscribe [regions] - this chat receives new headlines (of those regions)\n"
-            "/unsubscribe - this chat stops receiving headlines\n"
-            "/help - this text\n"
+            "{commands}\n"
             "Regions: {regions}"
         ),
         "es": (
             "Publico los titulares nuevos de {feeds} y los etiqueto por región del mundo.\n"
-            "/latest [n] [región] - los n titulares más recientes (5 por defecto, "
-            "como mucho {max})\n"
-            "/region - las regiones, con cuántos titulares tuvo cada una esta semana\n"
-            "/region NOMBRE - los titulares más recientes de una región (mundo: los de "
-            "ninguna)\n"
-            "/subscribe [regiones] - este chat recibe los titulares nuevos (de esas regiones)\n"
-            "/unsubscribe - este chat deja de recibir titulares\n"
-            "/help - este texto\n"
+            "{commands}\n"
             "Regiones: {regions}"
         ),
     },

@@ -15,7 +15,8 @@ import os
 import sys
 from typing import Any, NamedTuple, TextIO
 
-from bot.config import LANGUAGES, load_config
+from bot.config import load_config
+from bot.models import LANGUAGES
 from bot.regions.classify import FEED, classify, explain
 from bot.regions.names import REGIONS
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import feedparser
 
 from bot.config import FeedConfig
-from bot.models import FeedHints, Headline, ParsedFeed, ParseError
+from bot.models import LANGUAGES, FeedHints, Headline, ParsedFeed, ParseError
 from bot.regions.classify import classify
 
 SUMMARY_CHARS = 300
@@ -28,7 +28,6 @@ SUMMARY_CHARS = 300
 FUTURE_SKEW = timedelta(minutes=5)
 # Longer guids are hashed so that ids stay small enough to index and compare.
 MAX_ID_CHARS = 256
-LANGUAGES = ("en", "es")
 
 # Query parameters that only track the reader: dropping them makes one story one id.
 _TRACKING_PARAMS = frozenset(

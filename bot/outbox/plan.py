@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.models import Destination, Headline
-from bot.regions.names import fold
+from bot.regions.names import fold_case_and_accents
 
 # A new entry whose title matches one stored this recently is the same story under a
 # rewritten guid, and is not posted again.
@@ -31,7 +31,7 @@ class Planned:
 
 def title_key(title: str) -> str:
     """A title reduced to its words, for spotting the same story under a new guid."""
-    return " ".join(re.findall(r"\w+", fold(title)))
+    return " ".join(re.findall(r"\w+", fold_case_and_accents(title)))
 
 
 def wants(destination: Destination, feed: str, regions: Sequence[str]) -> bool:

@@ -22,8 +22,8 @@ A figure of speech ("an 'African savannah' of small firms") adds no region, not 
 nothing else places the story: it is listed, set aside, and its words count for nothing else.
 The feed's own regions (`FeedConfig.regions`, e.g. the site's Latin America section) are
 added to every headline of the feed, like a category. Per-feed keyword rules are matched
-like place names. The names and the region decisions (Turkey, Egypt, the Caucasus)
-are in `bot.places`.
+like place names. The names are in `bot.regions.places` (curated ones in its data files), the
+region decisions (Turkey, Egypt, the Caucasus) in `bot.regions.territories`.
 
 Matching folds accents and case ("México", "MEXICO", "mexico" are one name), but keeps
 'ñ' ("montaña" is not Montana) and checks capitals where a name is also a word ("Chad",
@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from bot.models import LANGUAGES
 from bot.regions.names import REGIONS, find_region
 from bot.regions.places import (
     CAPITALIZED,
@@ -50,7 +51,7 @@ from bot.regions.places import (
     Place,
     Reading,
     entries,
-    fold,
+    fold_accents_keeping_case,
 )
 
 PREFIX = "prefix"
@@ -130,7 +131,7 @@ def _keyword_trie(keywords: tuple[tuple[str, str], ...]) -> Trie:
     items = []
     for word, region in keywords:
         canonical = find_region(region) or region
-        key = tuple(fold(word).lower().split())
+        key = tuple(fold_accents_keeping_case(word).lower().split())
         if key and canonical in REGIONS:
             items.append((key, Place((canonical,), "keyword", word)))
     return _build_trie(items)
@@ -248,13 +249,14 @@ class _Text(NamedTuple):
         return not self.original[spans[i - 1][1] : spans[i][0]].strip()
 
 
-# A word as `fold` sees one: letters and digits (in NFC text, accents are part of letters).
+# A word as `fold_accents_keeping_case` sees one: letters and digits (in NFC text, accents are
+# part of letters).
 _WORD = re.compile(r"[^\W_]+")
 
 
 def _words(text: str) -> _Text:
     text = unicodedata.normalize("NFC", text)
-    folded = fold(text)
+    folded = fold_accents_keeping_case(text)
     words = folded.split()
     # every longer word after the first capitalized: verbs too, so capitals mark no names
     long = [w for w in words[1:] if len(w) >= 4 and w.isalpha()]
@@ -267,7 +269,7 @@ def _prefix_length(title: str) -> int:
     head, colon, _ = title.partition(":")
     if not colon:
         return 0
-    n = len(fold(head).split())
+    n = len(fold_accents_keeping_case(head).split())
     return n if 0 < n <= _MAX_PREFIX_WORDS else 0
 
 
@@ -282,7 +284,7 @@ def explain(
 ) -> list[Evidence]:
     """Every place found in a headline with the signal it came from, strongest first;
     evidence with `used` False was set aside (and `note` says why)."""
-    language = language if language in ("en", "es") else "en"
+    language = language if language in LANGUAGES else "en"
     tries = [_TRIE]
     if keywords:
         tries.append(_keyword_trie(tuple(keywords)))

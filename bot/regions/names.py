@@ -26,7 +26,7 @@ REGIONS: tuple[str, ...] = (
     OCEANIA,
 )
 
-# Names users type for each region, English and Spanish, folded (see `fold`).
+# Names users type for each region, English and Spanish, folded (`fold_case_and_accents`).
 ALIASES: dict[str, str] = {
     "africa": AFRICA,
     "african": AFRICA,
@@ -98,9 +98,11 @@ SPANISH_NAMES: dict[str, str] = {
 }
 
 
-def fold(text: str) -> str:
-    """Lower-case, strip accents, quotes, '#' and '_', and squeeze spaces: 'América_Latina' ->
-    'america latina'."""
+def fold_case_and_accents(text: str) -> str:
+    """Lower-case, strip accents (even 'ñ'), quotes, '#' and '_', and squeeze spaces:
+    'América_Latina' -> 'america latina', 'España' -> 'espana'. How names users type are
+    compared; the gazetteer compares place names keeping case and 'ñ'
+    (`bot.regions.places.fold_accents_keeping_case`)."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("_", " ").replace("-", " ").strip("\"'«»“”#").lower()
@@ -108,9 +110,9 @@ def fold(text: str) -> str:
 
 
 for _region in REGIONS:
-    ALIASES.setdefault(fold(_region), _region)
-    ALIASES.setdefault(fold(SPANISH_NAMES[_region]), _region)
-    ALIASES.setdefault(fold(_region).replace(" ", ""), _region)
+    ALIASES.setdefault(fold_case_and_accents(_region), _region)
+    ALIASES.setdefault(fold_case_and_accents(SPANISH_NAMES[_region]), _region)
+    ALIASES.setdefault(fold_case_and_accents(_region).replace(" ", ""), _region)
 
 # The most words a region's name or alias has ("america del norte"): no longer run of words
 # names a region, so `suggest_region` tries none, and its work grows only linearly.
@@ -120,7 +122,7 @@ MAX_NAME_WORDS = max(len(alias.split()) for alias in ALIASES)
 def find_region(name: str, *, world: bool = False) -> str | None:
     """The canonical region a user means by `name`, or None; with `world`, also `WORLD` for
     "world", "mundo" and the like."""
-    key = fold(name)
+    key = fold_case_and_accents(name)
     if world and key in WORLD_ALIASES:
         return WORLD
     return ALIASES.get(key) or ALIASES.get(key.replace(" ", ""))
@@ -130,7 +132,7 @@ def suggest_region(name: str) -> str | None:
     """The region a misspelt or longer `name` most likely means: one named by some of its
     words ("Africa subsahariana"), else the one whose name or alias is closest, if any is.
     It tries at most `MAX_NAME_WORDS` phrases per word of `name`."""
-    folded = fold(name)
+    folded = fold_case_and_accents(name)
     words = folded.split()
     for size in range(min(len(words), MAX_NAME_WORDS), 0, -1):
         for start in range(len(words) - size + 1):

@@ -12,16 +12,10 @@ from pathlib import Path
 import discord
 import pytest
 
-from adapters.discord.adapter import (
-    CONTENT_CHARS,
-    MESSAGE_EMBED_CHARS,
-    DiscordAdapter,
-    RequestPacer,
-    counts_against_global_limit,
-    headline_embed,
-    pack_embeds,
-    render_reply,
-)
+from adapters.discord import DiscordAdapter
+from adapters.discord.http import RequestPacer, counts_against_global_limit
+from adapters.discord.limits import CONTENT_CHARS, MESSAGE_EMBED_CHARS
+from adapters.discord.render import headline_embed, pack_embeds, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
 from bot.chat.i18n import tr
@@ -917,3 +911,35 @@ async def test_a_gateway_disconnect_mid_delivery_loses_nothing(storage: Storage,
             "Second",
         ]
         assert await statuses(storage, channel) == ["sent", "sent"]
+
+
+async def test_a_command_added_to_the_spec_becomes_a_slash_command(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start, extra_commands: type[Commands]
+) -> None:
+    await start_adapter(extra_commands(storage).handle)
+    assert {"echo", "wipe"} <= {c["name"] for c in fake.synced[GUILD_ID]}
+    commands = {c["name"]: c for c in fake.synced["global"]}
+    echo, wipe = commands["echo"], commands["wipe"]
+    assert echo["description"] == "Says a region back"
+    assert echo["description_localizations"] == {
+        "es-ES": "Repite una región",
+        "es-419": "Repite una región",
+    }
+    [option] = echo["options"]
+    assert (option["name"], option["type"], option["required"]) == ("region", 3, False)
+    assert option["autocomplete"] and option["description"] == "A world region"
+    assert option["name_localizations"] == {"es-ES": "región", "es-419": "región"}
+    assert 1 in echo["contexts"] and echo["default_member_permissions"] is None
+    assert wipe["contexts"] == [0] and int(wipe["default_member_permissions"]) == 16
+    assert "start" not in commands  # Telegram's greeting only
+
+    typed = await fake.interact("echo", {"region": "orie"}, focused="region", locale="es-ES")
+    await asyncio.wait_for(typed.answered.wait(), 5)
+    assert typed.choices == [{"name": "Oriente Medio", "value": "Middle East"}]
+    echoed = await fake.command("echo", {"region": "Oceanía"}, dm=True)
+    assert echoed.reply["content"] == "echo: Oceania" and not echoed.reply.get("flags")
+    member = await fake.command("wipe", {}, permissions=MEMBER_PERMISSIONS)
+    assert member.reply["flags"] == 64
+    assert "only members with the Manage Channels permission" in member.reply["content"]
+    admin = await fake.command("wipe", {})
+    assert admin.reply["content"] == "wiped" and admin.reply["flags"] == 64

@@ -11,16 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram.adapter import (
-    MAX_TEXT,
-    RateLimits,
-    TelegramAdapter,
-    Window,
-    pack,
-    parse_command_text,
-    post,
-    render_reply,
-)
+from adapters.telegram.adapter import TelegramAdapter, parse_command_text
+from adapters.telegram.pacing import RateLimits, Window
+from adapters.telegram.render import MAX_TEXT, pack, post, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
 from bot.config import DestinationConfig, FeedConfig, TelegramConfig, parse_config
@@ -768,3 +761,27 @@ async def test_a_stopped_adapter_leaves_deliveries_pending(
     assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 0
     [(_, status, _)] = await storage.deliveries_for(destination)
     assert status == "pending" and fake.sent == []
+
+
+async def test_a_command_added_to_the_spec_is_listed_and_answered(
+    fake: FakeTelegram, storage: Storage, extra_commands: type[Commands]
+) -> None:
+    adapter = TelegramAdapter(TelegramConfig(token=TOKEN, api_base_url=fake.url), limits=QUICK)
+    await adapter.start(extra_commands(storage).handle)
+    try:
+        assert fake.commands[""][-2:] == [
+            {"command": "echo", "description": "Says a region back: /echo [region]"},
+            {"command": "wipe", "description": "Forget this chat"},
+        ]
+        assert fake.commands["es"][-2]["description"] == "Repite una región: /echo [región]"
+        await fake.private_command("/echo Oceanía")
+        [echoed] = await fake.wait_messages("1001")
+        assert echoed.text == "echo: Oceania"
+        # Admin-only in the spec: in a group, the adapter asks Telegram who administers it.
+        await fake.group_command("/echo asia", -4001, 77)
+        await fake.group_command("/wipe", -4001, 77)
+        answers = sorted(m.text for m in await fake.wait_messages("-4001", 2))
+        assert answers[0].startswith("Sorry, only administrators") and answers[1] == "echo: Asia"
+        assert fake.called("getChatMember") == [{"chat_id": "-4001", "user_id": "77"}]
+    finally:
+        await adapter.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import re
 import unicodedata
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from babel import Locale
 from benchmarks.classify import SETS, evaluate, load_eval_set
 from bot.chat.commands import parse_regions
 from bot.cli import classify as classify_cli
-from bot.regions import places
 from bot.regions.classify import CATEGORY, FEED, PREFIX, SUMMARY, TITLE, classify, explain
 from bot.regions.names import (
     AFRICA,
@@ -30,7 +28,8 @@ from bot.regions.names import (
     OCEANIA,
     REGIONS,
 )
-from bot.regions.places import entries, territory_regions
+from bot.regions.places import entries
+from bot.regions.territories import territory_regions
 
 # --- traps a reader would not fall into ---------------------------------------------------
 
@@ -460,43 +459,7 @@ def test_country_names_in_lower_case(title: str, regions: tuple) -> None:
     assert classify(title) == regions
 
 
-# --- region decisions and data tables -----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("code", "regions"),
-    [
-        ("TR", (EUROPE, MIDDLE_EAST)),
-        ("EG", (MIDDLE_EAST,)),
-        ("GE", (EUROPE,)),
-        ("AM", (EUROPE,)),
-        ("AZ", (EUROPE,)),
-        ("RU", (EUROPE,)),
-        ("UA", (EUROPE,)),
-        ("CY", (EUROPE,)),
-        ("MX", (LATIN_AMERICA,)),
-        ("PR", (LATIN_AMERICA,)),
-        ("JM", (LATIN_AMERICA,)),
-        ("CL", (LATIN_AMERICA,)),
-        ("US", (NORTH_AMERICA,)),
-        ("CA", (NORTH_AMERICA,)),
-        ("LY", (AFRICA,)),
-        ("MG", (AFRICA,)),
-        ("KZ", (ASIA,)),
-        ("MV", (ASIA,)),
-        ("IR", (MIDDLE_EAST,)),
-        ("NZ", (OCEANIA,)),
-        ("IS", (EUROPE,)),
-        ("AQ", ()),
-    ],
-)
-def test_region_decisions(code: str, regions: tuple) -> None:
-    assert territory_regions(code) == regions
-
-
-def test_every_iso_country_has_a_region_except_the_uninhabited() -> None:
-    without = {c.alpha_2 for c in pycountry.countries if not territory_regions(c.alpha_2)}
-    assert without == {"AQ", "BV", "HM", "TF"}
+# --- data tables -------------------------------------------------------------------------
 
 
 # CLDR names left out on purpose: other words or places first ("Granada" is the Spanish city,
@@ -740,10 +703,3 @@ def test_cli_applies_a_feeds_rules_from_the_config(
 )
 def test_region_names_in_commands(args: list[str], regions: list[str]) -> None:
     assert parse_regions(args, "es") == regions
-
-
-def test_the_cities_read_fast_are_those_json_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = places._geonames()
-    monkeypatch.setattr(places, "_CITY", re.compile(rb"(never)(matches)(this)"))
-    assert places._geonames() == fast
-    assert len(fast[0]) > 1000

@@ -1,0 +1,121 @@
+"""Posts and command answers as Telegram HTML (with a plain-text twin), cut to fit in
+UTF-16 code units as Telegram counts them."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.chat.i18n import region_hashtags, tr
+from bot.models import Headline, Reply
+
+MAX_TEXT = 4096  # characters after entity parsing, counted in UTF-16 code units
+MAX_TITLE = 300
+MAX_SUMMARY = 300
+MAX_SOURCE = 100
+MAX_LINK = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One message both ways: `html` for parse_mode HTML and `plain`, what is sent if
+    Telegram rejects the markup. `plain` shows the links as well, so it is never shorter
+    than what the HTML displays. `count` is how many headlines it carries."""
+
+    html: str
+    plain: str
+    count: int = 1
+
+
+def post(headline: Headline, language: str) -> Text:
+    """A headline as a post: the title in bold as a link, a short summary, the region
+    hashtags and the source."""
+    title = _shorten(headline.title, MAX_TITLE) or _shorten(headline.link, MAX_TITLE) or "-"
+    link = headline.link if _is_web_link(headline.link) else ""
+    summary = _shorten(headline.summary, MAX_SUMMARY)
+    tags = region_hashtags(headline.regions, language)
+    source = f"{tr(language, 'source')}: {_shorten(headline.feed, MAX_SOURCE)}"
+    html_lines = [f"<b>{_linked(title, link)}</b>"]
+    plain_lines = [title] + ([link] if link else [])
+    for line in (summary, tags):
+        if line:
+            html_lines.append(_escape(line))
+            plain_lines.append(line)
+    html_lines.append(f"<i>{_escape(source)}</i>")
+    plain_lines.append(source)
+    return Text("\n".join(html_lines), "\n".join(plain_lines))
+
+
+def pack(posts: Sequence[Text]) -> Text:
+    """As many of `posts` (at least the first) as fit in one message."""
+    html_parts, plain_parts = [posts[0].html], [posts[0].plain]
+    size = _length(posts[0].plain)
+    for item in posts[1:]:
+        size += 2 + _length(item.plain)
+        if size > MAX_TEXT:
+            break
+        html_parts.append(item.html)
+        plain_parts.append(item.plain)
+    return Text("\n\n".join(html_parts), "\n\n".join(plain_parts), len(html_parts))
+
+
+def render_reply(reply: Reply) -> Text:
+    """A command's answer: the title in bold, the text, then the headlines as a compact
+    list formatted like posts, as many as fit."""
+    html_lines: list[str] = []
+    plain_lines: list[str] = []
+    if reply.title:
+        html_lines.append(f"<b>{_escape(reply.title)}</b>")
+        plain_lines.append(reply.title)
+    if reply.text:
+        text = _shorten(reply.text, MAX_TEXT // 2, squeeze=False)
+        html_lines.append(_escape(text))
+        plain_lines.append(text)
+    size = _length("\n".join(plain_lines))
+    for headline in reply.headlines:
+        title = _shorten(headline.title, MAX_TITLE) or "-"
+        link = headline.link if _is_web_link(headline.link) else ""
+        tags = " " + region_hashtags(headline.regions, reply.language)
+        source = _shorten(headline.feed, MAX_SOURCE)
+        plain = f"• {title}{tags} · {source}" + (f"\n  {link}" if link else "")
+        size += 1 + _length(plain)
+        if size > MAX_TEXT:
+            break
+        html_lines.append(
+            f"• <b>{_linked(title, link)}</b>{_escape(tags)} · <i>{_escape(source)}</i>"
+        )
+        plain_lines.append(plain)
+    return Text("\n".join(html_lines) or "-", "\n".join(plain_lines) or "-")
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _linked(title: str, link: str) -> str:
+    if not link:
+        return _escape(title)
+    return f'<a href="{html.escape(link, quote=True)}">{_escape(title)}</a>'
+
+
+def _is_web_link(link: str) -> bool:
+    return link.startswith(("http://", "https://")) and len(link) <= MAX_LINK and " " not in link
+
+
+def _shorten(text: str, limit: int, squeeze: bool = True) -> str:
+    """`text` in at most `limit` UTF-16 code units (as Telegram counts), cut at a word."""
+    text = " ".join(text.split()) if squeeze else text.strip()
+    if _length(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    while (excess := _length(cut) - (limit - 1)) > 0:
+        cut = cut[: len(cut) - (excess + 1) // 2]  # each character is 1 or 2 units
+    if " " in cut[len(cut) // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"
+
+
+def _length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
