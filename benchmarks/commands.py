@@ -29,7 +29,7 @@ from bot.chat.commands import Commands
 from bot.config import FeedConfig
 from bot.models import ChatRef, Command, Headline
 from bot.regions.names import REGIONS
-from bot.store.storage import Storage
+from bot.store import Storage
 
 FEEDS = 20
 DAYS = 30

@@ -27,7 +27,7 @@ from bot.chat.commands import MAX_ARGS_CHARS, Commands
 from bot.config import FeedConfig
 from bot.models import ChatRef, Command, Headline
 from bot.regions.names import suggest_region
-from bot.store.storage import Storage
+from bot.store import Storage
 
 TELEGRAM_CHARS = 4096
 DISCORD_CHARS = 6000

@@ -29,7 +29,7 @@ from bot.chat.commands import Commands
 from bot.config import DestinationConfig, DiscordConfig, FeedConfig
 from bot.models import Headline
 from bot.outbox.sender import Outbox
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_discord import TOKEN, FakeDiscord
 
 FEED = FeedConfig("World", "http://127.0.0.1:1/feed", 600)

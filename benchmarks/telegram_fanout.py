@@ -31,7 +31,7 @@ from bot.chat.commands import Commands
 from bot.config import DestinationConfig, FeedConfig, TelegramConfig
 from bot.models import ChatRef, Headline
 from bot.outbox.sender import Outbox
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_telegram import TOKEN, FakeLimits, FakeTelegram
 
 FEED = FeedConfig("World", "http://127.0.0.1:1/feed", 600)

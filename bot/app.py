@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import signal
 import sqlite3
 import time
@@ -19,6 +18,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.backoff import Backoff
 from bot.chat.commands import Commands
 from bot.config import Config
 from bot.ingest.fetcher import Fetcher
@@ -26,7 +26,7 @@ from bot.ingest.poller import Poller, PollResult, poll_jitter
 from bot.ingest.workers import Parsers
 from bot.outbox.sender import Outbox
 from bot.ports import Adapter, CannotStart
-from bot.store.storage import Storage
+from bot.store import Storage
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +163,10 @@ class HeadlinesBot:
             raise fatal
 
     async def _reconnect(self, adapter: Adapter) -> None:
-        delay = RECONNECT_FIRST
+        retry = Backoff(RECONNECT_FIRST, RECONNECT_MAX)
+        delay = retry.next()
         while True:
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            await asyncio.sleep(delay)
             try:
                 await adapter.start(self.commands.handle)
             except CannotStart as error:
@@ -174,7 +175,7 @@ class HeadlinesBot:
                 )
                 return
             except Exception as error:
-                delay = min(RECONNECT_MAX, delay * 2)
+                delay = retry.next()
                 log.warning(
                     "bot: %s still cannot start (%s); next try in %.0fs",
                     adapter.platform,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 # The languages the bot speaks (bot.chat.i18n) and reads headlines in (bot.ingest.parser,
 # bot.regions): a config's or chat's language, a feed's language, the classifier's names.
@@ -57,6 +58,15 @@ class Destination:
     active: bool = True
     inactive_reason: str = ""
     from_config: bool = False
+
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery stands; the database stores the value."""
+
+    PENDING = "pending"  # owed: not yet accepted by the platform
+    SENT = "sent"  # the platform accepted it
+    FAILED = "failed"  # refused, or its destination went away
+    CANCELLED = "cancelled"  # no longer owed: unsubscribed, or moved to a chat that had it
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from bot.chat.commands import Commands
 from bot.chat.spec import CommandSpec, Param, Words
 from bot.models import Command, Reply
 from bot.regions.names import display_name, find_region
-from bot.store.storage import Storage
+from bot.store import Storage
 
 # As bot.cli does: python-telegram-bot then gives retry_after as a timedelta, unwarned.
 os.environ.setdefault("PTB_TIMEDELTA", "1")

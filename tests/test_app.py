@@ -13,7 +13,7 @@ import bot.app
 from bot.app import HeadlinesBot
 from bot.config import Config, parse_config
 from bot.ports import CannotStart
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_adapter import FakeAdapter
 from testing.feedserver import FeedServer, make_rss, sample_entries
 

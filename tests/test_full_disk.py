@@ -21,7 +21,7 @@ from adapters.telegram.adapter import TelegramAdapter
 from bot.app import HeadlinesBot
 from bot.config import TelegramConfig, load_config
 from bot.outbox.sender import Outbox
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_telegram import TOKEN, FakeTelegram
 from testing.feedserver import FeedServer, make_rss, sample_entries
 from tests.cli.test_cli import bot_cli

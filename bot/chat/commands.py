@@ -17,7 +17,7 @@ from bot.regions.names import (
     fold_case_and_accents,
     suggest_region,
 )
-from bot.store.storage import Storage
+from bot.store import Storage
 
 REGION_COUNT_DAYS = 7
 # The longest argument text a command takes: every region and alias, both languages, fits
@@ -46,7 +46,6 @@ class Commands:
     language: str = "en"
 
     async def handle(self, command: Command) -> Reply:
-        await self.storage.adopt_username(command.chat)
         destination = await self.storage.destination(command.chat)
         language = pick_language(
             command.language, destination.language if destination else "", self.language

@@ -15,13 +15,16 @@ from datetime import UTC, datetime
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
 from bot.ingest.poller import duration
+from bot.models import DeliveryStatus
 from bot.ports import CannotStart
-from bot.store.storage import DatabaseInUse, StorageError
+from bot.store import DatabaseInUse, StorageError
 
 log = logging.getLogger("bot")
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "HEADLINES_CONFIG"
+# What `status` counts per destination (cancelled deliveries are not shown).
+SHOWN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,7 +203,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 async def _status_async(config: Config) -> int:
-    from bot.store.storage import Storage
+    from bot.store import Storage
 
     if not config.database.exists():
         print(f"no database yet at {config.database}: the bot has not run.")
@@ -244,8 +247,8 @@ async def _status_async(config: Config) -> int:
             origin = "config" if d.from_config else "subscribed"
             print(
                 f"  {d.chat.platform} {d.chat.chat_id} {d.chat.title}".rstrip()
-                + f" ({origin}, {regions}): {state}; pending {c.get('pending', 0)}, "
-                f"sent {c.get('sent', 0)}, failed {c.get('failed', 0)}"
+                + f" ({origin}, {regions}): {state}; "
+                + ", ".join(f"{status} {c.get(status, 0)}" for status in SHOWN_STATUSES)
             )
     finally:
         await storage.close()
@@ -257,7 +260,7 @@ def _enable(args: argparse.Namespace) -> int:
 
 
 async def _enable_async(config: Config, names: Sequence[str]) -> int:
-    from bot.store.storage import Storage
+    from bot.store import Storage
 
     storage = await Storage.open(config.database)
     unknown = 0

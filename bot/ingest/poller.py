@@ -11,11 +11,12 @@ import logging
 import time
 from dataclasses import dataclass
 
+from bot.backoff import backoff
 from bot.config import Config, FeedConfig
 from bot.ingest.fetcher import Fetcher, FetchError, redact_url
 from bot.ingest.workers import Parsers
 from bot.models import ParseError
-from bot.store.storage import FeedState, Storage
+from bot.store import FeedState, Storage
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,8 @@ class Poller:
     ) -> PollResult:
         failures = state.failures + 1
         fetch = self.config.fetch
-        delay = min(fetch.max_backoff, feed.interval * 2 ** (failures - 1))
+        # Exact, no jitter: the scheduler already spreads each feed's polls.
+        delay = backoff(failures - 1, feed.interval, fetch.max_backoff, jitter=0)
         delay = max(delay, getattr(error, "retry_after", 0.0))
         disabled = ""
         if failures >= fetch.max_failures:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import islice
 
+from bot.backoff import Backoff, backoff
 from bot.models import Delivery, Destination
 from bot.ports import (
     Adapter,
@@ -32,7 +32,7 @@ from bot.ports import (
     RetryAfter,
     TemporaryFailure,
 )
-from bot.store.storage import Storage
+from bot.store import Storage
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class Outbox:
         """Record accepted sends as sent, as many as are waiting per transaction, while
         the sends go on, until none is left. A write that fails is tried again with
         backoff."""
-        delay = WRITE_RETRY_FIRST
+        retry = Backoff(WRITE_RETRY_FIRST, WRITE_RETRY_MAX)
         while self._accepted:
             group = list(islice(self._accepted.items(), MARKS_PER_WRITE))
             try:
@@ -236,19 +236,17 @@ class Outbox:
                 self._settled.set()  # deliver_due need not wait for the disk
                 if self._stopping.is_set():
                     return  # stop() says what is left
-                await self._sleep(delay * random.uniform(0.8, 1.2))
-                delay = min(WRITE_RETRY_MAX, delay * 2)
+                await self._sleep(retry.next())
                 continue
             for delivery_id, _ in group:
                 del self._accepted[delivery_id]
-            if delay > WRITE_RETRY_FIRST:
+            if retry.attempt:
                 self.wake()  # writes work again: so may the sends
-            delay = WRITE_RETRY_FIRST
+            retry.reset()
         self._settled.set()
 
     async def _postpone(self, name: str, deliveries: list[Delivery], error: Exception) -> None:
-        delay = min(self.retry_max, self.retry_base * 2 ** deliveries[0].attempts)
-        delay *= random.uniform(0.8, 1.2)
+        delay = backoff(deliveries[0].attempts, self.retry_base, self.retry_max)
         log.warning("outbox: sending to %s failed (%s); retry in %.0fs", name, error, delay)
         await self.storage.postpone([d.id for d in deliveries], time.time() + delay, str(error))
 

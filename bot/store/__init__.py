@@ -1,1 +1,46 @@
-"""Everything the bot remembers: feeds, the archive, destinations and the outbox."""
+"""Everything the bot remembers: feeds, the archive, destinations and the outbox, in one
+SQLite file through aiosqlite.
+
+The store decides what is new: `add_headlines` stores a poll's entries and writes the
+deliveries they owe in the same transaction (the outbox), so a crash can lose neither.
+A delivery is marked sent only after the platform accepted it.
+
+`Storage` is the one object the rest of the bot uses. It is assembled from one part per
+table (feeds.py, headlines.py, deliveries.py, destinations.py), each a class of the
+queries on its table, on `Database` (db.py: the connection, transactions, migrations).
+Mixins rather than parts held in attributes: a poll's headlines and deliveries, or a
+chat's move with what it is owed, are one transaction on one connection, which every
+part reaches as `self`; and callers keep one flat API (`storage.add_headlines(...)`)
+without a layer of methods that only pass calls on.
+"""
+
+from bot.store.db import (
+    Database,
+    DatabaseInUse,
+    StorageError,
+    WriteHealth,
+    cannot_write,
+)
+from bot.store.deliveries import DeliveryStore
+from bot.store.destinations import REMOVED_FROM_CONFIG, DestinationStore
+from bot.store.feeds import FeedState, FeedStore
+from bot.store.headlines import HeadlineStore, StoreResult
+from bot.store.schema import MIGRATIONS
+
+
+class Storage(HeadlineStore, FeedStore, DestinationStore, DeliveryStore):
+    """The bot's database: every table's queries on one connection."""
+
+
+__all__ = [
+    "MIGRATIONS",
+    "REMOVED_FROM_CONFIG",
+    "Database",
+    "DatabaseInUse",
+    "FeedState",
+    "Storage",
+    "StorageError",
+    "StoreResult",
+    "WriteHealth",
+    "cannot_write",
+]

@@ -29,7 +29,7 @@ from bot.ports import (
     RetryAfter,
     TemporaryFailure,
 )
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_discord import (
     APP_ID,
     ARCHIVED_THREAD_ID,

@@ -20,7 +20,7 @@ from bot.config import DestinationConfig, FeedConfig, TelegramConfig, parse_conf
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.outbox.sender import Outbox
 from bot.ports import CannotStart
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_telegram import (
     BOT_USERNAME,
     TOKEN,

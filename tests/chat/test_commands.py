@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +17,7 @@ from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.regions import names as regions
 from bot.regions.names import find_region, suggest_region
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_adapter import FakeAdapter
 
 NOW = datetime.now(UTC)
@@ -211,6 +214,44 @@ async def test_a_channel_configured_by_username_is_one_destination(storage: Stor
     assert not reply.error
     [destination] = await storage.destinations()
     assert destination.chat.chat_id == "-1001234" and destination.regions == ("Europe",)
+
+
+def dump(path: Path) -> list[str]:
+    """Everything in the database file at `path`, as SQL, read by a connection of its own."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return list(db.iterdump())
+
+
+async def test_reads_from_a_channel_configured_by_username_leave_the_database_alone(
+    storage: Storage, tmp_path: Path
+) -> None:
+    """/help used to merge the @name destination into the chat's id first: every command
+    wrote. Only /subscribe (or a reported move) merges now; the reads find the @name row
+    without writing, and answer with its settings."""
+    await storage.sync_feeds([FeedConfig("World", "https://example.org/rss", 600)])
+    await storage.add_headlines("World", [headline(1, "Japan: stimulus", ("Asia",))])
+    await storage.sync_destinations("fake", [DestinationConfig("@World_News", ("Asia",), (), "es")])
+    adapter = FakeAdapter()
+    await adapter.start(Commands(storage, ("World",)).handle)
+    assert adapter.on_command is not None
+    channel = ChatRef("fake", "-1001234", "channel", "World news", username="world_news")
+    before = dump(tmp_path / "bot.db")
+
+    replies = {
+        name: await adapter.on_command(Command(name, args, channel, True))
+        for name, args in [("help", ()), ("start", ()), ("latest", ("2",)), ("region", ())]
+    }
+    await adapter.on_command(Command("nonsense", (), channel, True))
+
+    assert dump(tmp_path / "bot.db") == before
+    assert all(r.language == "es" and not r.error for r in replies.values())
+    assert "Este chat recibe: Asia." in replies["region"].text
+    [destination] = await storage.destinations()
+    assert destination.chat.chat_id == "@World_News"
+
+    await adapter.on_command(Command("unsubscribe", (), channel, True))
+    [destination] = await storage.destinations()
+    assert destination.chat.chat_id == "-1001234" and not destination.active
 
 
 # --- region labels and hashtags for adapters ------------------------------------------

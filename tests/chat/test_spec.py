@@ -9,7 +9,7 @@ import re
 from bot.chat import spec
 from bot.chat.commands import Commands
 from bot.chat.spec import COMMANDS, CommandSpec, HelpLine, Param, Words
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_adapter import FakeAdapter
 
 REGIONS_PARAM = Param(

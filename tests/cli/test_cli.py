@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_telegram import FakeTelegram
 from testing.feedserver import FeedServer, make_rss, sample_entries
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.config import FeedConfig
 from bot.models import ChatRef, Headline
@@ -15,7 +17,7 @@ from bot.ports import (
     RetryAfter,
     TemporaryFailure,
 )
-from bot.store.storage import Storage
+from bot.store import Storage
 from testing.fake_adapter import FakeAdapter
 
 T0 = datetime.now(UTC) - timedelta(hours=1)
@@ -109,6 +111,24 @@ async def test_temporary_failure_keeps_deliveries_pending_with_backoff(storage: 
     assert await storage.pending_destinations() == []  # not due again yet
     later = await storage.pending_deliveries(destination, now=time.time() + 3600)
     assert [d.attempts for d in later] == [1, 1]
+
+
+async def test_a_chat_failing_for_days_is_retried_at_the_longest_wait(
+    storage: Storage, tmp_path: Path
+) -> None:
+    """After 1,100 failed attempts the doubling no longer fits a float: the retry must
+    still be postponed by retry_max, not end the drain with an OverflowError."""
+    await owe(storage, 1, "1")
+    with sqlite3.connect(tmp_path / "bot.db") as db:  # as days of failures leave it
+        db.execute("UPDATE deliveries SET attempts = 1100")
+    fake = FakeAdapter()
+    fake.fail_next(TemporaryFailure("502 Bad Gateway"))
+    before = time.time()
+    assert await Outbox(storage, {"fake": fake}, retry_max=300).deliver_due() == 0
+    [destination] = await storage.destinations()
+    assert await storage.pending_deliveries(destination, now=before + 300 * 0.8 - 1) == []
+    [later] = await storage.pending_deliveries(destination, now=time.time() + 300 * 1.2)
+    assert later.attempts == 1101
 
 
 async def test_network_errors_and_adapter_bugs_are_temporary(storage: Storage) -> None:

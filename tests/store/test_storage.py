@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Headline
-from bot.store.storage import DatabaseInUse, Storage
+from bot.store import DatabaseInUse, Storage
 
 FEED = FeedConfig(name="World", url="https://example.org/rss", interval=600)
 T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.config import FeedConfig
 from bot.models import ChatRef, Headline
-from bot.store.storage import MIGRATIONS, Storage
+from bot.store import MIGRATIONS, Storage
 
 T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 NOW = T0.timestamp() + 86400

@@ -1,0 +1,108 @@
+"""The delivery plan: which new headlines of a poll are owed to which destination, and
+when each falls due. Pure: plain data in, plain data out, no I/O and no clock.
+
+The store's `add_headlines` reads what the plan needs in its transaction, asks `owed`
+which of the new headlines are posted at all and `schedule` to whom and when, and
+writes the answer in the same transaction; the sender then sends what is due.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.models import Destination, Headline
+from bot.regions.names import fold_case_and_accents
+
+# A new entry whose title matches one stored this recently is the same story under a
+# rewritten guid, and is not posted again.
+TITLE_DEDUP_SECONDS = 7 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One delivery to write: `headline` owed to `destination`, not sent before `due`."""
+
+    headline: Headline
+    destination: Destination
+    due: float
+
+
+def title_key(title: str) -> str:
+    """A title reduced to its words, for spotting the same story under a new guid."""
+    return " ".join(re.findall(r"\w+", fold_case_and_accents(title)))
+
+
+def wants(destination: Destination, feed: str, regions: Sequence[str]) -> bool:
+    """Whether `destination`'s filters let a headline of `feed` with `regions` through."""
+    if destination.feeds and feed not in destination.feeds:
+        return False
+    return not destination.regions or any(r in destination.regions for r in regions)
+
+
+def oldest_first(headlines: Iterable[Headline]) -> list[Headline]:
+    """The order new entries are stored and go out in."""
+    return sorted(headlines, key=lambda h: (h.published, h.title))
+
+
+def owed(
+    new: Sequence[Headline],
+    *,
+    initialized: bool,
+    backfill: int,
+    max_age: float,
+    recent_titles: Mapping[str, float],
+    now: float,
+) -> list[Headline]:
+    """Which of a poll's `new` headlines are posted at all, oldest first.
+
+    On a feed's first poll (`initialized` False) only the newest `backfill`. After it,
+    all but those published more than `max_age` seconds ago (0: no limit) and those whose
+    title key was stored (at the time in `recent_titles`) within TITLE_DEDUP_SECONDS.
+    """
+    new = oldest_first(new)
+    if not initialized:
+        # The newest `backfill`, or all of them when the feed lists fewer: a start
+        # computed as len - backfill would go negative and count from the end.
+        return new[max(0, len(new) - backfill) :]
+    return [
+        h
+        for h in new
+        if not _repeated(h, recent_titles, now)
+        and (not max_age or h.published.timestamp() >= now - max_age)
+    ]
+
+
+def _repeated(headline: Headline, recent_titles: Mapping[str, float], now: float) -> bool:
+    """Whether the feed had `headline`'s title (one with words) within the window."""
+    key = title_key(headline.title)
+    stored = recent_titles.get(key) if key else None
+    return stored is not None and stored > now - TITLE_DEDUP_SECONDS
+
+
+def schedule(
+    headlines: Sequence[Headline],
+    destinations: Iterable[Destination],
+    *,
+    waiting: Mapping[int, int],
+    now: float,
+    max_per_poll: int,
+    release_every: float,
+) -> list[Planned]:
+    """The deliveries of `headlines` (oldest first) to each active destination whose
+    filters let them through: `max_per_poll` at a time, a batch every `release_every`
+    seconds. What the feed still owes a destination from earlier polls (`waiting`, by
+    destination id) goes first: new entries queue behind it, so a long burst keeps both
+    its order and its pace."""
+    planned: list[Planned] = []
+    for destination in destinations:
+        if not destination.active:
+            continue
+        ahead = waiting.get(destination.id, 0)
+        matching = [h for h in headlines if wants(destination, h.feed, h.regions)]
+        planned += [
+            Planned(h, destination, now + ((ahead + i) // max_per_poll) * release_every)
+            for i, h in enumerate(matching)
+        ]
+    return planned

@@ -1,0 +1,141 @@
+"""The outbox's rows: what is owed to whom, due when, and what became of each delivery."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bot.models import Delivery, DeliveryStatus, Destination
+from bot.outbox.plan import Planned
+from bot.store import rows
+from bot.store.db import Database
+
+PENDING = DeliveryStatus.PENDING
+
+
+class DeliveryStore(Database):
+    async def pending_destinations(self, now: float | None = None) -> list[Destination]:
+        """Active destinations with deliveries due by `now`."""
+        now = time.time() if now is None else now
+        found = await self._fetchall(
+            f"""SELECT {rows.DESTINATION_COLUMNS} FROM destinations d
+            WHERE d.active = 1 AND EXISTS (
+                SELECT 1 FROM deliveries x WHERE x.destination_id = d.id
+                AND x.status = ? AND x.due <= ?) ORDER BY d.id""",
+            (PENDING, now),
+        )
+        return [rows.destination(r) for r in found]
+
+    async def pending_deliveries(
+        self, destination: Destination, limit: int = 10, now: float | None = None
+    ) -> list[Delivery]:
+        """The oldest deliveries due to `destination`, oldest headline first."""
+        now = time.time() if now is None else now
+        found = await self._fetchall(
+            f"""SELECT x.id, x.attempts, {rows.HEADLINE_COLUMNS}
+            FROM deliveries x JOIN headlines h ON h.id = x.headline_id
+            JOIN feeds f ON f.id = h.feed_id
+            WHERE x.destination_id = ? AND x.status = ? AND x.due <= ?
+            ORDER BY x.due, h.published, h.id LIMIT ?""",
+            (destination.id, PENDING, now, limit),
+        )
+        return [Delivery(r[0], destination, rows.headline(r[2:]), attempts=r[1]) for r in found]
+
+    async def mark_sent(self, delivery_ids: Iterable[int], message_id: str) -> None:
+        await self._set_status(
+            delivery_ids, DeliveryStatus.SENT, message_id=message_id, sent=time.time()
+        )
+
+    async def record_sent(self, sent: Sequence[tuple[int, str, float]]) -> None:
+        """Mark deliveries sent, each with (delivery id, message id, when), in one
+        transaction: the outbox records many chats' sends at once."""
+        async with self._transaction():
+            await self._db.executemany(
+                "UPDATE deliveries SET status = ?, message_id = ?, sent = ? WHERE id = ?",
+                [(DeliveryStatus.SENT, message_id, at, i) for i, message_id, at in sent],
+            )
+
+    async def mark_failed(self, delivery_ids: Iterable[int], error: str) -> None:
+        await self._set_status(delivery_ids, DeliveryStatus.FAILED, error=error)
+
+    async def postpone(self, delivery_ids: Iterable[int], until: float, error: str) -> None:
+        """Leave deliveries pending, counting the attempt and not retrying before `until`."""
+        ids = list(delivery_ids)
+        async with self._transaction():
+            await self._db.executemany(
+                """UPDATE deliveries SET attempts = attempts + 1, due = ?, error = ?
+                WHERE id = ? AND status = ?""",
+                [(until, error, i, PENDING) for i in ids],
+            )
+
+    async def _set_status(
+        self, delivery_ids: Iterable[int], status: DeliveryStatus, **fields: Any
+    ) -> None:
+        assignments = "".join(f", {key} = ?" for key in fields)
+        async with self._transaction():
+            await self._db.executemany(
+                f"UPDATE deliveries SET status = ?{assignments} WHERE id = ?",
+                [(status, *fields.values(), i) for i in delivery_ids],
+            )
+
+    async def delivery_counts(self) -> dict[int, dict[str, int]]:
+        """Per destination id, how many deliveries are in each status."""
+        counts: dict[int, dict[str, int]] = {}
+        found = await self._fetchall(
+            "SELECT destination_id, status, deliveries FROM delivery_totals", ()
+        )
+        for destination_id, status, count in found:
+            counts.setdefault(destination_id, {})[status] = count
+        return counts
+
+    async def deliveries_for(self, destination: Destination) -> list[tuple[int, str, str]]:
+        """(headline id, status, message id) of every delivery to `destination`."""
+        return [
+            (r[0], r[1], r[2])
+            for r in await self._fetchall(
+                """SELECT headline_id, status, message_id FROM deliveries
+                WHERE destination_id = ? ORDER BY id""",
+                (destination.id,),
+            )
+        ]
+
+    # -- for the other tables' transactions -------------------------------------------
+
+    async def _waiting(self, feed_id: int) -> dict[int, int]:
+        """Per destination id, how many of this feed's deliveries it is still owed."""
+        return dict(
+            await self._fetchall(
+                """SELECT x.destination_id, count(*) FROM deliveries x
+                JOIN headlines h ON h.id = x.headline_id
+                WHERE h.feed_id = ? AND x.status = ? GROUP BY 1""",
+                (feed_id, PENDING),
+            )
+        )
+
+    async def _insert_deliveries(self, planned: Sequence[Planned], now: float) -> None:
+        """Write the plan's deliveries (their headlines stored, so with ids)."""
+        await self._db.executemany(
+            """INSERT OR IGNORE INTO deliveries (headline_id, destination_id, due, created)
+            VALUES (?, ?, ?, ?)""",
+            [(p.headline.id, p.destination.id, p.due, now) for p in planned],
+        )
+
+    async def _close_pending(
+        self, destination_id: int, status: DeliveryStatus, reason: str
+    ) -> None:
+        """What `destination_id` is still owed ends with `status`, for `reason`."""
+        await self._db.execute(
+            """UPDATE deliveries SET status = ?, error = ?
+            WHERE destination_id = ? AND status = ?""",
+            (status, reason, destination_id, PENDING),
+        )
+
+    async def _hand_over_pending(self, old: int, new: int) -> None:
+        """What `old` is owed goes to `new`, if `new` is active and not owed it already."""
+        await self._db.execute(
+            """UPDATE OR IGNORE deliveries SET destination_id = ?
+            WHERE destination_id = ? AND status = ?
+            AND (SELECT active FROM destinations WHERE id = ?)""",
+            (new, old, PENDING, new),
+        )

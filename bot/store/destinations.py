@@ -1,0 +1,244 @@
+"""The destinations table: the chats that receive headlines, from the config file or
+subscribed by themselves; found by id or by the config file's name for them, and kept
+one per chat when a chat moves to another id."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from bot.config import DestinationConfig
+from bot.models import ChatRef, DeliveryStatus, Destination
+from bot.store import rows
+from bot.store.deliveries import DeliveryStore
+
+# Why a config destination stopped: the only reason a config file can take back.
+REMOVED_FROM_CONFIG = "removed from config"
+
+
+class DestinationStore(DeliveryStore):
+    async def sync_destinations(
+        self, platform: str, configured: Sequence[DestinationConfig]
+    ) -> list[Destination]:
+        """Make the destinations of the config file exist with their filters; config
+        destinations no longer in the file stop receiving.
+
+        A destination is found by the name the file gives it, even after it moved to
+        another id. One that was deactivated for a reason of its own (bot removed,
+        unsubscribed, moved) stays inactive: restarting must not send to it again.
+        """
+        now = time.time()
+        keys = [d.chat_id for d in configured]
+        async with self._transaction():
+            await self._db.execute(
+                f"""UPDATE destinations SET active = 0, inactive_reason = ?
+                WHERE platform = ? AND config_key != '' AND active = 1
+                AND config_key NOT IN ({", ".join("?" * len(keys))})""",
+                (REMOVED_FROM_CONFIG, platform, *keys),
+            )
+            for d in configured:
+                # Unless another name in the file already stands for the chat: then it is
+                # one destination, posted to once.
+                row = await self._named(platform, d.chat_id, taken=keys)
+                filters = (json.dumps(d.regions), json.dumps(d.feeds), d.language)
+                if row is None:
+                    await self._db.execute(
+                        """INSERT INTO destinations (platform, chat_id, config_key, regions,
+                            feeds, language, created) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (platform, chat_id) DO NOTHING""",
+                        (platform, d.chat_id, d.chat_id, *filters, now),
+                    )
+                    continue
+                await self._db.execute(
+                    """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
+                        language = ?, active = active OR inactive_reason = ?,
+                        inactive_reason = CASE WHEN inactive_reason = ? THEN ''
+                                               ELSE inactive_reason END
+                    WHERE id = ?""",
+                    (d.chat_id, *filters, REMOVED_FROM_CONFIG, REMOVED_FROM_CONFIG, row[0]),
+                )
+        return [d for d in await self.destinations() if d.chat.platform == platform]
+
+    async def _named(self, platform: str, name: str, taken: Sequence[str] = ()) -> Any:
+        """The row (its id) of the destination the config file calls `name`, else of the
+        chat with that id unless the file gives it another name in `taken`; None if none."""
+        return await self._fetchone(
+            f"""SELECT id FROM destinations WHERE platform = ? AND config_key = ?
+            UNION ALL SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
+                AND config_key NOT IN ({", ".join("?" * len(taken))})
+            LIMIT 1""",
+            (platform, name, platform, name, *taken),
+        )
+
+    async def subscribe(
+        self, chat: ChatRef, regions: Sequence[str] = (), language: str = ""
+    ) -> Destination:
+        """Start (or change, or resume) deliveries to `chat`, for `regions` (empty: all).
+        A destination the config file lists by the chat's @username becomes this one."""
+        async with self._transaction():
+            await self._adopt_username(chat)
+            await self._db.execute(
+                """INSERT INTO destinations (platform, chat_id, kind, title, regions, language,
+                    created) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (platform, chat_id) DO UPDATE SET regions = excluded.regions,
+                    kind = CASE WHEN excluded.kind = '' THEN kind ELSE excluded.kind END,
+                    title = CASE WHEN excluded.title = '' THEN title ELSE excluded.title END,
+                    language = CASE WHEN excluded.language = '' THEN language
+                                    ELSE excluded.language END,
+                    active = 1, inactive_reason = ''""",
+                (
+                    chat.platform,
+                    chat.chat_id,
+                    chat.kind,
+                    chat.title,
+                    json.dumps(list(regions)),
+                    language,
+                    time.time(),
+                ),
+            )
+        destination = await self.destination(chat)
+        assert destination is not None
+        return destination
+
+    async def unsubscribe(self, chat: ChatRef) -> bool:
+        """Stop deliveries to `chat`; what was still owed to it is cancelled. A destination
+        the config file lists by the chat's @username becomes this one first, so that
+        neither goes on receiving."""
+        async with self._transaction():
+            await self._adopt_username(chat)
+            row = await self._fetchone(
+                "SELECT id FROM destinations WHERE platform = ? AND chat_id = ? AND active = 1",
+                (chat.platform, chat.chat_id),
+            )
+            if row is None:
+                return False
+            await self._deactivate(row[0], "unsubscribed", DeliveryStatus.CANCELLED)
+        return True
+
+    async def deactivate(
+        self,
+        destination: Destination,
+        reason: str,
+        cancel: DeliveryStatus = DeliveryStatus.FAILED,
+    ) -> None:
+        """Stop delivering to `destination` (kept, with `reason`); what it was owed is
+        closed with status `cancel` and the reason, for `status` to show."""
+        async with self._transaction():
+            await self._deactivate(destination.id, reason, cancel)
+
+    async def _deactivate(self, destination_id: int, reason: str, cancel: DeliveryStatus) -> None:
+        await self._db.execute(
+            "UPDATE destinations SET active = 0, inactive_reason = ? WHERE id = ?",
+            (reason, destination_id),
+        )
+        await self._close_pending(destination_id, cancel, reason)
+
+    async def move_destination(self, destination: Destination, new_chat_id: str) -> Destination:
+        """The chat now has another id (Telegram group -> supergroup, a channel known by
+        @name); keep its settings and what it is owed, and the name the config gave it."""
+        async with self._transaction():
+            await self._move(destination.id, destination.chat.platform, new_chat_id)
+        moved = await self.destination(replace(destination.chat, chat_id=new_chat_id))
+        assert moved is not None
+        return moved
+
+    async def _move(self, destination_id: int, platform: str, new_chat_id: str) -> None:
+        clash = await self._fetchone(
+            """SELECT id, config_key FROM destinations
+            WHERE platform = ? AND chat_id = ? AND id != ?""",
+            (platform, new_chat_id, destination_id),
+        )
+        if clash is None:
+            await self._db.execute(
+                "UPDATE destinations SET chat_id = ? WHERE id = ?", (new_chat_id, destination_id)
+            )
+        else:
+            await self._merge(destination_id, clash[0], bool(clash[1]), new_chat_id)
+
+    async def _merge(self, old: int, new: int, new_has_config: bool, new_chat_id: str) -> None:
+        """Fold destination `old` into `new`, the same chat already known under its new id.
+        `new` takes over what `old` was owed and the config file's name for the chat, and
+        keeps its own state: a chat that unsubscribed under its new id stays unsubscribed."""
+        if not new_has_config:
+            # The config file's name for the chat (and its filters) go with it.
+            row = await self._fetchone(
+                "SELECT config_key, regions, feeds, language FROM destinations WHERE id = ?",
+                (old,),
+            )
+            if row[0]:
+                await self._db.execute(
+                    "UPDATE destinations SET config_key = '' WHERE id = ?", (old,)
+                )
+                await self._db.execute(
+                    """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
+                    language = ? WHERE id = ?""",
+                    (*row, new),
+                )
+                await self._db.execute(
+                    """UPDATE destinations SET active = 1, inactive_reason = ''
+                    WHERE id = ? AND inactive_reason = ?""",
+                    (new, REMOVED_FROM_CONFIG),
+                )
+        reason = f"moved to {new_chat_id}"
+        await self._hand_over_pending(old, new)
+        # Left behind: what `new` already owes (one post per chat), or all if it is inactive.
+        await self._close_pending(old, DeliveryStatus.CANCELLED, reason)
+        await self._db.execute(
+            "UPDATE destinations SET active = 0, inactive_reason = ? WHERE id = ?", (reason, old)
+        )
+
+    async def resume(self, platform: str, chat_id: str) -> Destination | None:
+        """Deliver to a deactivated destination again, found by the name the config file
+        gives it, else by its id; None if there is none. What it missed stays missed."""
+        async with self._transaction():
+            row = await self._named(platform, chat_id)
+            if row is None:
+                return None
+            await self._db.execute(
+                "UPDATE destinations SET active = 1, inactive_reason = '' WHERE id = ?", row
+            )
+        found = await self._fetchone(
+            f"SELECT {rows.DESTINATION_COLUMNS} FROM destinations d WHERE d.id = ?", row
+        )
+        return rows.destination(found)
+
+    async def adopt_username(self, chat: ChatRef) -> None:
+        """A destination configured by the chat's @username becomes the one under its id,
+        so that a channel listed as @name that also sends /subscribe is posted to once."""
+        async with self._transaction():
+            await self._adopt_username(chat)
+
+    async def _adopt_username(self, chat: ChatRef) -> None:
+        row = await self._alias_row(chat, "id")
+        if row is not None:
+            await self._move(row[0], chat.platform, chat.chat_id)
+
+    async def _alias_row(self, chat: ChatRef, columns: str) -> Any:
+        """`columns` of the destination still under the chat's @username, if any."""
+        if not chat.username:
+            return None
+        return await self._fetchone(
+            f"""SELECT {columns} FROM destinations d
+            WHERE platform = ? AND lower(chat_id) = lower(?)""",
+            (chat.platform, "@" + chat.username.lstrip("@")),
+        )
+
+    async def destination(self, chat: ChatRef) -> Destination | None:
+        """The destination of `chat`: under its id, else the one the config file lists by
+        the chat's @username (until /subscribe or a move merges it). Only reads."""
+        row = await self._fetchone(
+            f"""SELECT {rows.DESTINATION_COLUMNS} FROM destinations d
+            WHERE platform = ? AND chat_id = ?""",
+            (chat.platform, chat.chat_id),
+        ) or await self._alias_row(chat, rows.DESTINATION_COLUMNS)
+        return rows.destination(row) if row else None
+
+    async def destinations(self, active_only: bool = False) -> list[Destination]:
+        where = "WHERE d.active = 1" if active_only else ""
+        found = await self._fetchall(
+            f"SELECT {rows.DESTINATION_COLUMNS} FROM destinations d {where} ORDER BY d.id", ()
+        )
+        return [rows.destination(r) for r in found]

@@ -1,0 +1,122 @@
+"""The feeds table: which feeds the config names, and each one's polling state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import FeedConfig
+from bot.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    name: str
+    url: str
+    etag: str = ""
+    last_modified: str = ""
+    initialized: bool = False
+    last_poll_at: float = 0.0
+    last_success_at: float = 0.0
+    last_status: str = ""
+    last_error: str = ""
+    failures: int = 0
+    next_poll_at: float = 0.0
+    min_interval: int = 0
+    disabled_reason: str = ""
+    headlines: int = 0
+
+
+class FeedStore(Database):
+    async def sync_feeds(self, feeds: Sequence[FeedConfig]) -> None:
+        """Make the feeds table know every configured feed. A feed whose configured URL
+        changed starts again from that URL (a stored redirect target no longer applies)."""
+        async with self._transaction():
+            for feed in feeds:
+                await self._db.execute(
+                    """INSERT INTO feeds (name, config_url, url) VALUES (?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET
+                        url = CASE WHEN config_url = excluded.config_url THEN url
+                                   ELSE excluded.url END,
+                        etag = CASE WHEN config_url = excluded.config_url THEN etag ELSE '' END,
+                        last_modified = CASE WHEN config_url = excluded.config_url
+                                             THEN last_modified ELSE '' END,
+                        disabled_reason = CASE WHEN config_url = excluded.config_url
+                                               THEN disabled_reason ELSE '' END,
+                        config_url = excluded.config_url""",
+                    (feed.name, feed.url, feed.url),
+                )
+
+    async def feed_state(self, name: str) -> FeedState:
+        states = await self._feed_states("WHERE f.name = ?", (name,))
+        if not states:
+            raise KeyError(name)
+        return states[0]
+
+    async def feed_states(self) -> list[FeedState]:
+        return await self._feed_states("", ())
+
+    async def _feed_states(self, where: str, args: tuple[Any, ...]) -> list[FeedState]:
+        rows = await self._fetchall(
+            f"""SELECT f.name, f.url, f.etag, f.last_modified, f.initialized, f.last_poll_at,
+                f.last_success_at, f.last_status, f.last_error, f.failures, f.next_poll_at,
+                f.min_interval, f.disabled_reason,
+                f.headlines
+            FROM feeds f {where} ORDER BY f.name""",
+            args,
+        )
+        return [
+            FeedState(
+                name=r[0],
+                url=r[1],
+                etag=r[2],
+                last_modified=r[3],
+                initialized=bool(r[4]),
+                last_poll_at=r[5],
+                last_success_at=r[6],
+                last_status=r[7],
+                last_error=r[8],
+                failures=r[9],
+                next_poll_at=r[10],
+                min_interval=r[11],
+                disabled_reason=r[12],
+                headlines=r[13],
+            )
+            for r in rows
+        ]
+
+    async def update_feed(self, name: str, **fields: Any) -> None:
+        """Set columns of a feed's state, named as in `FeedState`."""
+        allowed = set(FeedState.__slots__) - {"name", "headlines", "initialized"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"not feed state fields: {sorted(unknown)}")
+        assignments = ", ".join(f"{key} = ?" for key in fields)
+        async with self._transaction():
+            await self._db.execute(
+                f"UPDATE feeds SET {assignments} WHERE name = ?", (*fields.values(), name)
+            )
+
+    async def enable_feed(self, name: str) -> bool:
+        """Poll `name` again at once: clears its disabled reason, failures and backoff.
+        False if there is no such feed."""
+        async with self._transaction():
+            cursor = await self._db.execute(
+                """UPDATE feeds SET disabled_reason = '', failures = 0, next_poll_at = 0
+                WHERE name = ?""",
+                (name,),
+            )
+        return cursor.rowcount > 0
+
+    # -- for add_headlines, in its transaction ----------------------------------------
+
+    async def _feed_to_fill(self, name: str) -> tuple[int, bool]:
+        """The feed's id and whether its first poll was stored; KeyError if unknown."""
+        row = await self._fetchone("SELECT id, initialized FROM feeds WHERE name = ?", (name,))
+        if row is None:
+            raise KeyError(name)
+        return row[0], bool(row[1])
+
+    async def _initialized(self, feed_id: int) -> None:
+        await self._db.execute("UPDATE feeds SET initialized = 1 WHERE id = ?", (feed_id,))

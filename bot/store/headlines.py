@@ -1,0 +1,200 @@
+"""The archive: the headlines of every feed, what each poll adds (with the deliveries it
+owes, in the same transaction), what is forgotten, and the newest and the counts that
+commands read."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from bot.models import DeliveryStatus, Headline
+from bot.outbox import plan
+from bot.regions.names import WORLD
+from bot.store import rows
+from bot.store.destinations import DestinationStore
+from bot.store.feeds import FeedStore
+from bot.store.schema import hour_of, hour_sql
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """What one poll added: the new headlines (oldest first) and how many deliveries."""
+
+    new: tuple[Headline, ...]
+    deliveries: int
+    first_run: bool = False
+
+
+class HeadlineStore(FeedStore, DestinationStore):
+    async def add_headlines(
+        self,
+        feed: str,
+        headlines: Sequence[Headline],
+        *,
+        backfill: int = 0,
+        max_per_poll: int = 20,
+        release_every: float = 600.0,
+        max_age: float = 0.0,
+        now: float | None = None,
+    ) -> StoreResult:
+        """Store the entries of one poll of `feed` and queue what is owed, in one transaction.
+
+        New entries are those whose id this feed has not had. They are all stored; who is
+        owed which of them, and when, is the delivery plan's answer (bot.outbox.plan):
+        on a feed's first poll only the newest `backfill`, after it all but the old and
+        the repeated titles, `max_per_poll` at a time, a batch every `release_every`.
+        """
+        now = time.time() if now is None else now
+        async with self._transaction():
+            feed_id, initialized = await self._feed_to_fill(feed)
+            unique: dict[str, Headline] = {}
+            for headline in headlines:
+                unique.setdefault(headline.entry_id, headline)
+            known = {
+                r[0]
+                for r in await self._fetch_in(
+                    "SELECT entry_id FROM headlines WHERE feed_id = ? AND entry_id IN ({})",
+                    (feed_id,),
+                    list(unique),
+                )
+            }
+            await self._db.executemany(
+                "UPDATE headlines SET seen = ? WHERE feed_id = ? AND entry_id = ?",
+                [(now, feed_id, entry_id) for entry_id in known],
+            )
+            fresh = plan.oldest_first(h for h in unique.values() if h.entry_id not in known)
+            title_keys = {h.entry_id: plan.title_key(h.title) for h in fresh}
+            # When this feed last stored each of the new titles (its newest copy).
+            recent_titles = dict(
+                await self._fetch_in(
+                    """SELECT title_key, max(fetched) FROM headlines
+                    WHERE feed_id = ? AND title_key IN ({}) GROUP BY title_key""",
+                    (feed_id,),
+                    list({k for k in title_keys.values() if k}),
+                )
+            )
+            await self._db.executemany(
+                """INSERT INTO headlines (feed_id, entry_id, title_key, title, link, summary,
+                    published, fetched, seen, categories, language, regions)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    (
+                        feed_id,
+                        h.entry_id,
+                        title_keys[h.entry_id],
+                        h.title,
+                        h.link,
+                        h.summary,
+                        h.published.timestamp(),
+                        now,
+                        now,
+                        json.dumps(h.categories, ensure_ascii=False),
+                        h.language,
+                        json.dumps(h.regions),
+                    )
+                    for h in fresh
+                ],
+            )
+            ids = dict(
+                await self._fetch_in(
+                    "SELECT entry_id, id FROM headlines WHERE feed_id = ? AND entry_id IN ({})",
+                    (feed_id,),
+                    [h.entry_id for h in fresh],
+                )
+            )
+            stored = [replace(h, id=ids[h.entry_id], feed=feed) for h in fresh]
+            await self._db.executemany(
+                """INSERT OR IGNORE INTO headline_regions (region, published, headline_id)
+                VALUES (?, ?, ?)""",
+                [
+                    (region, h.published.timestamp(), h.id)
+                    for h in stored
+                    for region in h.regions or (WORLD,)
+                ],
+            )
+            if not initialized:
+                await self._initialized(feed_id)
+            posted = plan.owed(
+                stored,
+                initialized=initialized,
+                backfill=backfill,
+                max_age=max_age,
+                recent_titles=recent_titles,
+                now=now,
+            )
+            planned = (
+                plan.schedule(
+                    posted,
+                    await self.destinations(active_only=True),
+                    waiting=await self._waiting(feed_id),
+                    now=now,
+                    max_per_poll=max_per_poll,
+                    release_every=release_every,
+                )
+                if posted
+                else []
+            )
+            await self._insert_deliveries(planned, now)
+        return StoreResult(tuple(stored), len(planned), first_run=not initialized)
+
+    async def forget(self, unseen_since: float) -> int:
+        """Drop the headlines no feed has listed since `unseen_since`, with their delivery
+        records, except those still owed to someone; returns how many went."""
+        doomed = """SELECT id FROM headlines h WHERE h.seen < ? AND NOT EXISTS (
+            SELECT 1 FROM deliveries x WHERE x.headline_id = h.id AND x.status = ?)"""
+        args = (unseen_since, DeliveryStatus.PENDING)
+        async with self._transaction():
+            for table in ("headline_regions", "deliveries"):
+                await self._db.execute(f"DELETE FROM {table} WHERE headline_id IN ({doomed})", args)
+            cursor = await self._db.execute(f"DELETE FROM headlines WHERE id IN ({doomed})", args)
+        return cursor.rowcount
+
+    async def latest(
+        self, limit: int = 5, region: str | None = None, feeds: Sequence[str] = ()
+    ) -> list[Headline]:
+        """The newest headlines, of one region if given (`""`: those with no region)."""
+        where, args = [], []
+        if region is None:
+            # The newest of the whole archive, read off headlines_by_time.
+            source, order = "headlines h", "h.published DESC, h.id DESC"
+        else:
+            # The newest of a region, read off headline_regions' key, which starts with it.
+            source = "headline_regions r JOIN headlines h ON h.id = r.headline_id"
+            order = "r.published DESC, r.headline_id DESC"
+            where.append("r.region = ?")
+            args.append(region)
+        if feeds:
+            where.append(f"f.name IN ({', '.join('?' * len(feeds))})")
+            args += feeds
+        sql = f"""SELECT {rows.HEADLINE_COLUMNS} FROM {source} JOIN feeds f ON f.id = h.feed_id
+            {"WHERE " + " AND ".join(where) if where else ""}
+            ORDER BY {order} LIMIT ?"""
+        # max: SQLite reads a negative LIMIT as no limit at all.
+        return [rows.headline(r) for r in await self._fetchall(sql, (*args, max(0, limit)))]
+
+    async def region_counts(self, since: float) -> dict[str, int]:
+        """How many headlines published since `since` each region has ("" for none).
+
+        The hours after the one `since` falls in are summed from region_hours; that hour's
+        part from `since` on is counted off headline_regions' index, region by region."""
+        first = hour_of(since)
+        counts = dict(
+            await self._fetchall(
+                "SELECT region, sum(headlines) FROM region_hours WHERE hour > ? GROUP BY 1",
+                (first,),
+            )
+        )
+        partial = await self._fetchall(
+            f"""SELECT b.region, (SELECT count(*) FROM headline_regions r
+                WHERE r.region = b.region AND r.published >= ? AND r.published < ?
+                AND {hour_sql("r.published")} = b.hour)
+            FROM region_hours b WHERE b.hour = ?""",
+            (since, (first + 1) * 3600.0, first),
+        )
+        for region, count in partial:
+            if count:
+                counts[region] = counts.get(region, 0) + count
+        counts.setdefault(WORLD, 0)
+        return counts

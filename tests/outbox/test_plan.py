@@ -1,0 +1,210 @@
+"""The delivery plan, as pure functions: who is owed which new headline, and when."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.models import ChatRef, Destination, Headline
+from bot.outbox.plan import TITLE_DEDUP_SECONDS, owed, schedule, title_key, wants
+from tests.store.test_storage import NOW
+from tests.store.test_storage import headline as stored_headline
+
+
+def headline(
+    n: int, title: str = "", regions: tuple[str, ...] = (), feed: str = "World"
+) -> Headline:
+    """The stored headline of test_storage's entry `n`, of `feed`."""
+    return replace(stored_headline(n, title, regions), feed=feed, id=n + 1)
+
+
+def chat(
+    n: int, regions: tuple[str, ...] = (), feeds: tuple[str, ...] = (), active: bool = True
+) -> Destination:
+    return Destination(n, ChatRef("fake", str(n)), regions, feeds, active=active)
+
+
+def ids(headlines: list[Headline]) -> list[int]:
+    return [int(h.entry_id.removeprefix("id-")) for h in headlines]
+
+
+def owed_of(new: list[Headline], **changes: object) -> list[Headline]:
+    args: dict[str, object] = {
+        "initialized": True,
+        "backfill": 0,
+        "max_age": 0.0,
+        "recent_titles": {},
+        "now": NOW,
+    }
+    return owed(new, **(args | changes))  # type: ignore[arg-type]
+
+
+# -- owed: which new headlines are posted at all --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("backfill", "posted"),
+    [
+        (0, []),
+        (3, [6, 7, 8]),
+        (9, list(range(9))),  # as many as the feed lists
+        (12, list(range(9))),  # more: issue 14 posted only the newest 3 (9 - 12 = -3)
+    ],
+)
+def test_a_first_poll_posts_the_newest_backfill_or_all_when_the_feed_has_fewer(
+    backfill: int, posted: list[int]
+) -> None:
+    new = [headline(n) for n in reversed(range(9))]  # feeds list the newest first
+    assert ids(owed_of(new, initialized=False, backfill=backfill)) == posted
+
+
+def test_a_first_poll_ignores_age_and_repeated_titles() -> None:
+    new = [headline(n) for n in range(3)]
+    recent = {title_key(h.title): NOW for h in new}
+    posted = owed_of(new, initialized=False, backfill=3, max_age=1.0, recent_titles=recent)
+    assert ids(posted) == [0, 1, 2]
+
+
+def test_later_polls_post_every_new_entry_oldest_first() -> None:
+    new = [headline(2), headline(0), headline(1)]
+    assert ids(owed_of(new)) == [0, 1, 2]
+
+
+def test_entries_older_than_max_age_are_not_posted() -> None:
+    new = [headline(n) for n in range(0, 60, 10)]  # published 60..10 minutes before NOW
+    assert ids(owed_of(new, max_age=30 * 60)) == [30, 40, 50]
+    assert ids(owed_of(new, max_age=0)) == [0, 10, 20, 30, 40, 50]
+
+
+def test_a_title_the_feed_had_within_the_window_is_not_posted_again() -> None:
+    again = headline(1, "Chile: pension reform APPROVED!")
+    fresh = headline(2, "Chile: pension reform fails")
+    key = title_key("Chile: pension reform approved")
+    assert key == title_key(again.title)
+    inside = {key: NOW - TITLE_DEDUP_SECONDS + 1}
+    outside = {key: NOW - TITLE_DEDUP_SECONDS}
+    assert ids(owed_of([again, fresh], recent_titles=inside)) == [2]
+    assert ids(owed_of([again, fresh], recent_titles=outside)) == [1, 2]
+
+
+def test_titles_without_words_are_never_repeats() -> None:
+    assert title_key("!!! ...") == ""
+    assert ids(owed_of([headline(1, "!!! ...")], recent_titles={"": NOW})) == [1]
+
+
+# -- schedule: to whom, and when -----------------------------------------------------
+
+
+def test_a_burst_goes_out_max_per_poll_at_a_time() -> None:
+    planned = schedule(
+        [headline(n) for n in range(5)],
+        [chat(1)],
+        waiting={},
+        now=NOW,
+        max_per_poll=2,
+        release_every=600,
+    )
+    assert [(p.headline.id, p.due - NOW) for p in planned] == [
+        (1, 0),
+        (2, 0),
+        (3, 600),
+        (4, 600),
+        (5, 1200),
+    ]
+
+
+def test_a_burst_over_several_polls_queues_behind_what_is_still_owed() -> None:
+    # Chat 1 is owed 3 of this feed's entries from earlier polls: with 2 a batch, the
+    # first new one shares the second batch; chat 2 is owed nothing.
+    planned = schedule(
+        [headline(n) for n in range(3)],
+        [chat(1), chat(2)],
+        waiting={1: 3, 7: 50},
+        now=NOW,
+        max_per_poll=2,
+        release_every=600,
+    )
+    due = {(p.destination.id, p.headline.id): p.due - NOW for p in planned}
+    assert due == {
+        (1, 1): 600,
+        (1, 2): 1200,
+        (1, 3): 1200,
+        (2, 1): 0,
+        (2, 2): 0,
+        (2, 3): 600,
+    }
+
+
+def test_region_and_feed_filters_choose_destinations() -> None:
+    asia = headline(1, regions=("Asia",))
+    both = headline(2, regions=("Europe", "Middle East"))
+    world = headline(3)
+    sport = headline(4, regions=("Asia",), feed="Sport")
+    chats = [
+        chat(1),
+        chat(2, regions=("Asia",)),
+        chat(3, regions=("Middle East", "Africa")),
+        chat(4, feeds=("Sport",)),
+        chat(5, regions=("Asia",), feeds=("World",)),
+        chat(6, active=False),
+    ]
+    planned = schedule(
+        [asia, both, world, sport],
+        chats,
+        waiting={},
+        now=NOW,
+        max_per_poll=20,
+        release_every=600,
+    )
+    got: dict[int, list[int]] = {}
+    for p in planned:
+        got.setdefault(p.destination.id, []).append(p.headline.id)
+    assert got == {1: [2, 3, 4, 5], 2: [2, 5], 3: [3], 4: [5], 5: [2]}
+
+
+def test_wants_reads_an_empty_filter_as_everything() -> None:
+    assert wants(chat(1), "World", ())
+    assert not wants(chat(1, regions=("Asia",)), "World", ())
+    assert not wants(chat(1, feeds=("Sport",)), "World", ("Asia",))
+
+
+@given(
+    owed_before=st.integers(0, 40),
+    count=st.integers(0, 40),
+    max_per_poll=st.integers(1, 10),
+)
+def test_no_release_holds_more_than_max_per_poll_and_the_order_is_kept(
+    owed_before: int, count: int, max_per_poll: int
+) -> None:
+    """Whatever the burst and what is still owed, each release (of earlier and new
+    deliveries together) holds at most `max_per_poll`, with no gap, oldest first."""
+    planned = schedule(
+        [headline(n) for n in range(count)],
+        [chat(1)],
+        waiting={1: owed_before},
+        now=NOW,
+        max_per_poll=max_per_poll,
+        release_every=600,
+    )
+    slots = [int((p.due - NOW) // 600) for p in planned]
+    assert [p.headline.id for p in planned] == list(range(1, count + 1))
+    assert slots == sorted(slots)
+    # What was owed before went out the same way, from the first release on.
+    releases = [i // max_per_poll for i in range(owed_before)] + slots
+    for release in set(releases):
+        assert releases.count(release) <= max_per_poll
+    assert set(releases) == set(range(len(set(releases))))  # no empty release in between
+
+
+@given(
+    listed=st.lists(st.integers(0, 10_000), unique=True, max_size=30),
+    backfill=st.integers(0, 50),
+)
+def test_a_first_poll_posts_the_newest_backfill_of_any_feed(
+    listed: list[int], backfill: int
+) -> None:
+    posted = ids(owed_of([headline(n) for n in listed], initialized=False, backfill=backfill))
+    assert posted == sorted(listed)[len(listed) - min(backfill, len(listed)) :]
