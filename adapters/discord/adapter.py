@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -40,6 +39,7 @@ from adapters.discord.limits import (
     UNAUTHORIZED_PAUSE,
 )
 from adapters.discord.render import NO_MENTIONS, message_nonce, pack_embeds, plain_embed
+from bot.backoff import Backoff
 from bot.config import DiscordConfig
 from bot.models import ChatRef, Headline
 from bot.ports import (
@@ -159,7 +159,7 @@ class DiscordAdapter:
         itself after a dropped connection; when its loop dies of anything else, start it
         again, with backoff. A refusal that retrying cannot mend ends it: CannotStart."""
         loop = asyncio.get_running_loop()
-        delay = self.reconnect_delay
+        retry = Backoff(self.reconnect_delay, MAX_RECONNECT_DELAY)
         while self.client is client:
             began = loop.time()
             try:
@@ -176,12 +176,12 @@ class DiscordAdapter:
                 if self.client is not client:
                     return
                 if loop.time() - began > MAX_RECONNECT_DELAY:
-                    delay = self.reconnect_delay  # it had been up a good while
+                    retry.reset()  # it had been up a good while
+                delay = retry.next()
                 log.exception("discord: the gateway connection failed; a new one in %.0fs", delay)
                 if client.ws is not None:
                     await client.ws.close(code=4000)  # its heartbeats would go on otherwise
-                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-                delay = min(delay * 2, MAX_RECONNECT_DELAY)
+                await asyncio.sleep(delay)
 
     async def _set_up(self, client: Client) -> None:
         """After login, before the gateway: find the gateway, log the invite, sync commands."""

@@ -23,6 +23,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from adapters.telegram.pacing import ChatState, Pacer, RateLimits
 from adapters.telegram.render import Text, pack, post, render_reply
+from bot.backoff import backoff
 from bot.chat import spec
 from bot.chat.i18n import LANGUAGES, pick_language, tr
 from bot.config import TELEGRAM_TOKEN_ENV, TelegramConfig
@@ -282,7 +283,7 @@ class TelegramAdapter:
                 problem = error
                 if self._stopping:
                     break
-                await asyncio.sleep(2**attempt)
+                await asyncio.sleep(backoff(attempt, 1.0, REPLY_MAX_WAIT, jitter=0))
             except SendError as error:  # gone, or the content refused: trying again is futile
                 problem = error
                 break
