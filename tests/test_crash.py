@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import os
 import random
 import signal
 import statistics
 import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,8 +17,8 @@ import pytest
 
 from testing.fake_telegram import FakeTelegram
 from testing.feedserver import FeedServer, make_rss, sample_entries
+from testing.processes import start_bot, tail, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
 CHATS = [1001 + i for i in range(100)]  # private chats: ~1/s to each, ~30/s in all
 PER_CHAT = 5
 KILLS = 10
@@ -47,28 +44,6 @@ api_base_url = "{api_url}"
     )
 
 
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def start_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PTB_TIMEDELTA": "1"}
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "--log-level", "debug", "run", "--config", str(config)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
 async def test_sigkill_during_a_fan_out_loses_nothing_and_repeats_little(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -87,7 +62,7 @@ async def test_sigkill_during_a_fan_out_loses_nothing_and_repeats_little(
             # Kill as soon as Telegram took the message at a random point of this life's
             # share of the fan-out: the worst moment, its answer not yet read by the bot.
             share = int(total * (k + pick.uniform(0.2, 0.9)) / (KILLS + 1))
-            process = start_bot(config, log)
+            process = start_bot(config, log, "--log-level", "debug")
             processes.append(process)
             started = len(telegram.sent)
             await wait_for(lambda s=share, n=started: len(telegram.sent) > max(s, n), process, log)
@@ -96,7 +71,7 @@ async def test_sigkill_during_a_fan_out_loses_nothing_and_repeats_little(
             kills.append(len(telegram.sent))
         assert kills[-1] < total, "the kills came too late to test anything"
 
-        last = start_bot(config, log)
+        last = start_bot(config, log, "--log-level", "debug")
         processes.append(last)
         everything = {(str(c), e.title) for c in CHATS for e in entries}
         await wait_for(lambda: received(telegram) >= everything, last, log)
@@ -144,17 +119,3 @@ def received(telegram: FakeTelegram) -> set[tuple[str, str]]:
 
 def title_of(text: str) -> str:
     return text.splitlines()[0]
-
-
-async def wait_for(condition: object, process: subprocess.Popen[bytes], log: Path) -> None:
-    for _ in range(300):
-        if condition():  # type: ignore[operator]
-            return
-        if process.poll() is not None:
-            raise AssertionError(f"the bot exited early:\n{tail(log)}")
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for the bot:\n{tail(log)}")
-
-
-def tail(log: Path) -> str:
-    return log.read_text()[-3000:]

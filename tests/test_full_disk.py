@@ -24,7 +24,7 @@ from bot.outbox.sender import Outbox
 from bot.store import Storage
 from testing.fake_telegram import TOKEN, FakeTelegram
 from testing.feedserver import FeedServer, make_rss, sample_entries
-from tests.cli.test_cli import bot_cli
+from testing.processes import bot_cli
 from tests.outbox.test_outbox import owe, statuses
 
 CHATS = [str(2001 + i) for i in range(8)]  # private chats: one message a second each

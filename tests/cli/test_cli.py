@@ -10,23 +10,7 @@ from pathlib import Path
 from bot.store import Storage
 from testing.fake_telegram import FakeTelegram
 from testing.feedserver import FeedServer, make_rss, sample_entries
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def bot_cli(*args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+from testing.processes import ROOT, bot_cli
 
 
 async def test_demo_shows_the_bot_at_work() -> None:
