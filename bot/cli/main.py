@@ -47,15 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2
-    except DatabaseInUse as error:
+    except (DatabaseInUse, CannotStart) as error:  # what the user must settle: exit 2
         print(f"error: {error}", file=sys.stderr)
         return 2
     except StorageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except CannotStart as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
 
