@@ -11,15 +11,47 @@ import logging
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 from bot.chat.i18n import region_hashtags, tr
+from bot.config import Config, DestinationConfig, PlatformTable
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.ports import CommandCallback, Sent
 
 log = logging.getLogger(__name__)
 
 CHAT = ChatRef("console", "stdout", kind="private", title="console")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleConfig:
+    """The `[console]` table of the config file."""
+
+    enabled: bool = False
+    regions: tuple[str, ...] = ()
+    commands: bool = False
+
+    @property
+    def destinations(self) -> tuple[DestinationConfig, ...]:
+        return (DestinationConfig(CHAT.chat_id, self.regions),)
+
+
+def parse_section(t: PlatformTable) -> ConsoleConfig | None:
+    default = ConsoleConfig()
+    config = ConsoleConfig(
+        enabled=t.bool("enabled", default.enabled),
+        regions=t.regions("regions"),
+        commands=t.bool("commands", default.commands),
+    )
+    t.done()
+    return config if config.enabled else None
+
+
+def build_adapter(section: ConsoleConfig, config: Config, *, one_off: bool) -> ConsoleAdapter:
+    # A one-off run (`poll`) reads no commands: it would wait on the terminal.
+    read = section.commands and not one_off
+    return ConsoleAdapter(read_commands=read, language=config.language)
 
 
 class ConsoleAdapter:

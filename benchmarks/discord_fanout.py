@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.discord import DiscordAdapter
+from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.config import DiscordConfig
 from adapters.discord.http import REQUESTS_PER_SECOND
 from bot.chat.commands import Commands
-from bot.config import DestinationConfig, DiscordConfig, FeedConfig
+from bot.config import DestinationConfig, FeedConfig
 from bot.models import Headline
 from bot.outbox.sender import Outbox
 from bot.store import Storage

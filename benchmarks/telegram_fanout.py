@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.telegram import TelegramAdapter
+from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.pacing import RateLimits
 from bot.chat.commands import Commands
-from bot.config import DestinationConfig, FeedConfig, TelegramConfig
+from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Headline
 from bot.outbox.sender import Outbox
 from bot.store import Storage

@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 
+import adapters
 from bot.app import HeadlinesBot
 from bot.cli.main import main
-from bot.config import LIMITS, Config, load_config
+from bot.config import LIMITS, Config
 from testing.fake_adapter import FakeAdapter
 from testing.feedserver import FeedServer, make_rss, sample_entries
 
@@ -275,7 +276,7 @@ async def start_stop_and_poll(config: Config, directory: Path) -> None:
             database=directory / "bot.db",
             feeds=tuple(replace(f, url=server.url("/feed")) for f in config.feeds),
         )
-        platforms = [p for p in ("telegram", "discord") if getattr(config, p) is not None]
+        platforms = [p for p in ("telegram", "discord") if config.platforms[p] is not None]
         running = HeadlinesBot(config, [FakeAdapter(platform=p) for p in platforms])
         try:
             await running.start()
@@ -342,4 +343,4 @@ def test_run_starts_polls_and_stops_with_any_config_check_config_accepts(
     with tempfile.TemporaryDirectory() as directory:
         path = write(directory, file)
         if check_config(path, capsys) == 0:
-            asyncio.run(start_stop_and_poll(load_config(path), Path(directory)))
+            asyncio.run(start_stop_and_poll(adapters.load(path), Path(directory)))

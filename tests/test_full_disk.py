@@ -18,8 +18,9 @@ import pytest
 
 import bot.outbox.sender
 from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.config import TelegramConfig
 from bot.app import HeadlinesBot
-from bot.config import TelegramConfig, load_config
+from bot.config import load_config
 from bot.outbox.sender import Outbox
 from bot.store import Storage
 from testing.fake_telegram import TOKEN, FakeTelegram

@@ -31,6 +31,7 @@ from discord.http import Route
 
 from adapters.discord.client import Client, gateway_refusal
 from adapters.discord.commands import SlashCommands
+from adapters.discord.config import DiscordConfig
 from adapters.discord.http import REDACT, REQUESTS_PER_SECOND, RequestGate, header_seconds
 from adapters.discord.limits import (
     CHANNEL_ERRORS,
@@ -40,7 +41,6 @@ from adapters.discord.limits import (
 )
 from adapters.discord.render import NO_MENTIONS, message_nonce, pack_embeds, plain_embed
 from bot.backoff import Backoff
-from bot.config import DiscordConfig
 from bot.models import ChatRef, Headline
 from bot.ports import (
     CannotStart,

@@ -21,12 +21,12 @@ from telegram import error as tg_error
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
+from adapters.telegram.config import TOKEN_ENV, TelegramConfig
 from adapters.telegram.pacing import ChatState, Pacer, RateLimits
 from adapters.telegram.render import Text, pack, post, render_reply
 from bot.backoff import backoff
 from bot.chat import spec
 from bot.chat.i18n import LANGUAGES, pick_language, tr
-from bot.config import TELEGRAM_TOKEN_ENV, TelegramConfig
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.ports import (
     CannotStart,
@@ -118,7 +118,7 @@ class TelegramAdapter:
             # PTB's own message quotes the token.
             raise CannotStart(
                 "telegram: the Telegram server rejected the bot token; check "
-                f"{TELEGRAM_TOKEN_ENV} (or [telegram] token)"
+                f"{TOKEN_ENV} (or [telegram] token)"
             ) from None
         except BaseException:
             await self.stop()

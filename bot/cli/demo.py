@@ -18,6 +18,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from adapters import section_parsers
 from adapters.console import ConsoleAdapter, format_reply, parse_command
 from bot.app import HeadlinesBot
 from bot.config import parse_config
@@ -89,7 +90,8 @@ async def run_demo(keep: str | None = None) -> int:
                 {"name": "Despacho Mundial (ES)", "url": f"{server.base}/es.xml"},
             ],
             "console": {"enabled": True},
-        }
+        },
+        platforms=section_parsers(),
     )
     console = ConsoleAdapter()
     bot = HeadlinesBot(config, [console])

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, secrets
 from bot.ingest.poller import duration
 from bot.models import DeliveryStatus
 from bot.ports import CannotStart
@@ -120,7 +120,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> Config:
-    return load_config(args.config)
+    # The command line is where the platforms meet the core: it reads every platform's
+    # table of the file with the parser the adapters' registry gives for it.
+    import adapters
+
+    return adapters.load(args.config)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -150,9 +154,9 @@ def _check_config(args: argparse.Namespace) -> int:
         for d in destinations:
             regions = ", ".join(d.regions) or "all regions"
             print(f"{platform} destination {d.chat_id}: {regions}")
-    for name, section in (("telegram", config.telegram), ("discord", config.discord)):
-        if section is not None:
-            print(f"{name}: token set ({_mask(section.token)})")
+    for name, section in config.sections().items():
+        for key, secret in secrets(section).items():
+            print(f"{name}: {key} set ({_mask(secret)})")
     if not config.feeds:
         print("warning: no feeds configured")
     return 0
@@ -167,7 +171,7 @@ async def _poll_async(config: Config, *, dry_run: bool) -> int:
     from adapters.console import format_post
     from bot.app import HeadlinesBot
 
-    bot = HeadlinesBot(config, [] if dry_run else build_adapters(config, console_commands=False))
+    bot = HeadlinesBot(config, [] if dry_run else build_adapters(config, one_off=True))
     # Polling beside a running bot is safe (SQLite keeps the writes apart); sending is not.
     await bot.open(sender=False)
     try:

@@ -12,14 +12,16 @@ from pathlib import Path
 import discord
 import pytest
 
-from adapters.discord import DiscordAdapter
+from adapters import section_parsers
+from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.config import DiscordConfig
 from adapters.discord.http import RequestPacer, counts_against_global_limit
 from adapters.discord.limits import CONTENT_CHARS, MESSAGE_EMBED_CHARS
 from adapters.discord.render import headline_embed, pack_embeds, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
 from bot.chat.i18n import tr
-from bot.config import DestinationConfig, DiscordConfig, FeedConfig, parse_config
+from bot.config import DestinationConfig, FeedConfig, parse_config
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.outbox.sender import Outbox
 from bot.ports import (
@@ -645,10 +647,12 @@ async def test_a_feed_entry_reaches_discord_through_the_whole_bot(
                     "api_base_url": fake.url,
                     "destinations": [{"channel": NEWS}],
                 },
-            }
+            },
+            platforms=section_parsers(),
         )
-        assert config.discord is not None
-        bot = HeadlinesBot(config, [DiscordAdapter(config.discord, guild_ready_timeout=0.05)])
+        section = config.platforms["discord"]
+        assert isinstance(section, DiscordConfig)
+        bot = HeadlinesBot(config, [DiscordAdapter(section, guild_ready_timeout=0.05)])
         await bot.open()
         await bot.connect()
         try:

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from adapters import section_parsers
 from adapters.telegram.adapter import TelegramAdapter, parse_command_text
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.pacing import RateLimits, Window
 from adapters.telegram.render import MAX_TEXT, pack, post, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
-from bot.config import DestinationConfig, FeedConfig, TelegramConfig, parse_config
+from bot.config import DestinationConfig, FeedConfig, parse_config
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.outbox.sender import Outbox
 from bot.ports import CannotStart
@@ -239,10 +241,12 @@ async def test_a_feed_entry_reaches_telegram_through_the_whole_bot(
                     "api_base_url": fake.url,
                     "destinations": [{"chat": "-1001234"}],
                 },
-            }
+            },
+            platforms=section_parsers(),
         )
-        assert config.telegram is not None
-        bot = HeadlinesBot(config, [TelegramAdapter(config.telegram, limits=QUICK)])
+        section = config.platforms["telegram"]
+        assert isinstance(section, TelegramConfig)
+        bot = HeadlinesBot(config, [TelegramAdapter(section, limits=QUICK)])
         await bot.open()
         await bot.connect()
         try:
