@@ -31,7 +31,7 @@ from discord.http import Route
 
 from adapters.discord.client import Client, gateway_refusal
 from adapters.discord.commands import SlashCommands
-from adapters.discord.config import DiscordConfig
+from adapters.discord.config import TOKEN_ENV, DiscordConfig
 from adapters.discord.http import REDACT, REQUESTS_PER_SECOND, RequestGate, header_seconds
 from adapters.discord.limits import (
     CHANNEL_ERRORS,
@@ -124,7 +124,7 @@ class DiscordAdapter:
             except discord.LoginFailure as error:
                 raise CannotStart(
                     "discord: Discord refused the bot token (401). Reset it in the Developer "
-                    "Portal (Bot, Reset Token) and set it as HEADLINES_DISCORD_TOKEN"
+                    f"Portal (Bot, Reset Token) and set it as {TOKEN_ENV}"
                 ) from error
             self._gateway = asyncio.create_task(
                 self._stay_connected(client), name="discord-gateway"

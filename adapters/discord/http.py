@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from discord.http import Route
 
+from adapters.discord.config import TOKEN_ENV
 from adapters.discord.limits import LONGEST_WAIT, UNAUTHORIZED_PAUSE
 from bot.ports import RetryAfter
 
@@ -183,7 +184,7 @@ class RequestGate:
             self._pause(
                 UNAUTHORIZED_PAUSE,
                 "Discord no longer accepts the bot token (401); if it was reset, set the new "
-                "one as HEADLINES_DISCORD_TOKEN and restart",
+                f"one as {TOKEN_ENV} and restart",
             )
 
     def _pause(self, seconds: float, reason: str) -> None:
