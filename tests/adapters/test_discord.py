@@ -236,7 +236,7 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert fake.gateway_asked == 1  # found through the REST base, not the real gateway
     for scope in ("global", GUILD_ID):
         commands = {c["name"]: c for c in fake.synced[scope]}
-        assert set(commands) == {"latest", "region", "subscribe", "unsubscribe", "help"}
+        assert set(commands) == {"latest", "region", "subscribe", "unsubscribe", "help", "digest"}
     commands = {c["name"]: c for c in fake.synced["global"]}
     assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
     assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
