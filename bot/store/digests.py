@@ -46,7 +46,7 @@ class DigestStore(DestinationStore):
                 await self._db.execute(
                     "UPDATE destinations SET digest = '', digest_due = 0 WHERE id = ?", row
                 )
-                await self._queue_held(row[0], now)
+                await self._queue_held(row[0])
             else:
                 await self._db.execute(
                     """UPDATE destinations SET digest = ?, timezone = ?, digest_due = ?
@@ -84,14 +84,14 @@ class DigestStore(DestinationStore):
                     log.error("digest: destination %d has %r: %s", destination_id, text, error)
                     following = now + BAD_SETTING_RETRY
                 else:
-                    queued += await self._queue_held(destination_id, now)
+                    queued += await self._queue_held(destination_id)
                 await self._db.execute(
                     "UPDATE destinations SET digest_due = ? WHERE id = ?",
                     (following, destination_id),
                 )
         return queued
 
-    async def _queue_held(self, destination_id: int, now: float) -> int:
+    async def _queue_held(self, destination_id: int) -> int:
         """What `destination_id` holds becomes one digest, pending now; 1 if there was any."""
         row = await self._fetchone(
             "SELECT min(id) FROM deliveries WHERE destination_id = ? AND status = ?",
@@ -99,14 +99,16 @@ class DigestStore(DestinationStore):
         )
         if row is None or row[0] is None:
             return 0
+        # Each keeps its due, the time it was held: already past, whatever clock said
+        # the digest fell due.
         await self._db.execute(
-            """UPDATE deliveries SET status = ?, digest = ?, due = ?
+            """UPDATE deliveries SET status = ?, digest = ?
             WHERE destination_id = ? AND status = ?""",
-            (PENDING, row[0], now, destination_id, HELD),
+            (PENDING, row[0], destination_id, HELD),
         )
         return 1
 
-    async def _release_held_without_digest(self, now: float) -> None:
+    async def _release_held_without_digest(self) -> None:
         """Chats that hold deliveries but have no digest any more (the config file took it
         away) get them as one last digest."""
         found = await self._fetchall(
@@ -116,7 +118,7 @@ class DigestStore(DestinationStore):
             (HELD,),
         )
         for (destination_id,) in found:
-            await self._queue_held(destination_id, now)
+            await self._queue_held(destination_id)
 
     async def sync_destinations(
         self, platform: str, configured: Sequence[DestinationConfig]
@@ -149,5 +151,5 @@ class DigestStore(DestinationStore):
                         row[0],
                     ),
                 )
-            await self._release_held_without_digest(now)
+            await self._release_held_without_digest()
         return [d for d in await self.destinations() if d.chat.platform == platform]
