@@ -3,9 +3,12 @@ transaction that sets the next one, sent once, never lost across a restart."""
 
 from __future__ import annotations
 
+import io
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from adapters.console import ConsoleAdapter
 from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Headline
 from bot.outbox.digest import DAILY, parse_setting
@@ -173,3 +176,27 @@ async def test_config_destinations_take_their_digest_from_the_file(storage: Stor
     fake = FakeAdapter()
     await Outbox(storage, {"fake": fake}).deliver_due()
     assert [dg.total for _, dg in fake.digests] == [1]
+
+
+async def test_the_console_prints_a_digest_grouped_by_region(storage: Storage) -> None:
+    await storage.sync_feeds([FeedConfig("World", "https://example.org/rss", 600)])
+    await storage.add_headlines("World", [], now=NOW)
+    await storage.sync_destinations(
+        "console", [DestinationConfig("stdout", digest="hourly Europe/Madrid", language="es")]
+    )
+    await poll(storage, ("Moon", ()), ("Paris votes", (EUROPE,)))
+    # The file's setting is set from the real clock: due within the coming hour.
+    assert await storage.queue_due_digests(time.time() + 3600) == 1
+    out = io.StringIO()
+    await Outbox(storage, {"console": ConsoleAdapter(out)}).deliver_due()
+    assert out.getvalue().splitlines() == [
+        "== Tu resumen de la hora: 2 titulares ==",
+        "-- Europa --",
+        "- Paris votes (World)",
+        "  https://e.org/Paris votes",
+        "-- Mundo --",
+        "- Moon (World)",
+        "  https://e.org/Moon",
+        "Envía /latest para ver los titulares más recientes, /region NOMBRE para los de una "
+        "región.",
+    ]
