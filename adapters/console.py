@@ -16,8 +16,9 @@ from typing import TextIO
 
 from bot.chat.i18n import region_hashtags, tr
 from bot.config import Config, DestinationConfig, PlatformTable
-from bot.models import ChatRef, Command, Headline, Reply
+from bot.models import ChatRef, Command, Digest, Headline, Reply
 from bot.ports import CommandCallback, Sent
+from bot.regions.names import display_name
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,11 @@ class ConsoleAdapter:
         self.print(format_post(headlines[0], language))
         return Sent(message_id=str(self._count))
 
+    async def send_digest(self, chat: ChatRef, digest: Digest, language: str) -> Sent:
+        self._count += 1
+        self.print(format_digest(digest, language))
+        return Sent(message_id=str(self._count), count=digest.total)
+
     async def stop(self) -> None:
         if self._reader is not None:
             self._reader.cancel()
@@ -120,6 +126,20 @@ def format_post(headline: Headline, language: str) -> str:
     when = headline.published.strftime("%Y-%m-%d %H:%M UTC")
     lines.append(f"  {headline.link}")
     lines.append(f"  {tr(language, 'source')}: {headline.feed}, {when} {tags}")
+    return "\n".join(lines)
+
+
+def format_digest(digest: Digest, language: str) -> str:
+    """A digest as text: the title, each region's headlines under its name, the hint."""
+    lines = [f"== {tr(language, f'digest_title_{digest.period}', count=digest.total)} =="]
+    for section in digest.sections:
+        lines.append(f"-- {display_name(section.region, language)} --")
+        for headline in section.headlines:
+            lines.append(f"- {headline.title} ({headline.feed})")
+            lines.append(f"  {headline.link}")
+        if section.more:
+            lines.append(f"  {tr(language, 'digest_more', count=section.more)}")
+    lines.append(tr(language, "digest_hint"))
     return "\n".join(lines)
 
 

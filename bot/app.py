@@ -41,12 +41,21 @@ POLL_GRACE = 3.0
 # While the database cannot be written, a small write tries it this often: when one
 # succeeds, polls and sends resume by themselves.
 PROBE_EVERY = 10.0
+# How often due digests are looked for: a digest goes within a minute of its time.
+DIGEST_CHECK_EVERY = 60.0
 
 
 class HeadlinesBot:
-    def __init__(self, config: Config, adapters: Sequence[Adapter] = ()) -> None:
+    def __init__(
+        self,
+        config: Config,
+        adapters: Sequence[Adapter] = (),
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self.adapters = list(adapters)
+        self.clock = clock  # when digests fall due: tests move it
         self._scheduler: AsyncIOScheduler | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self._started: list[Adapter] = []
@@ -75,7 +84,10 @@ class HeadlinesBot:
                         d.chat.chat_id,
                     )
         self.commands = Commands(
-            self.storage, tuple(f.name for f in self.config.feeds), self.config.language
+            self.storage,
+            tuple(f.name for f in self.config.feeds),
+            self.config.language,
+            clock=self.clock,
         )
         fetch = self.config.fetch
         self.fetcher = Fetcher(
@@ -130,6 +142,17 @@ class HeadlinesBot:
             id="probe",
             name="try writing the database while it cannot be written",
             coalesce=True,
+        )
+        # Digests: every minute, those due are queued (at once too, for those that fell
+        # due while the bot was down).
+        self._scheduler.add_job(
+            self._in_background,
+            IntervalTrigger(seconds=DIGEST_CHECK_EVERY),
+            args=["queue due digests", self.queue_digests],
+            id="digests",
+            name="queue due digests",
+            coalesce=True,
+            next_run_time=now,
         )
         self._scheduler.start()
         self._outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
@@ -243,6 +266,20 @@ class HeadlinesBot:
         except sqlite3.Error:
             return  # the health logs it, once a minute
         self.outbox.wake()
+
+    async def queue_digests(self, now: float | None = None) -> int:
+        """Queue the digests due by `now` (default: the bot's clock) in the outbox; how many."""
+        if not self.storage.health.writable:
+            return 0
+        try:
+            queued = await self.storage.queue_due_digests(self.clock() if now is None else now)
+        except Exception:
+            log.exception("digest: could not queue the due digests; trying again later")
+            return 0
+        if queued:
+            log.info("digest: %d digests queued", queued)
+            self.outbox.wake()
+        return queued
 
     async def forget_old(self) -> int:
         """Keep the archive to `keep_days`: what the feeds stopped listing long ago goes."""

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from bot.models import LANGUAGES
+from bot.outbox.digest import DigestError
+from bot.outbox.digest import parse_setting as parse_digest
 from bot.regions.names import REGIONS, find_region
 
 KEEP_DAYS_MIN = 7
@@ -68,6 +70,7 @@ class DestinationConfig:
     regions: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     language: str = ""
+    digest: str = ""  # "daily 08:00 America/Mexico_City" (bot.outbox.digest); "": none
 
 
 class PlatformConfig(Protocol):
@@ -254,6 +257,39 @@ def _feed(t: Table, default_interval: int) -> FeedConfig:
     return feed
 
 
+def _digest(t: Table) -> str:
+    """A destination's `digest`, checked as /digest reads it, but with its time zone named:
+    the file is read where no chat has saved one."""
+    text = t.str("digest", "")
+    if not text:
+        return ""
+    try:
+        setting = parse_digest(text.split())
+    except DigestError as error:
+        problem = DIGEST_PROBLEMS.get(error.key, error.key).format(**error.values)
+        raise ConfigError(
+            t.key("digest"),
+            f'{problem}, got {text!r}; e.g. "daily 08:00 Europe/Madrid", "weekly mon 08:00 UTC"',
+        ) from None
+    if setting is None:
+        return ""
+    return str(setting)
+
+
+# What a digest setting's problems (bot.outbox.digest.DigestError) mean in the file.
+DIGEST_PROBLEMS = {
+    "digest_bad_word": "{word!r} is not a period (hourly, daily, weekly), a day, a time or a zone",
+    "digest_no_period": "give a period: hourly, daily or weekly",
+    "digest_hourly_alone": "an hourly digest takes no time or day",
+    "digest_needs_time": "give a time of day (HH:MM)",
+    "digest_needs_day": "a weekly digest needs a day (mon ... sun)",
+    "digest_daily_day": "a daily digest takes no day",
+    "digest_needs_zone": "give an IANA time zone (such as Europe/Madrid or UTC)",
+    "digest_bad_time": "{word!r} is not a time of day (HH:MM, 00:00 to 23:59)",
+    "digest_bad_zone": "{zone!r} is not an IANA time zone (did you mean {hint}?)",
+}
+
+
 def _unknown_region(name: str) -> str:
     return f"unknown region {name!r}; expected one of: {', '.join(REGIONS)}"
 
@@ -425,6 +461,7 @@ class PlatformTable(Table):
             regions=t.regions("regions"),
             feeds=feeds,
             language=t.choice("language", _DESTINATION.language, ("", *LANGUAGES)),
+            digest=_digest(t),
         )
         t.done()
         return dest

@@ -58,6 +58,10 @@ class Destination:
     active: bool = True
     inactive_reason: str = ""
     from_config: bool = False
+    # Digests: "daily 08:00 Europe/Madrid" (bot.outbox.digest), or "" for each headline as
+    # it comes; `timezone` is the chat's saved IANA zone, for a digest given without one.
+    digest: str = ""
+    timezone: str = ""
 
 
 class DeliveryStatus(StrEnum):
@@ -67,6 +71,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"  # the platform accepted it
     FAILED = "failed"  # refused, or its destination went away
     CANCELLED = "cancelled"  # no longer owed: unsubscribed, or moved to a chat that had it
+    HELD = "held"  # owed to the chat's next digest: pending once the digest is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,29 @@ class Delivery:
     destination: Destination
     headline: Headline
     attempts: int = 0
+    digest: int = 0  # the digest it goes out in (its deliveries share it); 0: on its own
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSection:
+    """One region's part of a digest (`region` "" for world news): its newest headlines,
+    newest first, and how many more it had."""
+
+    region: str
+    headlines: tuple[Headline, ...]
+    more: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The headlines a chat was owed over one period, sent as one delivery. `key` is the
+    same for the same digest across restarts; `period` is "hourly", "daily" or "weekly";
+    `total` counts every headline, shown or not."""
+
+    key: int
+    period: str
+    sections: tuple[DigestSection, ...]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)

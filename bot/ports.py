@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.models import ChatRef, Command, Headline, Reply
+from bot.models import ChatRef, Command, Digest, Headline, Reply
 
 CommandCallback = Callable[[Command], Awaitable[Reply]]
 
@@ -81,6 +81,11 @@ class Adapter(Protocol):
         The adapter decides how many share one message (at least one) and says so in
         `Sent.count`. Raises a `SendError` when it cannot.
         """
+
+    async def send_digest(self, chat: ChatRef, digest: Digest, language: str) -> Sent:
+        """Post `digest` to `chat` whole: as many messages as the platform's limits need,
+        each paced like any other. Raises a `SendError` as `send` does (a retry sends it
+        all again)."""
 
     async def stop(self) -> None:
         """Disconnect; sends in flight finish or fail, nothing new starts."""

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.models import ChatRef, Command, Headline, Reply
+from bot.models import ChatRef, Command, Digest, Headline, Reply
 from bot.ports import CommandCallback, SendError, Sent
 
 
@@ -21,6 +21,7 @@ class FakeAdapter:
     started: bool = False
     send_delay: float = 0.0
     start_failures: list[BaseException] = field(default_factory=list)
+    digests: list[tuple[str, Digest]] = field(default_factory=list)
 
     async def start(self, on_command: CommandCallback) -> None:
         if self.start_failures:
@@ -36,6 +37,12 @@ class FakeAdapter:
         batch = tuple(h.title for h in headlines[: self.per_message])
         self.sent.append((chat.chat_id, batch))
         return Sent(message_id=str(len(self.sent)), count=len(batch))
+
+    async def send_digest(self, chat: ChatRef, digest: Digest, language: str) -> Sent:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.digests.append((chat.chat_id, digest))
+        return Sent(message_id=f"digest {len(self.digests)}", count=digest.total)
 
     async def stop(self) -> None:
         self.started = False

@@ -169,6 +169,25 @@ def test_destination_feed_filter_must_name_a_feed() -> None:
     assert error_of(data) == 'discord.destinations[0].feeds: no feed is named "X"'
 
 
+def test_destinations_take_a_digest_with_its_time_zone() -> None:
+    tg = {
+        "token": "t",
+        "destinations": [{"chat": "@a", "digest": "daily 8:00 america/mexico_city"}],
+    }
+    section = parse({**feeds(), "telegram": tg}).platforms["telegram"]
+    assert isinstance(section, TelegramConfig)
+    assert section.destinations[0].digest == "daily 08:00 America/Mexico_City"
+    dc = {"token": "t", "destinations": [{"channel": 1, "digest": "daily 08:00"}]}
+    assert error_of({**feeds(), "discord": dc}) == (
+        "discord.destinations[0].digest: give an IANA time zone (such as Europe/Madrid or UTC), "
+        'got \'daily 08:00\'; e.g. "daily 08:00 Europe/Madrid", "weekly mon 08:00 UTC"'
+    )
+    dc["destinations"][0]["digest"] = "daily 08:00 Europe/Madird"
+    assert "'Europe/Madird' is not an IANA time zone (did you mean Europe/Madrid?)" in error_of(
+        {**feeds(), "discord": dc}
+    )
+
+
 def test_keywords_map_words_to_regions() -> None:
     config = parse(feeds(keywords={"Kashmir": "Asia", "Sahel": "africa"}))
     assert config.feeds[0].keywords == (("Kashmir", "Asia"), ("Sahel", "Africa"))

@@ -114,6 +114,7 @@ FEED = st.builds(
     ),
 )
 TOKEN = st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=10)
+DIGEST = st.sampled_from(["", "hourly", "daily 08:00 America/Mexico_City", "weekly lun 7:30 UTC"])
 VALID_CONFIGS = st.fixed_dictionaries(
     {"feeds": st.lists(FEED, min_size=1, max_size=3, unique_by=lambda f: f["name"].strip())},
     optional={
@@ -132,7 +133,7 @@ VALID_CONFIGS = st.fixed_dictionaries(
                 "api_base_url": valid_url(),
                 "link_previews": st.booleans(),
                 "destinations": st.lists(
-                    table({"regions": REGIONS, "language": LANGUAGE}).map(
+                    table({"regions": REGIONS, "language": LANGUAGE, "digest": DIGEST}).map(
                         lambda d: {"chat": "@news", **d}
                     ),
                     max_size=2,
@@ -162,6 +163,9 @@ def wild(key: str) -> st.SearchStrategy[Any]:
         return wild_number(key)
     if key.endswith(("url", "gateway_url")):
         return WILD_URL | ANY_VALUE
+    if key.endswith("digest"):
+        bad = ["daily", "daily 08:00", "daily 25:00 UTC", "weekly 08:00 UTC", "daily 8 Mars/Base"]
+        return st.sampled_from(bad) | ANY_VALUE
     if key.endswith(("guild_id", "channel", "chat")):
         return st.sampled_from([2**64, "12a", "@x", -5, "", " ", "a\nb"]) | ANY_VALUE
     return st.sampled_from(["", " ", "a\x00b", "a\nb", "Atlantis"]) | ANY_VALUE
@@ -194,9 +198,10 @@ KEYS = [
     *("database", "language", "fetch", "fetch.user_agent", "feeds", "feeds[]"),
     *(f"feeds[].{k}" for k in ("name", "url", "language", "regions", "keywords")),
     *(f"telegram.{k}" for k in ("token", "api_base_url", "link_previews", "destinations")),
-    *(f"telegram.destinations[].{k}" for k in ("chat", "regions", "feeds", "language")),
+    *(f"telegram.destinations[].{k}" for k in ("chat", "regions", "feeds", "language", "digest")),
     *(f"discord.{k}" for k in ("token", "api_base_url", "gateway_url", "guild_id")),
     *("discord.destinations[].channel", "discord.destinations[].regions"),
+    "discord.destinations[].digest",
     *("console", "console.enabled", "console.regions", "console.commands"),
 ]
 # What a table must hold to be valid, for a key to be changed in it alone.

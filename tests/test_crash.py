@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import random
 import signal
+import sqlite3
 import statistics
 import subprocess
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,91 @@ def received(telegram: FakeTelegram) -> set[tuple[str, str]]:
 
 def title_of(text: str) -> str:
     return text.splitlines()[0]
+
+
+# -- digests -----------------------------------------------------------------------------
+
+
+def database_rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    """Rows of `sql` from the running bot's database (WAL: reading beside it is fine);
+    none while the bot has not made it yet (opened read-only, so as not to make it)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            return db.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+async def test_sigkill_just_after_a_digest_is_due_sends_it_once_after_the_restart(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    entries = sample_entries(3, start=datetime.now(UTC))
+    # Half a day away, whatever the time the test runs: the first run must not send it.
+    at = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+    database = tmp_path / "bot.db"
+    statuses = "SELECT status, digest FROM deliveries ORDER BY id"
+    async with FeedServer() as feeds, FakeTelegram() as telegram:
+        feeds.set_feed("/news", make_rss(entries))
+        config = tmp_path / "config.toml"
+        log = tmp_path / "bot.log"
+        config.write_text(
+            f"""
+database = "bot.db"
+backfill = 3
+max_age_hours = 0
+[[feeds]]
+name = "World"
+url = "{feeds.url("/news")}"
+[telegram]
+token = "123456:TEST-token-never-logged"
+api_base_url = "{telegram.url}"
+[[telegram.destinations]]
+chat = 1001
+digest = "daily {at} UTC"
+"""
+        )
+        first = start_bot(config, log)
+        processes.append(first)
+        # The poll's headlines are held for the digest, not sent.
+        await wait_for(lambda: len(database_rows(database, statuses)) == 3, first, log)
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(first.wait, 20) == 0, tail(log)
+        assert database_rows(database, statuses) == [("held", 0)] * 3
+        assert telegram.messages(1001) == []
+
+        # The day passes: the digest is due when the bot next looks.
+        with contextlib.closing(sqlite3.connect(database)) as db, db:
+            db.execute("UPDATE destinations SET digest_due = 0")
+        gate = telegram.hold(1001)  # its send reaches Telegram, which has not answered
+        second = start_bot(config, log)
+        processes.append(second)
+        await wait_for(gate.arrived.is_set, second, log)
+        queued = database_rows(database, statuses)
+        assert {status for status, _ in queued} == {"pending"}
+        assert len({key for _, key in queued}) == 1 and queued[0][1] != 0  # one digest
+        second.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(second.wait)
+        # That send was never taken: Telegram fails it, to a bot no longer there.
+        telegram.server_error(1001)
+        gate.release.set()
+        for _ in range(100):
+            if telegram.rejected:
+                break
+            await asyncio.sleep(0.05)
+        assert telegram.rejected and telegram.messages(1001) == []
+
+        last = start_bot(config, log)
+        processes.append(last)
+        await wait_for(lambda: telegram.messages(1001), last, log)
+        await wait_for(
+            lambda: {s for s, _ in database_rows(database, statuses)} == {"sent"}, last, log
+        )
+        last.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(last.wait, 20) == 0, tail(log)
+    [digest] = telegram.messages(1001)  # once
+    assert digest.text.startswith("Your daily digest: 3 headlines")
+    assert all(entry.title in digest.text for entry in entries)
+    [(due,)] = database_rows(database, "SELECT digest_due FROM destinations")
+    assert due > datetime.now(UTC).timestamp()  # the next one, tomorrow
+    text = log.read_text()
+    assert "TEST-token-never-logged" not in text and "Traceback" not in text

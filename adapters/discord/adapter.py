@@ -39,9 +39,16 @@ from adapters.discord.limits import (
     MAX_RECONNECT_DELAY,
     UNAUTHORIZED_PAUSE,
 )
-from adapters.discord.render import NO_MENTIONS, message_nonce, pack_embeds, plain_embed
+from adapters.discord.render import (
+    NO_MENTIONS,
+    digest_nonce,
+    message_nonce,
+    pack_embeds,
+    plain_embed,
+    render_digest,
+)
 from bot.backoff import Backoff
-from bot.models import ChatRef, Headline
+from bot.models import ChatRef, Digest, Headline
 from bot.ports import (
     CannotStart,
     CommandCallback,
@@ -237,13 +244,38 @@ class DiscordAdapter:
         message = await _post(channel, plain, message_nonce(chat, headlines, plain, plain=True))
         return Sent(str(message.id), 1)
 
+    async def send_digest(self, chat: ChatRef, digest: Digest, language: str) -> Sent:
+        """The digest as one message of embeds (one per region), or a few in a row where
+        Discord's limits need; each with its own nonce, so a repeat is dropped."""
+        channel = self._channel(chat)
+        first = None
+        for part, (content, embeds) in enumerate(render_digest(digest, language)):
+            nonce = digest_nonce(chat, digest, part)
+            message = await _post(channel, embeds, nonce, content)
+            first = first or message
+        return Sent(str(first.id), digest.total)
+
+    def _channel(self, chat: ChatRef) -> discord.PartialMessageable:
+        client = self.client
+        if client is None or client.is_closed():
+            reason = f" ({self._gave_up})" if self._gave_up else ""
+            raise TemporaryFailure(f"discord: not connected{reason}")
+        if not chat.chat_id.isdigit():
+            raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
+        return client.get_partial_messageable(int(chat.chat_id))
+
 
 async def _post(
-    channel: discord.PartialMessageable, embeds: list[discord.Embed], nonce: str
+    channel: discord.PartialMessageable,
+    embeds: list[discord.Embed],
+    nonce: str,
+    content: str | None = None,
 ) -> Any:
     """Create one message; Discord's answers become the core's send errors."""
     try:
-        return await channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=nonce)
+        return await channel.send(
+            content=content, embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=nonce
+        )
     except discord.RateLimited as error:
         raise RetryAfter(error.retry_after) from error
     except discord.DiscordServerError as error:

@@ -25,6 +25,7 @@ from adapters.discord.words import MESSAGES
 from bot.chat import spec
 from bot.chat.i18n import pick_language, tr, tr_from
 from bot.models import ChatRef, Command, Reply
+from bot.outbox.digest import zone_choices
 from bot.ports import CommandCallback
 from bot.regions.names import ALIASES, REGIONS, display_name, fold_case_and_accents
 
@@ -129,11 +130,12 @@ class SlashCommands:
                 for p in command_spec.params
             }
         )(command)
-        completions = {
-            p.name: self._complete_regions if p.kind == "regions" else self._complete_region
-            for p in command_spec.params
-            if p.kind in ("region", "regions")
+        complete = {
+            "region": self._complete_region,
+            "regions": self._complete_regions,
+            "timezone": self._complete_timezone,
         }
+        completions = {p.name: complete[p.kind] for p in command_spec.params if p.kind in complete}
         if completions:
             app_commands.autocomplete(**completions)(command)
         return command
@@ -244,6 +246,16 @@ class SlashCommands:
         prefix = f"{head.strip()}, " if head.strip() else ""
         return region_choices(tail, pick_language(interaction.locale.value), prefix)
 
+    async def _complete_timezone(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """For a time zone: IANA names whose name or city starts with what was typed."""
+        return [
+            app_commands.Choice(name=zone, value=zone)
+            for zone in zone_choices(current, AUTOCOMPLETE_CHOICES)
+            if len(zone) <= CHOICE_CHARS
+        ]
+
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -297,6 +309,8 @@ _OPTION_TYPES: dict[spec.ParamKind, Any] = {
     "region": str,
     "regions": str,
     "channel": app_commands.Transform[TargetChannel, _PostableChannel],
+    "text": str,
+    "timezone": str,
 }
 
 

@@ -23,11 +23,11 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from adapters.telegram.config import TOKEN_ENV, TelegramConfig
 from adapters.telegram.pacing import ChatState, Pacer, RateLimits
-from adapters.telegram.render import Text, pack, post, render_reply
+from adapters.telegram.render import Text, pack, post, render_digest, render_reply
 from bot.backoff import backoff
 from bot.chat import spec
 from bot.chat.i18n import LANGUAGES, pick_language, tr
-from bot.models import ChatRef, Command, Headline, Reply
+from bot.models import ChatRef, Command, Digest, Headline, Reply
 from bot.ports import (
     CannotStart,
     CommandCallback,
@@ -155,6 +155,17 @@ class TelegramAdapter:
             text = pack([post(h, language) for h in headlines[:count]])
             message = await self._post(state, chat.chat_id, text, self.config.link_previews)
         return Sent(str(message.message_id), text.count)
+
+    async def send_digest(self, chat: ChatRef, digest: Digest, language: str) -> Sent:
+        """The digest as one message, or several in a row where 4096 characters cannot
+        hold it; each waits its turn in the chat's and the bot's windows like any post."""
+        first: Message | None = None
+        async with self.pacer.chat(chat.chat_id, chat.kind) as state:
+            for text in render_digest(digest, language):
+                message = await self._post(state, chat.chat_id, text, False)
+                first = first or message
+        assert first is not None
+        return Sent(str(first.message_id), digest.total)
 
     async def _post(
         self,

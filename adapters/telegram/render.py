@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.chat.i18n import region_hashtags, tr
-from bot.models import Headline, Reply
+from bot.models import Digest, Headline, Reply
+from bot.regions.names import display_name
 
 MAX_TEXT = 4096  # characters after entity parsing, counted in UTF-16 code units
 MAX_TITLE = 300
@@ -87,6 +88,53 @@ def render_reply(reply: Reply) -> Text:
         )
         plain_lines.append(plain)
     return Text("\n".join(html_lines) or "-", "\n".join(plain_lines) or "-")
+
+
+def render_digest(digest: Digest, language: str) -> list[Text]:
+    """A digest as messages of at most MAX_TEXT each: its title, then each region's
+    headlines under the region's name (a compact list as in answers, with "and N more"),
+    then the hint to /latest; split between lines where one message cannot hold it all."""
+    title = tr(language, f"digest_title_{digest.period}", count=digest.total)
+    lines: list[tuple[str, str]] = [(f"<b>{_escape(title)}</b>", title)]
+    for section in digest.sections:
+        label = display_name(section.region, language)
+        lines.append(("", ""))
+        lines.append((f"<b>{_escape(label)}</b>", label))
+        for headline in section.headlines:
+            title = _shorten(headline.title, MAX_TITLE) or _shorten(headline.link, MAX_TITLE)
+            link = headline.link if _is_web_link(headline.link) else ""
+            source = _shorten(headline.feed, MAX_SOURCE)
+            lines.append(
+                (
+                    f"• {_linked(title or '-', link)} · <i>{_escape(source)}</i>",
+                    f"• {title or '-'} · {source}" + (f"\n  {link}" if link else ""),
+                )
+            )
+        if section.more:
+            more = tr(language, "digest_more", count=section.more)
+            lines.append((f"<i>{_escape(more)}</i>", more))
+    hint = tr(language, "digest_hint")
+    lines += [("", ""), (f"<i>{_escape(hint)}</i>", hint)]
+    messages: list[Text] = []
+    html_part: list[str] = []
+    plain_part: list[str] = []
+    size = 0
+    for html_line, plain_line in lines:
+        length = _length(plain_line) + 1
+        if plain_part and size + length > MAX_TEXT:
+            messages.append(_digest_text(html_part, plain_part))
+            html_part, plain_part, size = [], [], 0
+        if not plain_part and not plain_line:
+            continue  # no message starts with an empty line
+        html_part.append(html_line)
+        plain_part.append(plain_line)
+        size += length
+    messages.append(_digest_text(html_part, plain_part))
+    return messages
+
+
+def _digest_text(html_lines: list[str], plain_lines: list[str]) -> Text:
+    return Text("\n".join(html_lines).strip(), "\n".join(plain_lines).strip(), 0)
 
 
 def _escape(text: str) -> str:

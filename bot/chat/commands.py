@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot.chat import spec
-from bot.chat.i18n import pick_language, region_list, tr
+from bot.chat.i18n import DAY_NAMES, pick_language, region_list, tr
 from bot.chat.spec import DEFAULT_COUNT, MAX_COUNT
 from bot.models import Command, Reply
+from bot.outbox import digest
 from bot.regions.names import (
     REGIONS,
     WORLD,
@@ -44,6 +46,7 @@ class Commands:
     storage: Storage
     feeds: tuple[str, ...] = ()
     language: str = "en"
+    clock: Callable[[], float] = time.time  # for when digests fall due
 
     async def handle(self, command: Command) -> Reply:
         destination = await self.storage.destination(command.chat)
@@ -127,6 +130,41 @@ class Commands:
             text=tr(language, "unsubscribed" if done else "not_subscribed"), language=language
         )
 
+    async def _digest(self, command: Command, language: str) -> Reply:
+        destination = await self.storage.destination(command.chat)
+        if destination is None or not destination.active:
+            raise UserError(tr(language, "digest_not_subscribed"))
+        now = self.clock()
+        if not command.args:
+            setting = (
+                digest.parse_setting(destination.digest.split()) if destination.digest else None
+            )
+            if setting is None:
+                return Reply(text=tr(language, "digest_none"), language=language)
+            due = await self.storage.digest_due(destination) or digest.next_due(setting, now)
+            text = tr(
+                language,
+                "digest_current",
+                when=_digest_when(setting, language),
+                next=digest.describe_due(setting, due),
+            )
+            return Reply(text=text, language=language)
+        try:
+            setting = digest.parse_setting(command.args, destination.timezone)
+        except digest.DigestError as error:
+            raise UserError(tr(language, error.key, **error.values)) from None
+        await self.storage.set_digest(destination.chat, setting, now)
+        if setting is None:
+            return Reply(text=tr(language, "digest_off"), language=language)
+        due = digest.next_due(setting, now)
+        text = tr(
+            language,
+            "digest_set",
+            when=_digest_when(setting, language),
+            next=digest.describe_due(setting, due),
+        )
+        return Reply(text=text, language=language)
+
     async def _headlines(self, count: int, region: str | None, language: str) -> Reply:
         headlines = await self.storage.latest(count, region)
         if region is not None:
@@ -181,6 +219,17 @@ def _region(name: str, language: str, *, world: bool = False) -> str:
             )
         )
     return region
+
+
+def _digest_when(setting: digest.DigestSetting, language: str) -> str:
+    """When the digest of `setting` goes, in `language`: "every day at 08:00 (UTC)"."""
+    at = f"{setting.at:%H:%M}"
+    if setting.period == digest.HOURLY:
+        return tr(language, "digest_every_hour", zone=setting.zone)
+    if setting.period == digest.DAILY:
+        return tr(language, "digest_every_day", time=at, zone=setting.zone)
+    day = DAY_NAMES.get(language, DAY_NAMES["en"])[setting.weekday]
+    return tr(language, "digest_every_week", day=day, time=at, zone=setting.zone)
 
 
 def _cut(text: str, size: int) -> str:

@@ -117,6 +117,141 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+# Digests (/digest, and the digest messages the adapters render).
+MESSAGES.update(
+    {
+        "digest_title_hourly": {
+            "en": "Your hourly digest: {count} headlines",
+            "es": "Tu resumen de la hora: {count} titulares",
+        },
+        "digest_title_daily": {
+            "en": "Your daily digest: {count} headlines",
+            "es": "Tu resumen del día: {count} titulares",
+        },
+        "digest_title_weekly": {
+            "en": "Your weekly digest: {count} headlines",
+            "es": "Tu resumen de la semana: {count} titulares",
+        },
+        "digest_title_": {
+            "en": "Your digest: {count} headlines",
+            "es": "Tu resumen: {count} titulares",
+        },
+        "digest_more": {"en": "… and {count} more", "es": "… y {count} más"},
+        "digest_hint": {
+            "en": "Send /latest for the newest headlines, /region NAME for one region's.",
+            "es": (
+                "Envía /latest para ver los titulares más recientes, /region NOMBRE para "
+                "los de una región."
+            ),
+        },
+        "digest_every_hour": {
+            "en": "every hour, on the hour ({zone})",
+            "es": "cada hora, en punto ({zone})",
+        },
+        "digest_every_day": {
+            "en": "every day at {time} ({zone})",
+            "es": "cada día a las {time} ({zone})",
+        },
+        "digest_every_week": {
+            "en": "every {day} at {time} ({zone})",
+            "es": "cada {day} a las {time} ({zone})",
+        },
+        "digest_set": {
+            "en": (
+                "Digest on: instead of each headline as it comes, this chat receives one "
+                "message {when} with the new headlines of its regions. Next: {next}."
+            ),
+            "es": (
+                "Resumen activado: en lugar de cada titular al llegar, este chat recibe un "
+                "mensaje {when} con los titulares nuevos de sus regiones. Próximo: {next}."
+            ),
+        },
+        "digest_current": {
+            "en": (
+                "This chat receives a digest {when}. Next: {next}. "
+                "/digest off: each headline as it comes."
+            ),
+            "es": (
+                "Este chat recibe un resumen {when}. Próximo: {next}. "
+                "/digest off: cada titular al llegar."
+            ),
+        },
+        "digest_none": {
+            "en": (
+                "This chat receives each headline as it comes. For one message a day "
+                "instead: /digest daily 08:00 Europe/Madrid (or /digest hourly, "
+                "/digest weekly mon 08:00 Europe/Madrid)."
+            ),
+            "es": (
+                "Este chat recibe cada titular al llegar. Para recibir un mensaje al día: "
+                "/digest diario 08:00 Europe/Madrid (o /digest hourly, "
+                "/digest weekly lun 08:00 Europe/Madrid)."
+            ),
+        },
+        "digest_off": {
+            "en": "Digest off: this chat receives each headline as it comes again.",
+            "es": "Resumen desactivado: este chat vuelve a recibir cada titular al llegar.",
+        },
+        "digest_not_subscribed": {
+            "en": "This chat is not subscribed. Send /subscribe first, then /digest.",
+            "es": "Este chat no está suscrito. Envía primero /subscribe y después /digest.",
+        },
+        "digest_bad_word": {
+            "en": "I do not understand '{word}'. Try /digest daily 08:00 Europe/Madrid.",
+            "es": "No entiendo '{word}'. Prueba /digest diario 08:00 Europe/Madrid.",
+        },
+        "digest_no_period": {
+            "en": "Say how often: /digest hourly, /digest daily 08:00 or /digest weekly mon 08:00.",
+            "es": (
+                "Indica cada cuánto: /digest hourly, /digest diario 08:00 "
+                "o /digest semanal lun 08:00."
+            ),
+        },
+        "digest_hourly_alone": {
+            "en": "An hourly digest takes no time or day: /digest hourly.",
+            "es": "Un resumen cada hora no lleva hora ni día: /digest hourly.",
+        },
+        "digest_needs_time": {
+            "en": "Give a time of day (HH:MM): /digest daily 08:00 Europe/Madrid.",
+            "es": "Indica una hora (HH:MM): /digest diario 08:00 Europe/Madrid.",
+        },
+        "digest_needs_day": {
+            "en": "Give a day for a weekly digest: /digest weekly mon 08:00.",
+            "es": "Indica un día para el resumen semanal: /digest semanal lun 08:00.",
+        },
+        "digest_daily_day": {
+            "en": "A daily digest takes no day; for one a week: /digest weekly mon 08:00.",
+            "es": (
+                "Un resumen diario no lleva día; para uno a la semana: /digest semanal lun 08:00."
+            ),
+        },
+        "digest_needs_zone": {
+            "en": (
+                "This chat has no time zone yet: add one (an IANA name), e.g. "
+                "/digest {setting} Europe/Madrid or /digest {setting} America/Mexico_City. "
+                "It is remembered for next time."
+            ),
+            "es": (
+                "Este chat aún no tiene zona horaria: añade una (un nombre IANA), p. ej. "
+                "/digest {setting} Europe/Madrid o /digest {setting} America/Mexico_City. "
+                "Se recuerda para la próxima vez."
+            ),
+        },
+        "digest_bad_time": {
+            "en": "'{word}' is not a time of day: use HH:MM, from 00:00 to 23:59.",
+            "es": "'{word}' no es una hora: usa HH:MM, de 00:00 a 23:59.",
+        },
+        "digest_bad_zone": {
+            "en": "Unknown time zone '{zone}'. Did you mean {hint}?",
+            "es": "Zona horaria desconocida: '{zone}'. ¿Quisiste decir {hint}?",
+        },
+    }
+)
+DAY_NAMES = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+}
+
 
 def tr(language: str, key: str, **values: object) -> str:
     """The message `key` in `language` (English when the language is not known)."""

@@ -18,7 +18,9 @@ MAX_COUNT = 20
 # world region, several separated by commas, or another channel to act on instead of the
 # one the command was sent in (only where a command can name one: Discord; a Telegram
 # command always acts on its own chat, so Telegram leaves such a parameter out).
-ParamKind = Literal["count", "region", "regions", "channel"]
+ParamKind = Literal["count", "region", "regions", "channel", "text", "timezone"]
+# (Digests: "text" is a word typed as is; "timezone" an IANA time zone name, which a
+# platform with completion completes from the zone database.)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +236,86 @@ COMMANDS: tuple[CommandSpec, ...] = (
         help=(
             HelpLine(
                 Words("this chat stops receiving headlines", "este chat deja de recibir titulares")
+            ),
+        ),
+    ),
+)
+
+
+# Digests: one message per period instead of each headline as it comes.
+COMMANDS += (
+    CommandSpec(
+        "digest",
+        Words(
+            "One message per period instead of each headline",
+            "Un mensaje por periodo en vez de cada titular",
+        ),
+        params=(
+            Param(
+                "period",
+                "text",
+                Words(
+                    "hourly, daily, weekly, or off (empty: the current setting)",
+                    "hourly, diario, semanal u off (vacío: lo que hay ahora)",
+                ),
+                Words("period", "periodo"),
+                "periodo",
+            ),
+            Param(
+                "time",
+                "text",
+                Words(
+                    "Time of day, HH:MM (daily, weekly)", "Hora del día, HH:MM (diario, semanal)"
+                ),
+                Words("HH:MM", "HH:MM"),
+                "hora",
+            ),
+            Param(
+                "day",
+                "text",
+                Words(
+                    "Day of the week (weekly): mon ... sun",
+                    "Día de la semana (semanal): lun ... dom",
+                ),
+                Words("day", "día"),
+                "día",
+            ),
+            Param(
+                "timezone",
+                "timezone",
+                Words(
+                    "Time zone, e.g. Europe/Madrid (default: this chat's last one)",
+                    "Zona horaria, p. ej. Europe/Madrid (por defecto: la última de este chat)",
+                ),
+                Words("zone", "zona"),
+                "zona",
+            ),
+        ),
+        admin_only=True,
+        private=True,
+        help=(
+            HelpLine(
+                Words(
+                    "one message a day with the new headlines, at that time (IANA zone, "
+                    "e.g. Europe/Madrid; remembered)",
+                    "un mensaje al día con los titulares nuevos, a esa hora (zona IANA, "
+                    "p. ej. Europe/Madrid; se recuerda)",
+                ),
+                args=Words("daily HH:MM [ZONE]", "diario HH:MM [ZONA]"),
+            ),
+            HelpLine(
+                Words(
+                    "the same, every hour or once a week",
+                    "lo mismo, cada hora o una vez por semana",
+                ),
+                args=Words("hourly | weekly DAY HH:MM [ZONE]", "hourly | semanal DÍA HH:MM [ZONA]"),
+            ),
+            HelpLine(
+                Words(
+                    "each headline as it comes again (/digest alone: the current setting)",
+                    "de nuevo cada titular al llegar (/digest solo: lo que hay ahora)",
+                ),
+                args=Words("off", "off"),
             ),
         ),
     ),

@@ -153,7 +153,8 @@ def _check_config(args: argparse.Namespace) -> int:
     for platform, destinations in config.destinations().items():
         for d in destinations:
             regions = ", ".join(d.regions) or "all regions"
-            print(f"{platform} destination {d.chat_id}: {regions}")
+            digest = f", a digest {d.digest}" if d.digest else ""
+            print(f"{platform} destination {d.chat_id}: {regions}{digest}")
     for name, section in config.sections().items():
         for key, secret in secrets(section).items():
             print(f"{name}: {key} set ({_mask(secret)})")
@@ -250,6 +251,8 @@ async def _status_async(config: Config) -> int:
                 f"  {d.chat.platform} {d.chat.chat_id} {d.chat.title}".rstrip()
                 + f" ({origin}, {regions}): {state}; "
                 + ", ".join(f"{status} {c.get(status, 0)}" for status in SHOWN_STATUSES)
+                # Digests: the setting, and how many headlines wait for the next one.
+                + (f"; digest {d.digest}, held {c.get(DeliveryStatus.HELD, 0)}" if d.digest else "")
             )
     finally:
         await storage.close()

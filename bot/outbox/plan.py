@@ -27,6 +27,7 @@ class Planned:
     headline: Headline
     destination: Destination
     due: float
+    held: bool = False  # owed to the destination's next digest, not sent on its own
 
 
 def title_key(title: str) -> str:
@@ -94,13 +95,17 @@ def schedule(
     filters let them through: `max_per_poll` at a time, a batch every `release_every`
     seconds. What the feed still owes a destination from earlier polls (`waiting`, by
     destination id) goes first: new entries queue behind it, so a long burst keeps both
-    its order and its pace."""
+    its order and its pace. A destination with a digest is owed them all at once, held
+    for the digest rather than paced."""
     planned: list[Planned] = []
     for destination in destinations:
         if not destination.active:
             continue
         ahead = waiting.get(destination.id, 0)
         matching = [h for h in headlines if wants(destination, h.feed, h.regions)]
+        if destination.digest:
+            planned += [Planned(h, destination, now, held=True) for h in matching]
+            continue
         planned += [
             Planned(h, destination, now + ((ahead + i) // max_per_poll) * release_every)
             for i, h in enumerate(matching)

@@ -20,10 +20,11 @@ import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, takewhile
 
 from bot.backoff import Backoff, backoff
-from bot.models import Delivery, Destination
+from bot.models import Delivery, Destination, Digest
+from bot.outbox import digest as digests
 from bot.ports import (
     Adapter,
     ContentRejected,
@@ -173,7 +174,11 @@ class Outbox:
         the platform took is never repeated by this process."""
         held = {i for i, a in self._accepted.items() if a.destination_id == destination.id}
         due = await self.storage.pending_deliveries(destination, self.batch + len(held))
-        return [d for d in due if d.id not in held][: self.batch]
+        due = [d for d in due if d.id not in held][: self.batch]
+        if due and due[0].digest:  # a digest goes whole, in one send
+            every = await self.storage.digest_deliveries(destination, due[0].digest)
+            return [d for d in every if d.id not in held]
+        return list(takewhile(lambda d: not d.digest, due))
 
     async def _send(
         self, adapter: Adapter, destination: Destination, deliveries: list[Delivery]
@@ -182,8 +187,15 @@ class Outbox:
         draining it for now."""
         language = destination.language or self.language
         name = _describe(destination)
+        digest = deliveries[0].digest
         try:
-            sent = await adapter.send(destination.chat, [d.headline for d in deliveries], language)
+            if digest:
+                sent = await adapter.send_digest(
+                    destination.chat, _digest(destination, deliveries), language
+                )
+            else:
+                headlines = [d.headline for d in deliveries]
+                sent = await adapter.send(destination.chat, headlines, language)
         except RetryAfter as error:
             log.info("outbox: %s asks us to wait %.1fs", name, error.seconds)
             await self._sleep(error.seconds)
@@ -202,8 +214,10 @@ class Outbox:
             return None
         except ContentRejected as error:
             first = deliveries[0]
+            # A digest is one delivery: refused, it fails whole.
+            refused = deliveries if digest else [first]
             log.warning("outbox: %s refused %r: %s", name, first.headline.title, error)
-            await self.storage.mark_failed([first.id], f"content rejected: {error}")
+            await self.storage.mark_failed([d.id for d in refused], f"content rejected: {error}")
             return destination, 0
         except (TemporaryFailure, OSError, TimeoutError) as error:
             await self._postpone(name, deliveries, error)
@@ -212,7 +226,7 @@ class Outbox:
             log.exception("outbox: unexpected error from the %s adapter", adapter.platform)
             await self._postpone(name, deliveries, error)
             return None
-        count = max(1, min(sent.count, len(deliveries)))
+        count = len(deliveries) if digest else max(1, min(sent.count, len(deliveries)))
         now = time.time()
         for delivery in deliveries[:count]:
             self._accepted[delivery.id] = _Accepted(destination.id, sent.message_id, now)
@@ -253,6 +267,13 @@ class Outbox:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+def _digest(destination: Destination, deliveries: list[Delivery]) -> Digest:
+    """The digest these deliveries (all of one digest key) make for `destination`."""
+    period = destination.digest.split()[0] if destination.digest else ""
+    headlines = [d.headline for d in deliveries]
+    return digests.build(deliveries[0].digest, period, headlines, destination.regions)
 
 
 def _describe(destination: Destination) -> str:

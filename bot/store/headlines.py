@@ -143,8 +143,8 @@ class HeadlineStore(FeedStore, DestinationStore):
         """Drop the headlines no feed has listed since `unseen_since`, with their delivery
         records, except those still owed to someone; returns how many went."""
         doomed = """SELECT id FROM headlines h WHERE h.seen < ? AND NOT EXISTS (
-            SELECT 1 FROM deliveries x WHERE x.headline_id = h.id AND x.status = ?)"""
-        args = (unseen_since, DeliveryStatus.PENDING)
+            SELECT 1 FROM deliveries x WHERE x.headline_id = h.id AND x.status IN (?, ?))"""
+        args = (unseen_since, DeliveryStatus.PENDING, DeliveryStatus.HELD)
         async with self._transaction():
             for table in ("headline_regions", "deliveries"):
                 await self._db.execute(f"DELETE FROM {table} WHERE headline_id IN ({doomed})", args)

@@ -200,4 +200,16 @@ MIGRATIONS: tuple[str, ...] = (
         {_count_delivery("NEW", +1)}
     END;
     """,
+    # Digests: a chat's setting ("daily 08:00 Europe/Madrid", '' for none), its saved time
+    # zone and when its next digest is due. While it has one, what it is owed waits as
+    # 'held'; when the digest falls due, its held deliveries become pending together under
+    # one digest key (the smallest of their ids), in the transaction that sets the next due.
+    """
+    ALTER TABLE destinations ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+    ALTER TABLE destinations ADD COLUMN timezone TEXT NOT NULL DEFAULT '';
+    ALTER TABLE destinations ADD COLUMN digest_due REAL NOT NULL DEFAULT 0;
+    CREATE INDEX destinations_digest_due ON destinations (digest_due) WHERE digest != '';
+    ALTER TABLE deliveries ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX deliveries_held ON deliveries (destination_id) WHERE status = 'held';
+    """,
 )

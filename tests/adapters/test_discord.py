@@ -238,7 +238,7 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert fake.gateway_asked == 1  # found through the REST base, not the real gateway
     for scope in ("global", GUILD_ID):
         commands = {c["name"]: c for c in fake.synced[scope]}
-        assert set(commands) == {"latest", "region", "subscribe", "unsubscribe", "help"}
+        assert set(commands) == {"latest", "region", "subscribe", "unsubscribe", "help", "digest"}
     commands = {c["name"]: c for c in fake.synced["global"]}
     assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
     assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
@@ -947,3 +947,69 @@ async def test_a_command_added_to_the_spec_becomes_a_slash_command(
     assert "only members with the Manage Channels permission" in member.reply["content"]
     admin = await fake.command("wipe", {})
     assert admin.reply["content"] == "wiped" and admin.reply["flags"] == 64
+
+
+# -- digests -----------------------------------------------------------------------------
+
+
+async def test_digest_slash_command_with_a_time_zone_completed_as_typed(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    digest = {c["name"]: c for c in fake.synced["global"]}["digest"]
+    options = {o["name"]: o for o in digest["options"]}
+    assert list(options) == ["period", "time", "day", "timezone"]
+    assert options["timezone"]["autocomplete"] and not options["period"].get("autocomplete")
+    assert options["timezone"]["name_localizations"] == {"es-ES": "zona", "es-419": "zona"}
+    assert digest["contexts"] == [0] and int(digest["default_member_permissions"]) == 16
+
+    typed = await fake.interact("digest", {"timezone": "madr"}, focused="timezone")
+    await asyncio.wait_for(typed.answered.wait(), 5)
+    assert typed.choices == [{"name": "Europe/Madrid", "value": "Europe/Madrid"}]
+
+    member = await fake.command("digest", {"period": "hourly"}, permissions=MEMBER_PERMISSIONS)
+    assert member.reply["flags"] == 64 and "Manage Channels" in member.reply["content"]
+    await fake.command("subscribe", {}, channel_id=NEWS)
+    answer = await fake.command(
+        "digest",
+        {"period": "semanal", "time": "08:00", "day": "lun", "timezone": "Europe/Madrid"},
+        channel_id=NEWS,
+        locale="es-ES",
+    )
+    assert answer.reply["flags"] == 64
+    assert "cada lunes a las 08:00 (Europe/Madrid)" in answer.reply["content"]
+    destination = await storage.destination(ChatRef("discord", NEWS))
+    assert destination is not None and destination.digest == "weekly mon 08:00 Europe/Madrid"
+
+
+async def test_a_digest_is_embeds_per_region_within_discords_limits(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.sync_destinations("discord", [DestinationConfig(NEWS, digest="daily 08:00 UTC")])
+    long = "x" * 240
+    stories = [headline(f"Asia {i} {long}", ("Asia",), n=i) for i in range(12)]
+    stories += [headline(f"Europe {i} {long}", ("Europe",), n=20 + i) for i in range(10)]
+    stories += [headline(f"Africa {i} {long}", ("Africa",), n=60 + i) for i in range(10)]
+    stories += [headline("Moon landing", (), n=40)]
+    await seed(storage, *stories)
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 0  # held
+    assert await storage.queue_due_digests(NOW.timestamp() + 2 * 86400) == 1
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == len(stories)
+
+    messages = fake.posted_to(NEWS)
+    assert len(messages) >= 2  # too long for one message's 6,000 characters
+    assert messages[0].payload["content"] == "**Your daily digest: 33 headlines**"
+    embeds = [e for m in messages for e in m.embeds]
+    assert [e["title"] for e in embeds] == ["Africa", "Asia", "Europe", "World"]
+    asia = embeds[1]["description"].splitlines()
+    assert len(asia) == 11 and asia[-1] == "*… and 2 more*"
+    assert asia[0].startswith("• [Asia 11 ")  # newest first
+    assert embeds[-1]["footer"]["text"].startswith("Send /latest")
+    for message in messages:
+        assert message.payload["allowed_mentions"] == NO_MENTIONS
+        assert (
+            sum(len(e.get("title", "")) + len(e.get("description", "")) for e in message.embeds)
+            <= 6000
+        )
+    assert await statuses(storage, NEWS) == ["sent"] * len(stories)

@@ -65,6 +65,16 @@ def test_the_help_lines_of_the_bots_commands() -> None:
         "/region NAME - the newest headlines of one region (world: those of none)",
         "/subscribe [regions] - this chat receives new headlines (of those regions)",
         "/unsubscribe - this chat stops receiving headlines",
+        "/digest daily HH:MM [ZONE] - one message a day with the new headlines, at that time "
+        "(IANA zone, e.g. Europe/Madrid; remembered)",
+        "/digest hourly | weekly DAY HH:MM [ZONE] - the same, every hour or once a week",
+        "/digest off - each headline as it comes again (/digest alone: the current setting)",
+    ]
+    assert spec.help_lines("es")[-3:] == [
+        "/digest diario HH:MM [ZONA] - un mensaje al día con los titulares nuevos, a esa hora "
+        "(zona IANA, p. ej. Europe/Madrid; se recuerda)",
+        "/digest hourly | semanal DÍA HH:MM [ZONA] - lo mismo, cada hora o una vez por semana",
+        "/digest off - de nuevo cada titular al llegar (/digest solo: lo que hay ahora)",
     ]
     assert spec.help_lines("es")[1] == (
         "/latest [n] [región] - los n titulares más recientes (5 por defecto, como mucho 20)"

@@ -7,6 +7,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.config import DestinationConfig, FeedConfig
+from bot.models import Headline
 from bot.store import Storage
 from testing.fake_telegram import FakeTelegram
 from testing.feedserver import FeedServer, make_rss, sample_entries
@@ -178,3 +180,42 @@ api_base_url = "{telegram.url}"
     assert code == 2
     assert "error: telegram: the Telegram server rejected the bot token" in err
     assert wrong not in err + out and "Traceback" not in err
+
+
+async def test_check_config_and_status_show_a_digest(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        """[[feeds]]
+name = "News"
+url = "https://example.org/rss"
+[telegram]
+token = "1:secret"
+[[telegram.destinations]]
+chat = "@news"
+digest = "weekly lun 8:00 Europe/Madrid"
+"""
+    )
+    code, out, err = await bot_cli("check-config", "--config", str(config))
+    assert code == 0, err
+    assert "telegram destination @news: all regions, a digest weekly mon 08:00 Europe/Madrid" in out
+    storage = await Storage.open(tmp_path / "headlines.db")
+    try:
+        await storage.sync_feeds([FeedConfig("News", "https://example.org/rss", 600)])
+        await storage.sync_destinations(
+            "telegram", [DestinationConfig("@news", digest="weekly mon 08:00 Europe/Madrid")]
+        )
+        await storage.add_headlines("News", [])
+        await storage.add_headlines("News", sample_headlines(2))
+    finally:
+        await storage.close()
+    code, out, err = await bot_cli("status", "--config", str(config))
+    assert code == 0, err
+    assert "pending 0, sent 0, failed 0; digest weekly mon 08:00 Europe/Madrid, held 2" in out
+
+
+def sample_headlines(count: int) -> list[Headline]:
+    now = datetime.now(UTC)
+    return [
+        Headline("News", f"e{n}", f"Story {n}", f"https://example.org/{n}", "", now)
+        for n in range(count)
+    ]
