@@ -75,7 +75,10 @@ class HeadlinesBot:
                         d.chat.chat_id,
                     )
         self.commands = Commands(
-            self.storage, tuple(f.name for f in self.config.feeds), self.config.language
+            self.storage,
+            tuple(f.name for f in self.config.feeds),
+            self.config.language,
+            adapters={a.platform: a for a in self.adapters},
         )
         fetch = self.config.fetch
         self.fetcher = Fetcher(

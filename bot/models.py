@@ -29,6 +29,7 @@ class Headline:
     language: str = "en"
     regions: tuple[str, ...] = ()
     id: int = 0
+    image: str = ""  # the entry's picture: an http(s) URL, or empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,9 @@ class ChatRef:
     kind: str = ""
     title: str = ""
     username: str = ""  # a public @name the chat can also be addressed by (Telegram)
+    # A part of the chat that is a destination of its own (a Telegram forum topic's
+    # message_thread_id); empty: the chat itself.
+    thread_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,9 @@ class Destination:
     active: bool = True
     inactive_reason: str = ""
     from_config: bool = False
+    # One of the threads `/subscribe topics` made, one per region (its only region): the
+    # outbox makes it again if it was deleted.
+    region_thread: bool = False
 
 
 class DeliveryStatus(StrEnum):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from bot.chat import spec
 from bot.chat.i18n import pick_language, region_list, tr
 from bot.chat.spec import DEFAULT_COUNT, MAX_COUNT
 from bot.models import Command, Reply
+from bot.ports import RegionThreads, ThreadsRefused
 from bot.regions.names import (
     REGIONS,
     WORLD,
@@ -19,6 +22,8 @@ from bot.regions.names import (
 )
 from bot.store import Storage
 
+log = logging.getLogger(__name__)
+
 REGION_COUNT_DAYS = 7
 # The longest argument text a command takes: every region and alias, both languages, fits
 # in well under this, while a platform lets a message run to 4096 (Telegram) or options to
@@ -27,6 +32,8 @@ REGION_COUNT_DAYS = 7
 MAX_ARGS_CHARS = 200
 # Telegram command names have at most 32 characters: a longer one is cut when echoed.
 MAX_NAME_CHARS = 32
+# `/subscribe topics`: split the chat into one thread (forum topic) per region.
+TOPICS_WORDS = frozenset({"topics", "temas"})
 
 
 class UserError(Exception):
@@ -38,12 +45,15 @@ class Commands:
     """Answers commands from the archive in `storage`: each command of `spec.COMMANDS` by
     the method `_name`.
 
-    `feeds` names the feeds for /help; `language` is the bot's default language.
+    `feeds` names the feeds for /help; `language` is the bot's default language;
+    `adapters`, by platform, are asked to make threads for `/subscribe topics` where they
+    can (`RegionThreads`).
     """
 
     storage: Storage
     feeds: tuple[str, ...] = ()
     language: str = "en"
+    adapters: Mapping[str, object] = field(default_factory=dict)
 
     async def handle(self, command: Command) -> Reply:
         destination = await self.storage.destination(command.chat)
@@ -111,6 +121,8 @@ class Commands:
         return Reply(title=tr(language, "regions_title"), text="\n".join(lines), language=language)
 
     async def _subscribe(self, command: Command, language: str) -> Reply:
+        if _asks_for_topics(command.args):
+            return await self._subscribe_topics(command, language)
         regions = parse_regions(command.args, language)
         await self.storage.subscribe(command.chat, regions, language=command.language and language)
         if regions:
@@ -120,12 +132,42 @@ class Commands:
         return Reply(text=text, language=language)
 
     async def _unsubscribe(self, command: Command, language: str) -> Reply:
+        if _asks_for_topics(command.args):
+            chat = replace(command.chat, thread_id="")
+            count = await self.storage.unsubscribe_region_threads(chat)
+            key = "topics_unsubscribed" if count else "topics_not_subscribed"
+            return Reply(text=tr(language, key, count=count), language=language)
         if command.args:
             raise UserError(tr(language, "too_many_args", name="unsubscribe"))
         done = await self.storage.unsubscribe(command.chat)
         return Reply(
             text=tr(language, "unsubscribed" if done else "not_subscribed"), language=language
         )
+
+    async def _subscribe_topics(self, command: Command, language: str) -> Reply:
+        """One thread per region and one for world news, each receiving its region; the
+        threads made before are used again, only the missing ones are made."""
+        chat = replace(command.chat, thread_id="")
+        adapter = self.adapters.get(chat.platform)
+        if not isinstance(adapter, RegionThreads):
+            raise UserError(tr(language, "topics_unsupported"))
+        known = await self.storage.region_threads(chat)
+        threads = {region: d.chat.thread_id for region, d in known.items()}
+        missing = [r for r in (*REGIONS, WORLD) if r not in threads]
+        chosen = command.language and language
+        try:
+            threads |= await adapter.create_region_threads(chat, missing, language)
+        except ThreadsRefused as error:
+            if error.created:  # keep what was made: the next try makes only the rest
+                await self.storage.subscribe_region_threads(
+                    chat, threads | error.created, language=chosen
+                )
+            log.warning(
+                "commands: no topics for %s chat %s: %s", chat.platform, chat.chat_id, error
+            )
+            raise UserError(tr(language, f"topics_{error.reason}", detail=str(error))) from None
+        await self.storage.subscribe_region_threads(chat, threads, language=chosen)
+        return Reply(text=tr(language, "topics_subscribed", count=len(threads)), language=language)
 
     async def _headlines(self, count: int, region: str | None, language: str) -> Reply:
         headlines = await self.storage.latest(count, region)
@@ -181,6 +223,10 @@ def _region(name: str, language: str, *, world: bool = False) -> str:
             )
         )
     return region
+
+
+def _asks_for_topics(args: tuple[str, ...]) -> bool:
+    return len(args) == 1 and fold_case_and_accents(args[0]) in TOPICS_WORDS
 
 
 def _cut(text: str, size: int) -> str:

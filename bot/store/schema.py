@@ -200,4 +200,34 @@ MIGRATIONS: tuple[str, ...] = (
         {_count_delivery("NEW", +1)}
     END;
     """,
+    # 3: a chat may be split into destinations of its own, each part by its thread id (a
+    # Telegram forum topic): the key becomes (platform, chat_id, thread_id), '' being the
+    # chat itself. region_thread marks the parts `/subscribe topics` made, one per region.
+    """
+    CREATE TABLE destinations_3 (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        regions TEXT NOT NULL DEFAULT '[]',
+        feeds TEXT NOT NULL DEFAULT '[]',
+        language TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1,
+        inactive_reason TEXT NOT NULL DEFAULT '',
+        config_key TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL,
+        thread_id TEXT NOT NULL DEFAULT '',
+        region_thread INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (platform, chat_id, thread_id)
+    );
+    INSERT INTO destinations_3 (id, platform, chat_id, kind, title, regions, feeds, language,
+        active, inactive_reason, config_key, created)
+        SELECT id, platform, chat_id, kind, title, regions, feeds, language, active,
+            inactive_reason, config_key, created FROM destinations;
+    DROP TABLE destinations;
+    ALTER TABLE destinations_3 RENAME TO destinations;
+    CREATE UNIQUE INDEX destinations_by_config_key ON destinations (platform, config_key)
+        WHERE config_key != '';
+    """,
 )

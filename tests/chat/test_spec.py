@@ -64,7 +64,9 @@ def test_the_help_lines_of_the_bots_commands() -> None:
         "/region - the regions, with how many headlines each had this week",
         "/region NAME - the newest headlines of one region (world: those of none)",
         "/subscribe [regions] - this chat receives new headlines (of those regions)",
+        "/subscribe topics - a group with topics gets one topic per region (admins)",
         "/unsubscribe - this chat stops receiving headlines",
+        "/unsubscribe topics - the region topics stop receiving",
     ]
     assert spec.help_lines("es")[1] == (
         "/latest [n] [región] - los n titulares más recientes (5 por defecto, como mucho 20)"
