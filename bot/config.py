@@ -77,6 +77,13 @@ class TelegramConfig:
     api_base_url: str = ""
     link_previews: bool = False
     destinations: tuple[DestinationConfig, ...] = ()
+    # -- telegram.images (issue 12): how a headline's picture shows; see TELEGRAM_IMAGES.
+    images: str = "preview"
+
+
+# telegram.images: "preview" (a large link preview of the picture, above the text),
+# "photo" (sendPhoto, the post as its caption) or "off" (no picture).
+TELEGRAM_IMAGES = ("preview", "photo", "off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +206,7 @@ def parse_config(
             destinations=tuple(
                 _destination(d, d.chat("chat"), names) for d in tg.tables("destinations")
             ),
+            images=tg.choice("images", "preview", TELEGRAM_IMAGES),  # telegram.images
         )
         tg.done()
     if "discord" in data:
