@@ -69,6 +69,9 @@ class DestinationConfig:
     regions: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     language: str = ""
+    # telegram.destinations[].topics (issue 12): split the forum group into one topic per
+    # region at start, as /subscribe topics does.
+    topics: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +207,8 @@ def parse_config(
             api_base_url=tg.url("api_base_url", ""),
             link_previews=tg.bool("link_previews", False),
             destinations=tuple(
-                _destination(d, d.chat("chat"), names) for d in tg.tables("destinations")
+                _destination(d, d.chat("chat"), names, topics=d.bool("topics", False))
+                for d in tg.tables("destinations")
             ),
             images=tg.choice("images", "preview", TELEGRAM_IMAGES),  # telegram.images
         )
@@ -279,7 +283,9 @@ def _feed(t: _Table, default_interval: int) -> FeedConfig:
     return feed
 
 
-def _destination(t: _Table, chat_id: str, feed_names: list[str]) -> DestinationConfig:
+def _destination(
+    t: _Table, chat_id: str, feed_names: list[str], *, topics: bool = False
+) -> DestinationConfig:
     feeds = t.strs("feeds")
     for name in feeds:
         if name not in feed_names:
@@ -289,6 +295,7 @@ def _destination(t: _Table, chat_id: str, feed_names: list[str]) -> DestinationC
         regions=t.regions("regions"),
         feeds=feeds,
         language=t.choice("language", "", ("", *LANGUAGES)),
+        topics=topics,
     )
     t.done()
     return dest

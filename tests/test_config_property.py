@@ -197,7 +197,7 @@ KEYS = [
         f"telegram.{k}"
         for k in ("token", "api_base_url", "link_previews", "images", "destinations")
     ),
-    *(f"telegram.destinations[].{k}" for k in ("chat", "regions", "feeds", "language")),
+    *(f"telegram.destinations[].{k}" for k in ("chat", "regions", "feeds", "language", "topics")),
     *(f"discord.{k}" for k in ("token", "api_base_url", "gateway_url", "guild_id")),
     *("discord.destinations[].channel", "discord.destinations[].regions"),
     *("console", "console.enabled", "console.regions", "console.commands"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from bot.chat import spec
 from bot.chat.i18n import pick_language, region_list, tr
 from bot.chat.spec import DEFAULT_COUNT, MAX_COUNT
-from bot.models import Command, Reply
+from bot.models import ChatRef, Command, Reply
 from bot.ports import RegionThreads, ThreadsRefused
 from bot.regions.names import (
     REGIONS,
@@ -145,16 +145,21 @@ class Commands:
         )
 
     async def _subscribe_topics(self, command: Command, language: str) -> Reply:
-        """One thread per region and one for world news, each receiving its region; the
-        threads made before are used again, only the missing ones are made."""
         chat = replace(command.chat, thread_id="")
+        count = await self.split_into_topics(chat, language, command.language and language)
+        return Reply(text=tr(language, "topics_subscribed", count=count), language=language)
+
+    async def split_into_topics(self, chat: ChatRef, language: str, chosen: str = "") -> int:
+        """One thread per region and one for world news in `chat`, each receiving its
+        region, named in `language` (`chosen`: the chat's language to remember); the
+        threads made before are used again, only the missing ones are made. How many
+        threads the chat has; a UserError, in `language`, says why none were made."""
         adapter = self.adapters.get(chat.platform)
         if not isinstance(adapter, RegionThreads):
             raise UserError(tr(language, "topics_unsupported"))
         known = await self.storage.region_threads(chat)
         threads = {region: d.chat.thread_id for region, d in known.items()}
         missing = [r for r in (*REGIONS, WORLD) if r not in threads]
-        chosen = command.language and language
         try:
             threads |= await adapter.create_region_threads(chat, missing, language)
         except ThreadsRefused as error:
@@ -167,7 +172,7 @@ class Commands:
             )
             raise UserError(tr(language, f"topics_{error.reason}", detail=str(error))) from None
         await self.storage.subscribe_region_threads(chat, threads, language=chosen)
-        return Reply(text=tr(language, "topics_subscribed", count=len(threads)), language=language)
+        return len(threads)
 
     async def _headlines(self, count: int, region: str | None, language: str) -> Reply:
         headlines = await self.storage.latest(count, region)

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.pacing import RateLimits
 from adapters.telegram.render import MAX_CAPTION, post
+from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
-from bot.config import FeedConfig, TelegramConfig
+from bot.config import FeedConfig, TelegramConfig, parse_config
 from bot.models import ChatRef, Headline
 from bot.outbox.sender import Outbox
 from bot.regions.names import REGIONS, display_name
@@ -449,3 +451,34 @@ async def test_images_off_sends_text_as_before(fake: FakeTelegram, start_adapter
     await adapter.send(PRIVATE, [headline("With picture", image=PICTURE, n=1)], "en")
     [message] = fake.sent
     assert message.photo == "" and message.params["link_preview_options"] == {"is_disabled": True}
+
+
+async def test_a_config_destination_with_topics_is_split_at_start_once(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    fake.make_forum(FORUM)
+    config = parse_config(
+        {
+            "database": str(tmp_path / "bot.db"),
+            "language": "es",
+            "feeds": [{"name": "World", "url": "http://127.0.0.1:1/feed"}],
+            "telegram": {
+                "token": TOKEN,
+                "api_base_url": fake.url,
+                "destinations": [{"chat": str(FORUM), "topics": True}],
+            },
+        }
+    )
+    assert config.telegram is not None
+    for _ in range(2):  # started twice: the second start makes nothing new
+        bot = HeadlinesBot(config, [TelegramAdapter(config.telegram, limits=QUICK)])
+        await bot.open()
+        try:
+            await bot.connect()
+            await bot.split_configured_chats()
+            threads = await bot.storage.region_threads(ChatRef("telegram", str(FORUM)))
+        finally:
+            await bot.stop()
+        assert len(threads) == 8 and all(d.active for d in threads.values())
+    names = [topic.name for topic in fake.topics[str(FORUM)].values()]
+    assert names == [display_name(r, "es") for r in REGIONS] + ["Mundo"]
