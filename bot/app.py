@@ -24,9 +24,11 @@ from bot.config import Config
 from bot.ingest.fetcher import Fetcher
 from bot.ingest.poller import Poller, PollResult, poll_jitter
 from bot.ingest.workers import Parsers
+from bot.models import ChatRef
 from bot.outbox.sender import Outbox
 from bot.ports import Adapter, CannotStart
 from bot.store import Storage
+from bot.store.destinations import SPLIT_INTO_THREADS
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,8 @@ class HeadlinesBot:
         await self.storage.sync_feeds(self.config.feeds)
         for platform, destinations in self.config.destinations().items():
             for d in await self.storage.sync_destinations(platform, destinations):
-                if d.from_config and not d.active:
+                # A chat split into topics receives through them: nothing to warn of.
+                if d.from_config and not d.active and d.inactive_reason != SPLIT_INTO_THREADS:
                     log.warning(
                         "bot: %s chat %s from the config receives nothing: %s "
                         "(`enable %s:%s` or /subscribe there resumes it)",
@@ -88,6 +91,7 @@ class HeadlinesBot:
             tuple(f.name for f in self.config.feeds),
             self.config.language,
             clock=self.clock,
+            adapters={a.platform: a for a in self.adapters},
         )
         fetch = self.config.fetch
         self.fetcher = Fetcher(
@@ -110,6 +114,7 @@ class HeadlinesBot:
         """Open, connect every platform, then poll on schedule and deliver continuously."""
         await self.open()
         await self.connect(retry=True)
+        await self.split_configured_chats()
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         now = datetime.now().astimezone()
         for i, feed in enumerate(self.config.feeds):
@@ -184,6 +189,27 @@ class HeadlinesBot:
                     task.add_done_callback(self._reconnects.discard)
         if fatal is not None:
             raise fatal
+
+    async def split_configured_chats(self) -> None:
+        """Config destinations with `topics = true` that still receive as a whole are split
+        into one thread per region, as /subscribe topics does; once split (or stopped by
+        /unsubscribe) they are left as they are at the next start."""
+        for platform, configured in self.config.destinations().items():
+            for d in configured:
+                if not d.topics:
+                    continue
+                destination = await self.storage.destination(ChatRef(platform, d.chat_id))
+                if destination is None or not destination.active:
+                    continue
+                language = d.language or self.config.language
+                try:
+                    count = await self.commands.split_into_topics(destination.chat, language)
+                except Exception as error:
+                    log.warning(
+                        "bot: %s chat %s is not split into topics: %s", platform, d.chat_id, error
+                    )
+                    continue
+                log.info("bot: %s chat %s posts into %d topics", platform, d.chat_id, count)
 
     async def _reconnect(self, adapter: Adapter) -> None:
         retry = Backoff(RECONNECT_FIRST, RECONNECT_MAX)

@@ -71,6 +71,9 @@ class DestinationConfig:
     feeds: tuple[str, ...] = ()
     language: str = ""
     digest: str = ""  # "daily 08:00 America/Mexico_City" (bot.outbox.digest); "": none
+    # Split the chat (a forum group) into one thread per region at start, as
+    # /subscribe topics does; only platforms with such threads read it.
+    topics: bool = False
 
 
 class PlatformConfig(Protocol):
@@ -446,12 +449,17 @@ class PlatformTable(Table):
             )
         return value
 
-    def destinations(self, chat: Callable[[Table], str]) -> tuple[DestinationConfig, ...]:
+    def destinations(
+        self, chat: Callable[[Table], str], *, topics: bool = False
+    ) -> tuple[DestinationConfig, ...]:
         """The `[[name.destinations]]` tables; `chat` reads the platform's chat id from
-        each (its key and form are the platform's own)."""
-        return tuple(self._destination(t, chat(t)) for t in self.tables("destinations"))
+        each (its key and form are the platform's own). With `topics`, the platform can
+        split a chat into a thread per region, and a destination may ask for it."""
+        return tuple(
+            self._destination(t, chat(t), topics=topics) for t in self.tables("destinations")
+        )
 
-    def _destination(self, t: Table, chat_id: str) -> DestinationConfig:
+    def _destination(self, t: Table, chat_id: str, *, topics: bool) -> DestinationConfig:
         feeds = t.strs("feeds")
         for name in feeds:
             if name not in self.feed_names:
@@ -462,6 +470,7 @@ class PlatformTable(Table):
             feeds=feeds,
             language=t.choice("language", _DESTINATION.language, ("", *LANGUAGES)),
             digest=_digest(t),
+            topics=t.bool("topics", _DESTINATION.topics) if topics else _DESTINATION.topics,
         )
         t.done()
         return dest

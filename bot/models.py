@@ -29,6 +29,7 @@ class Headline:
     language: str = "en"
     regions: tuple[str, ...] = ()
     id: int = 0
+    image: str = ""  # the entry's picture: an http(s) URL, or empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,9 @@ class ChatRef:
     kind: str = ""
     title: str = ""
     username: str = ""  # a public @name the chat can also be addressed by (Telegram)
+    # A part of the chat that is a destination of its own (a Telegram forum topic's
+    # message_thread_id); empty: the chat itself.
+    thread_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,9 @@ class Destination:
     # it comes; `timezone` is the chat's saved IANA zone, for a digest given without one.
     digest: str = ""
     timezone: str = ""
+    # One of the threads `/subscribe topics` made, one per region (its only region): the
+    # outbox makes it again if it was deleted.
+    region_thread: bool = False
 
 
 class DeliveryStatus(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.models import ChatRef, Command, Digest, Headline, Reply
 
@@ -58,6 +58,16 @@ class TemporaryFailure(SendError):
     """Network trouble or a server error: try again later with backoff."""
 
 
+class ThreadGone(SendError):
+    """The chat's thread (a forum topic) the destination posts into was deleted. The outbox
+    makes a region thread again, once; any other such destination is deactivated."""
+
+
+class ThreadClosed(SendError):
+    """The thread (a forum topic) is closed to posts: what the destination is owed now is
+    skipped, and it receives again what comes once the thread is reopened."""
+
+
 class CannotStart(Exception):
     """`Adapter.start` failed in a way that retrying will not mend (a rejected token); the
     message says what to fix and never quotes a secret. Any other error from `start` is
@@ -89,3 +99,30 @@ class Adapter(Protocol):
 
     async def stop(self) -> None:
         """Disconnect; sends in flight finish or fail, nothing new starts."""
+
+
+# -- chats split by region into threads (Telegram forum topics) ---------------------------
+
+
+class ThreadsRefused(Exception):
+    """`create_region_threads` could not make the threads. `reason` says why, for the core's
+    localised answer: "not_forum" (the chat has no topics), "no_rights" (the bot may not
+    manage them), "failed" (anything else; `str()` says what). `created` are the threads
+    made before it stopped, by region."""
+
+    def __init__(self, reason: str, detail: str = "", created: dict[str, str] | None = None):
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.created = dict(created or {})
+
+
+@runtime_checkable
+class RegionThreads(Protocol):
+    """An adapter whose chats can be split into threads (Telegram forum topics): the core
+    checks for this capability before `/subscribe topics`."""
+
+    async def create_region_threads(
+        self, chat: ChatRef, regions: Sequence[str], language: str
+    ) -> dict[str, str]:
+        """Make one thread in `chat` per region of `regions` (WORLD: world news), named in
+        `language`; their thread ids by region. Raises `ThreadsRefused`."""

@@ -132,6 +132,7 @@ VALID_CONFIGS = st.fixed_dictionaries(
             optional={
                 "api_base_url": valid_url(),
                 "link_previews": st.booleans(),
+                "images": st.sampled_from(["preview", "photo", "off"]),
                 "destinations": st.lists(
                     table({"regions": REGIONS, "language": LANGUAGE, "digest": DIGEST}).map(
                         lambda d: {"chat": "@news", **d}
@@ -197,8 +198,14 @@ KEYS = [
     *LIMITS,
     *("database", "language", "fetch", "fetch.user_agent", "feeds", "feeds[]"),
     *(f"feeds[].{k}" for k in ("name", "url", "language", "regions", "keywords")),
-    *(f"telegram.{k}" for k in ("token", "api_base_url", "link_previews", "destinations")),
-    *(f"telegram.destinations[].{k}" for k in ("chat", "regions", "feeds", "language", "digest")),
+    *(
+        f"telegram.{k}"
+        for k in ("token", "api_base_url", "link_previews", "images", "destinations")
+    ),
+    *(
+        f"telegram.destinations[].{k}"
+        for k in ("chat", "regions", "feeds", "language", "digest", "topics")
+    ),
     *(f"discord.{k}" for k in ("token", "api_base_url", "gateway_url", "guild_id")),
     *("discord.destinations[].channel", "discord.destinations[].regions"),
     "discord.destinations[].digest",

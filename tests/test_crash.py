@@ -17,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.models import ChatRef
+from bot.regions.names import REGIONS, WORLD
+from bot.store import Storage
 from testing.fake_telegram import FakeTelegram
-from testing.feedserver import FeedServer, make_rss, sample_entries
+from testing.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
 from testing.processes import start_bot, tail, wait_for
 
 CHATS = [1001 + i for i in range(100)]  # private chats: ~1/s to each, ~30/s in all
@@ -209,3 +212,101 @@ digest = "daily {at} UTC"
     assert due > datetime.now(UTC).timestamp()  # the next one, tomorrow
     text = log.read_text()
     assert "TEST-token-never-logged" not in text and "Traceback" not in text
+
+
+# -- a fan-out into forum topics -------------------------------------------------------
+
+FORUMS = [-1009000000001 - i for i in range(6)]
+# Per forum: Asia's topic owed 7 headlines, Europe's 7, World's 2: 16 messages, within a
+# group's 20 a minute, so each life of the bot sends one headline per message.
+TOPIC_STORIES = (
+    [(f"Japan: cabinet story {i}", "Asia") for i in range(4)]
+    + [(f"France: strike story {i}", "Europe") for i in range(4)]
+    + [(f"Japan and France sign trade pact {i}", "Asia Europe") for i in range(3)]
+    + [(f"Stock markets rally on rate hopes {i}", "") for i in range(2)]
+)
+TOPIC_KILLS = 4
+
+
+async def test_sigkill_during_a_fan_out_to_topics_loses_nothing_and_repeats_one_per_topic(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    entries = [
+        FeedEntry(title, link=f"https://news.example/t{i}", guid=f"t{i}", published=now)
+        for i, (title, _) in enumerate(TOPIC_STORIES)
+    ]
+    seed = random.randrange(1 << 32)
+    pick = random.Random(seed)
+    async with FeedServer() as feeds, FakeTelegram() as telegram:
+        feeds.set_feed("/news", make_rss(entries))
+        # Each forum was split into topics before (as /subscribe topics does).
+        expected: set[tuple[str, str, str]] = set()
+        storage = await Storage.open(tmp_path / "bot.db")
+        try:
+            for forum in FORUMS:
+                telegram.make_forum(forum)
+                threads = {r: telegram.add_topic(forum, r or "World") for r in (*REGIONS, WORLD)}
+                chat = ChatRef("telegram", str(forum), "group")
+                await storage.subscribe_region_threads(chat, threads)
+                for title, regions in TOPIC_STORIES:
+                    for region in regions.split() or [WORLD]:
+                        expected.add((str(forum), threads[region], title))
+        finally:
+            await storage.close()
+        config = tmp_path / "config.toml"
+        log = tmp_path / "bot.log"
+        config.write_text(
+            f"""
+database = "bot.db"
+backfill = {len(entries)}
+max_age_hours = 0
+[[feeds]]
+name = "World"
+url = "{feeds.url("/news")}"
+[telegram]
+token = "123456:TEST-token-never-logged"
+api_base_url = "{telegram.url}"
+"""
+        )
+        total = len(expected)
+        kills: list[int] = []
+        for k in range(TOPIC_KILLS):
+            share = int(total * (k + pick.uniform(0.2, 0.9)) / (TOPIC_KILLS + 1))
+            process = start_bot(config, log, "--log-level", "debug")
+            processes.append(process)
+            started = len(telegram.sent)
+            await wait_for(lambda s=share, n=started: len(telegram.sent) > max(s, n), process, log)
+            process.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(process.wait)
+            kills.append(len(telegram.sent))
+        assert kills[-1] < total, "the kills came too late to test anything"
+
+        last = start_bot(config, log, "--log-level", "debug")
+        processes.append(last)
+        await wait_for(lambda: topic_posts(telegram) >= expected, last, log)
+        last.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(last.wait, 20) == 0, tail(log)
+
+    assert topic_posts(telegram) == expected  # nothing lost, nothing in a wrong topic
+    per_kill: list[Counter[tuple[str, str]]] = [Counter() for _ in kills]
+    seen: set[tuple[str, str, str]] = set()
+    for index, message in enumerate(telegram.sent):
+        key = (message.chat_id, message.thread_id, title_of(message.text))
+        if key in seen:
+            after = bisect.bisect_right(kills, index) - 1
+            assert after >= 0, f"{key} was sent twice before any kill"
+            per_kill[after][key[:2]] += 1
+        seen.add(key)
+    with capsys.disabled():
+        print(
+            f"\nrepeated posts per kill over {TOPIC_KILLS} kills of a fan-out to "
+            f"{len(FORUMS)} forums' topics (seed {seed}): {[sum(c.values()) for c in per_kill]}"
+        )
+    # At most what was in flight to a topic repeats: one post per topic per kill.
+    assert all(n == 1 for topics in per_kill for n in topics.values()), per_kill
+    assert "Traceback" not in log.read_text()
+
+
+def topic_posts(telegram: FakeTelegram) -> set[tuple[str, str, str]]:
+    return {(m.chat_id, m.thread_id, title_of(m.text)) for m in telegram.sent}

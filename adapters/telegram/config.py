@@ -15,6 +15,13 @@ class TelegramConfig:
     api_base_url: str = ""
     link_previews: bool = False
     destinations: tuple[DestinationConfig, ...] = ()
+    # How a headline's picture shows: one of IMAGES.
+    images: str = "preview"
+
+
+# "preview": a large link preview of the picture, above the text; "photo": sendPhoto with
+# the post as its caption; "off": no picture.
+IMAGES = ("preview", "photo", "off")
 
 
 def parse_section(t: PlatformTable) -> TelegramConfig:
@@ -23,7 +30,8 @@ def parse_section(t: PlatformTable) -> TelegramConfig:
         token=t.secret("token", TOKEN_ENV),
         api_base_url=t.url("api_base_url", default.api_base_url),
         link_previews=t.bool("link_previews", default.link_previews),
-        destinations=t.destinations(lambda d: chat(d, "chat")),
+        destinations=t.destinations(lambda d: chat(d, "chat"), topics=True),
+        images=t.choice("images", default.images, IMAGES),
     )
     t.done()
     return config

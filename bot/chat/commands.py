@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 from bot.chat import spec
 from bot.chat.i18n import DAY_NAMES, pick_language, region_list, tr
 from bot.chat.spec import DEFAULT_COUNT, MAX_COUNT
-from bot.models import Command, Reply
+from bot.models import ChatRef, Command, Reply
 from bot.outbox import digest
+from bot.ports import RegionThreads, ThreadsRefused
 from bot.regions.names import (
     REGIONS,
     WORLD,
@@ -21,6 +23,8 @@ from bot.regions.names import (
 )
 from bot.store import Storage
 
+log = logging.getLogger(__name__)
+
 REGION_COUNT_DAYS = 7
 # The longest argument text a command takes: every region and alias, both languages, fits
 # in well under this, while a platform lets a message run to 4096 (Telegram) or options to
@@ -29,6 +33,8 @@ REGION_COUNT_DAYS = 7
 MAX_ARGS_CHARS = 200
 # Telegram command names have at most 32 characters: a longer one is cut when echoed.
 MAX_NAME_CHARS = 32
+# `/subscribe topics`: split the chat into one thread (forum topic) per region.
+TOPICS_WORDS = frozenset({"topics", "temas"})
 
 
 class UserError(Exception):
@@ -40,13 +46,16 @@ class Commands:
     """Answers commands from the archive in `storage`: each command of `spec.COMMANDS` by
     the method `_name`.
 
-    `feeds` names the feeds for /help; `language` is the bot's default language.
+    `feeds` names the feeds for /help; `language` is the bot's default language;
+    `adapters`, by platform, are asked to make threads for `/subscribe topics` where they
+    can (`RegionThreads`).
     """
 
     storage: Storage
     feeds: tuple[str, ...] = ()
     language: str = "en"
     clock: Callable[[], float] = time.time  # for when digests fall due
+    adapters: Mapping[str, object] = field(default_factory=dict)
 
     async def handle(self, command: Command) -> Reply:
         destination = await self.storage.destination(command.chat)
@@ -114,6 +123,8 @@ class Commands:
         return Reply(title=tr(language, "regions_title"), text="\n".join(lines), language=language)
 
     async def _subscribe(self, command: Command, language: str) -> Reply:
+        if _asks_for_topics(command.args):
+            return await self._subscribe_topics(command, language)
         regions = parse_regions(command.args, language)
         await self.storage.subscribe(command.chat, regions, language=command.language and language)
         if regions:
@@ -123,6 +134,11 @@ class Commands:
         return Reply(text=text, language=language)
 
     async def _unsubscribe(self, command: Command, language: str) -> Reply:
+        if _asks_for_topics(command.args):
+            chat = replace(command.chat, thread_id="")
+            count = await self.storage.unsubscribe_region_threads(chat)
+            key = "topics_unsubscribed" if count else "topics_not_subscribed"
+            return Reply(text=tr(language, key, count=count), language=language)
         if command.args:
             raise UserError(tr(language, "too_many_args", name="unsubscribe"))
         done = await self.storage.unsubscribe(command.chat)
@@ -164,6 +180,36 @@ class Commands:
             next=digest.describe_due(setting, due),
         )
         return Reply(text=text, language=language)
+
+    async def _subscribe_topics(self, command: Command, language: str) -> Reply:
+        chat = replace(command.chat, thread_id="")
+        count = await self.split_into_topics(chat, language, command.language and language)
+        return Reply(text=tr(language, "topics_subscribed", count=count), language=language)
+
+    async def split_into_topics(self, chat: ChatRef, language: str, chosen: str = "") -> int:
+        """One thread per region and one for world news in `chat`, each receiving its
+        region, named in `language` (`chosen`: the chat's language to remember); the
+        threads made before are used again, only the missing ones are made. How many
+        threads the chat has; a UserError, in `language`, says why none were made."""
+        adapter = self.adapters.get(chat.platform)
+        if not isinstance(adapter, RegionThreads):
+            raise UserError(tr(language, "topics_unsupported"))
+        known = await self.storage.region_threads(chat)
+        threads = {region: d.chat.thread_id for region, d in known.items()}
+        missing = [r for r in (*REGIONS, WORLD) if r not in threads]
+        try:
+            threads |= await adapter.create_region_threads(chat, missing, language)
+        except ThreadsRefused as error:
+            if error.created:  # keep what was made: the next try makes only the rest
+                await self.storage.subscribe_region_threads(
+                    chat, threads | error.created, language=chosen
+                )
+            log.warning(
+                "commands: no topics for %s chat %s: %s", chat.platform, chat.chat_id, error
+            )
+            raise UserError(tr(language, f"topics_{error.reason}", detail=str(error))) from None
+        await self.storage.subscribe_region_threads(chat, threads, language=chosen)
+        return len(threads)
 
     async def _headlines(self, count: int, region: str | None, language: str) -> Reply:
         headlines = await self.storage.latest(count, region)
@@ -230,6 +276,10 @@ def _digest_when(setting: digest.DigestSetting, language: str) -> str:
         return tr(language, "digest_every_day", time=at, zone=setting.zone)
     day = DAY_NAMES.get(language, DAY_NAMES["en"])[setting.weekday]
     return tr(language, "digest_every_week", day=day, time=at, zone=setting.zone)
+
+
+def _asks_for_topics(args: tuple[str, ...]) -> bool:
+    return len(args) == 1 and fold_case_and_accents(args[0]) in TOPICS_WORDS
 
 
 def _cut(text: str, size: int) -> str:

@@ -106,6 +106,53 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Envía /help para ver qué admite cada comando."
         ),
     },
+    # -- /subscribe topics: a forum group split into one topic per region -------------
+    "topics_subscribed": {
+        "en": (
+            "Subscribed by topic: {count} topics, one per region and one for world news, "
+            "each receives its region's new headlines. /unsubscribe topics stops them."
+        ),
+        "es": (
+            "Suscrito por temas: {count} temas, uno por región y uno para el mundo; cada uno "
+            "recibe los titulares nuevos de su región. /unsubscribe topics los detiene."
+        ),
+    },
+    "topics_unsubscribed": {
+        "en": "Unsubscribed: the {count} region topics will receive no more headlines.",
+        "es": "Suscripción cancelada: los {count} temas por región no recibirán más titulares.",
+    },
+    "topics_not_subscribed": {
+        "en": "This chat had no region topics subscribed.",
+        "es": "Este chat no tenía temas por región suscritos.",
+    },
+    "topics_unsupported": {
+        "en": "Topics per region work in Telegram groups with topics turned on.",
+        "es": "Los temas por región funcionan en grupos de Telegram con los temas activados.",
+    },
+    "topics_not_forum": {
+        "en": (
+            "This group has no topics. An administrator can turn them on (group settings, "
+            "Topics), then send /subscribe topics again."
+        ),
+        "es": (
+            "Este grupo no tiene temas. Un administrador puede activarlos (ajustes del "
+            "grupo, Temas) y volver a enviar /subscribe topics."
+        ),
+    },
+    "topics_no_rights": {
+        "en": (
+            "I may not create topics here. Make me an administrator allowed to manage "
+            "topics, then send /subscribe topics again."
+        ),
+        "es": (
+            "No puedo crear temas aquí. Hazme administrador con permiso para gestionar "
+            "temas y vuelve a enviar /subscribe topics."
+        ),
+    },
+    "topics_failed": {
+        "en": "I could not create the topics ({detail}). Please try again later.",
+        "es": "No pude crear los temas ({detail}). Inténtalo más tarde.",
+    },
     "source": {"en": "Source", "es": "Fuente"},
     "internal_error": {
         "en": "Sorry, something went wrong. Please try again in a moment.",

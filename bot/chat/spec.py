@@ -217,6 +217,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
                     "este chat recibe los titulares nuevos (de esas regiones)",
                 )
             ),
+            HelpLine(
+                Words(
+                    "a group with topics gets one topic per region (admins)",
+                    "un grupo con temas recibe un tema por región (administradores)",
+                ),
+                args=Words("topics", "topics"),
+            ),
         ),
     ),
     CommandSpec(
@@ -236,6 +243,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
         help=(
             HelpLine(
                 Words("this chat stops receiving headlines", "este chat deja de recibir titulares")
+            ),
+            HelpLine(
+                Words("the region topics stop receiving", "los temas por región dejan de recibir"),
+                args=Words("topics", "topics"),
             ),
         ),
     ),

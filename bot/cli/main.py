@@ -245,10 +245,11 @@ async def _status_async(config: Config) -> int:
                 else f"INACTIVE: {d.inactive_reason} (`enable {d.chat.platform}:"
                 f"{d.chat.chat_id}` or /subscribe there resumes it)"
             )
-            regions = ", ".join(d.regions) or "all regions"
+            regions = ", ".join(r or "World" for r in d.regions) or "all regions"
             origin = "config" if d.from_config else "subscribed"
+            topic = f" topic {d.chat.thread_id}" if d.chat.thread_id else ""
             print(
-                f"  {d.chat.platform} {d.chat.chat_id} {d.chat.title}".rstrip()
+                f"  {d.chat.platform} {d.chat.chat_id}{topic} {d.chat.title}".rstrip()
                 + f" ({origin}, {regions}): {state}; "
                 + ", ".join(f"{status} {c.get(status, 0)}" for status in SHOWN_STATUSES)
                 # Digests: the setting, and how many headlines wait for the next one.

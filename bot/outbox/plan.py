@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.models import Destination, Headline
-from bot.regions.names import fold_case_and_accents
+from bot.regions.names import WORLD, fold_case_and_accents
 
 # A new entry whose title matches one stored this recently is the same story under a
 # rewritten guid, and is not posted again.
@@ -36,10 +36,11 @@ def title_key(title: str) -> str:
 
 
 def wants(destination: Destination, feed: str, regions: Sequence[str]) -> bool:
-    """Whether `destination`'s filters let a headline of `feed` with `regions` through."""
+    """Whether `destination`'s filters let a headline of `feed` with `regions` through. A
+    filter naming WORLD lets through the headlines with no region (world news)."""
     if destination.feeds and feed not in destination.feeds:
         return False
-    return not destination.regions or any(r in destination.regions for r in regions)
+    return not destination.regions or any(r in destination.regions for r in regions or (WORLD,))
 
 
 def oldest_first(headlines: Iterable[Headline]) -> list[Headline]:

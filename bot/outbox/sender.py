@@ -19,7 +19,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice, takewhile
 
 from bot.backoff import Backoff, backoff
@@ -30,8 +30,13 @@ from bot.ports import (
     ContentRejected,
     DestinationGone,
     DestinationMoved,
+    RegionThreads,
     RetryAfter,
+    SendError,
     TemporaryFailure,
+    ThreadClosed,
+    ThreadGone,
+    ThreadsRefused,
 )
 from bot.store import Storage
 
@@ -78,6 +83,7 @@ class Outbox:
         self._settled = asyncio.Event()  # everything accepted is recorded, or failed to be
         self._settled.set()
         self._writer: asyncio.Task[None] | None = None
+        self._remade: set[int] = set()  # destinations whose thread a drain made again
 
     def wake(self) -> None:
         """New deliveries may be due: look now rather than at the next check."""
@@ -167,6 +173,8 @@ class Outbox:
             # The database's health says once a minute when it cannot be written.
             if self.storage.health.writable:
                 log.exception("outbox: database error delivering to %s", _describe(destination))
+        finally:
+            self._remade.discard(destination.id)
         return sent
 
     async def _due(self, destination: Destination) -> list[Delivery]:
@@ -212,6 +220,12 @@ class Outbox:
             log.warning("outbox: %s is gone (%s); deactivated", name, error)
             await self.storage.deactivate(destination, str(error))
             return None
+        except ThreadGone as error:
+            return await self._thread_gone(adapter, destination, error)
+        except ThreadClosed as error:
+            log.info("outbox: %s is closed (%s); what it is owed now is skipped", name, error)
+            await self.storage.skip_pending(destination, f"topic closed: {error}")
+            return None
         except ContentRejected as error:
             first = deliveries[0]
             # A digest is one delivery: refused, it fails whole.
@@ -234,6 +248,33 @@ class Outbox:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_marks(), name="outbox marks")
         return destination, count
+
+    async def _thread_gone(
+        self, adapter: Adapter, destination: Destination, error: ThreadGone
+    ) -> tuple[Destination, int] | None:
+        """A region thread that was deleted is made again, once per drain, and what it is
+        owed goes there; any other deleted thread, or one that cannot be made, stops."""
+        name = _describe(destination)
+        if (
+            destination.region_thread
+            and destination.id not in self._remade
+            and isinstance(adapter, RegionThreads)
+        ):
+            self._remade.add(destination.id)
+            region = destination.regions[0] if destination.regions else ""
+            parent = replace(destination.chat, thread_id="")
+            language = destination.language or self.language
+            try:
+                made = await adapter.create_region_threads(parent, [region], language)
+                thread_id = made[region]
+            except (ThreadsRefused, SendError, KeyError, OSError, TimeoutError) as refused:
+                error = ThreadGone(f"{error}; making it again failed: {refused}")
+            else:
+                log.info("outbox: %s was deleted; made again as thread %s", name, thread_id)
+                return await self.storage.move_thread(destination, thread_id), 0
+        log.warning("outbox: %s is gone (%s); deactivated", name, error)
+        await self.storage.deactivate(destination, str(error))
+        return None
 
     async def _write_marks(self) -> None:
         """Record accepted sends as sent, as many as are waiting per transaction, while
@@ -279,4 +320,5 @@ def _digest(destination: Destination, deliveries: list[Delivery]) -> Digest:
 def _describe(destination: Destination) -> str:
     chat = destination.chat
     title = f" ({chat.title})" if chat.title else ""
-    return f"{chat.platform} chat {chat.chat_id}{title}"
+    thread = f" thread {chat.thread_id}" if chat.thread_id else ""
+    return f"{chat.platform} chat {chat.chat_id}{thread}{title}"

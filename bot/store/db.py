@@ -249,4 +249,17 @@ async def _migrate(db: aiosqlite.Connection) -> None:
             f"({len(MIGRATIONS)}); upgrade the bot"
         )
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        await db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        # Foreign keys off while a migration runs, as SQLite's way of changing a table's
+        # constraints asks (build the new table, drop the old, rename): dropping a table
+        # that others reference would fail otherwise. The pragma only works outside a
+        # transaction; the check before COMMIT keeps every reference sound.
+        await db.executescript(
+            f"PRAGMA foreign_keys=OFF; BEGIN; {script}; PRAGMA user_version = {number};"
+        )
+        async with db.execute("PRAGMA foreign_key_check") as cursor:
+            broken = await cursor.fetchall()
+        if broken:
+            await db.rollback()
+            raise StorageError(f"storage: migration {number} broke references: {broken[:3]}")
+        await db.execute("COMMIT")
+        await db.execute("PRAGMA foreign_keys=ON")

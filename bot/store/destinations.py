@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +17,8 @@ from bot.store.deliveries import DeliveryStore
 
 # Why a config destination stopped: the only reason a config file can take back.
 REMOVED_FROM_CONFIG = "removed from config"
+# Why a chat as a whole stopped: its region threads (forum topics) receive instead.
+SPLIT_INTO_THREADS = "split into topics"
 
 
 class DestinationStore(DeliveryStore):
@@ -48,7 +50,7 @@ class DestinationStore(DeliveryStore):
                     await self._db.execute(
                         """INSERT INTO destinations (platform, chat_id, config_key, regions,
                             feeds, language, created) VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (platform, chat_id) DO NOTHING""",
+                        ON CONFLICT (platform, chat_id, thread_id) DO NOTHING""",
                         (platform, d.chat_id, d.chat_id, *filters, now),
                     )
                     continue
@@ -68,7 +70,7 @@ class DestinationStore(DeliveryStore):
         return await self._fetchone(
             f"""SELECT id FROM destinations WHERE platform = ? AND config_key = ?
             UNION ALL SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
-                AND config_key NOT IN ({", ".join("?" * len(taken))})
+                AND thread_id = '' AND config_key NOT IN ({", ".join("?" * len(taken))})
             LIMIT 1""",
             (platform, name, platform, name, *taken),
         )
@@ -82,8 +84,9 @@ class DestinationStore(DeliveryStore):
             await self._adopt_username(chat)
             await self._db.execute(
                 """INSERT INTO destinations (platform, chat_id, kind, title, regions, language,
-                    created) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (platform, chat_id) DO UPDATE SET regions = excluded.regions,
+                    created, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (platform, chat_id, thread_id) DO UPDATE SET
+                    regions = excluded.regions,
                     kind = CASE WHEN excluded.kind = '' THEN kind ELSE excluded.kind END,
                     title = CASE WHEN excluded.title = '' THEN title ELSE excluded.title END,
                     language = CASE WHEN excluded.language = '' THEN language
@@ -97,6 +100,7 @@ class DestinationStore(DeliveryStore):
                     json.dumps(list(regions)),
                     language,
                     time.time(),
+                    chat.thread_id,
                 ),
             )
         destination = await self.destination(chat)
@@ -110,8 +114,9 @@ class DestinationStore(DeliveryStore):
         async with self._transaction():
             await self._adopt_username(chat)
             row = await self._fetchone(
-                "SELECT id FROM destinations WHERE platform = ? AND chat_id = ? AND active = 1",
-                (chat.platform, chat.chat_id),
+                """SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
+                AND thread_id = ? AND active = 1""",
+                (chat.platform, chat.chat_id, chat.thread_id),
             )
             if row is None:
                 return False
@@ -148,8 +153,9 @@ class DestinationStore(DeliveryStore):
     async def _move(self, destination_id: int, platform: str, new_chat_id: str) -> None:
         clash = await self._fetchone(
             """SELECT id, config_key FROM destinations
-            WHERE platform = ? AND chat_id = ? AND id != ?""",
-            (platform, new_chat_id, destination_id),
+            WHERE platform = ? AND chat_id = ? AND id != ? AND thread_id =
+                (SELECT thread_id FROM destinations WHERE id = ?)""",
+            (platform, new_chat_id, destination_id, destination_id),
         )
         if clash is None:
             await self._db.execute(
@@ -218,7 +224,7 @@ class DestinationStore(DeliveryStore):
 
     async def _alias_row(self, chat: ChatRef, columns: str) -> Any:
         """`columns` of the destination still under the chat's @username, if any."""
-        if not chat.username:
+        if not chat.username or chat.thread_id:
             return None
         return await self._fetchone(
             f"""SELECT {columns} FROM destinations d
@@ -231,8 +237,8 @@ class DestinationStore(DeliveryStore):
         the chat's @username (until /subscribe or a move merges it). Only reads."""
         row = await self._fetchone(
             f"""SELECT {rows.DESTINATION_COLUMNS} FROM destinations d
-            WHERE platform = ? AND chat_id = ?""",
-            (chat.platform, chat.chat_id),
+            WHERE platform = ? AND chat_id = ? AND thread_id = ?""",
+            (chat.platform, chat.chat_id, chat.thread_id),
         ) or await self._alias_row(chat, rows.DESTINATION_COLUMNS)
         return rows.destination(row) if row else None
 
@@ -242,3 +248,84 @@ class DestinationStore(DeliveryStore):
             f"SELECT {rows.DESTINATION_COLUMNS} FROM destinations d {where} ORDER BY d.id", ()
         )
         return [rows.destination(r) for r in found]
+
+    # -- a chat split into one thread per region (Telegram forum topics) ------------------
+
+    async def region_threads(self, chat: ChatRef) -> dict[str, Destination]:
+        """The threads `/subscribe topics` made in `chat`, by region (WORLD: world news),
+        active or not: a thread made once is used again rather than made twice."""
+        found = await self._fetchall(
+            f"""SELECT {rows.DESTINATION_COLUMNS} FROM destinations d
+            WHERE platform = ? AND chat_id = ? AND region_thread = 1 ORDER BY d.id""",
+            (chat.platform, chat.chat_id),
+        )
+        threads = {}
+        for row in found:
+            destination = rows.destination(row)
+            threads[destination.regions[0] if destination.regions else ""] = destination
+        return threads
+
+    async def subscribe_region_threads(
+        self, chat: ChatRef, threads: Mapping[str, str], language: str = ""
+    ) -> list[Destination]:
+        """Each thread of `threads` (region -> thread id) receives its region's headlines;
+        the chat as a whole stops receiving, as its threads now carry them."""
+        now = time.time()
+        async with self._transaction():
+            for region, thread_id in threads.items():
+                await self._db.execute(
+                    """INSERT INTO destinations (platform, chat_id, thread_id, kind, title,
+                        regions, language, created, region_thread)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
+                    ON CONFLICT (platform, chat_id, thread_id) DO UPDATE SET
+                        regions = excluded.regions, region_thread = 1, active = 1,
+                        inactive_reason = '', language = CASE WHEN excluded.language = ''
+                            THEN language ELSE excluded.language END""",
+                    (
+                        chat.platform,
+                        chat.chat_id,
+                        thread_id,
+                        chat.kind,
+                        chat.title,
+                        json.dumps([region]),
+                        language,
+                        now,
+                    ),
+                )
+            whole = await self._fetchone(
+                """SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
+                AND thread_id = '' AND active = 1""",
+                (chat.platform, chat.chat_id),
+            )
+            if whole is not None:
+                await self._deactivate(whole[0], SPLIT_INTO_THREADS, DeliveryStatus.CANCELLED)
+        return list((await self.region_threads(chat)).values())
+
+    async def unsubscribe_region_threads(self, chat: ChatRef) -> int:
+        """The threads `/subscribe topics` made in `chat` stop receiving; how many did."""
+        async with self._transaction():
+            found = await self._fetchall(
+                """SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
+                AND region_thread = 1 AND active = 1""",
+                (chat.platform, chat.chat_id),
+            )
+            for (destination_id,) in found:
+                await self._deactivate(destination_id, "unsubscribed", DeliveryStatus.CANCELLED)
+        return len(found)
+
+    async def move_thread(self, destination: Destination, thread_id: str) -> Destination:
+        """The destination's thread was made again under `thread_id`: what it is owed goes
+        there."""
+        async with self._transaction():
+            await self._db.execute(
+                "UPDATE destinations SET thread_id = ? WHERE id = ?", (thread_id, destination.id)
+            )
+        moved = await self.destination(replace(destination.chat, thread_id=thread_id))
+        assert moved is not None
+        return moved
+
+    async def skip_pending(self, destination: Destination, reason: str) -> None:
+        """What `destination` is owed now is closed as failed with `reason`; it stays
+        active, so headlines after these go to it (a closed forum topic, reopened)."""
+        async with self._transaction():
+            await self._close_pending(destination.id, DeliveryStatus.FAILED, reason)

@@ -13,7 +13,8 @@ from bot.models import ChatRef, Destination, Headline
 HEADLINE_COLUMNS = """h.id, f.name, h.entry_id, h.title, h.link, h.summary, h.published,
     h.categories, h.language, h.regions"""
 DESTINATION_COLUMNS = """d.id, d.platform, d.chat_id, d.kind, d.title, d.regions, d.feeds,
-    d.language, d.active, d.inactive_reason, d.config_key != '', d.digest, d.timezone"""
+    d.language, d.active, d.inactive_reason, d.config_key != '', d.digest, d.timezone,
+    d.thread_id, d.region_thread"""
 
 
 def headline(r: Sequence[Any]) -> Headline:
@@ -36,7 +37,7 @@ def destination(r: Sequence[Any]) -> Destination:
     """The Destination of a row of DESTINATION_COLUMNS."""
     return Destination(
         id=r[0],
-        chat=ChatRef(platform=r[1], chat_id=r[2], kind=r[3], title=r[4]),
+        chat=ChatRef(platform=r[1], chat_id=r[2], kind=r[3], title=r[4], thread_id=r[13]),
         regions=tuple(json.loads(r[5])),
         feeds=tuple(json.loads(r[6])),
         language=r[7],
@@ -45,4 +46,5 @@ def destination(r: Sequence[Any]) -> Destination:
         from_config=bool(r[10]),
         digest=r[11],
         timezone=r[12],
+        region_thread=bool(r[14]),
     )

@@ -212,4 +212,39 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE deliveries ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX deliveries_held ON deliveries (destination_id) WHERE status = 'held';
     """,
+    # 4: a chat may be split into destinations of its own, each part by its thread id (a
+    # Telegram forum topic): the key becomes (platform, chat_id, thread_id), '' being the
+    # chat itself. region_thread marks the parts `/subscribe topics` made, one per region.
+    """
+    CREATE TABLE destinations_4 (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        regions TEXT NOT NULL DEFAULT '[]',
+        feeds TEXT NOT NULL DEFAULT '[]',
+        language TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1,
+        inactive_reason TEXT NOT NULL DEFAULT '',
+        config_key TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL,
+        digest TEXT NOT NULL DEFAULT '',
+        timezone TEXT NOT NULL DEFAULT '',
+        digest_due REAL NOT NULL DEFAULT 0,
+        thread_id TEXT NOT NULL DEFAULT '',
+        region_thread INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (platform, chat_id, thread_id)
+    );
+    INSERT INTO destinations_4 (id, platform, chat_id, kind, title, regions, feeds, language,
+        active, inactive_reason, config_key, created, digest, timezone, digest_due)
+        SELECT id, platform, chat_id, kind, title, regions, feeds, language, active,
+            inactive_reason, config_key, created, digest, timezone, digest_due
+        FROM destinations;
+    DROP TABLE destinations;
+    ALTER TABLE destinations_4 RENAME TO destinations;
+    CREATE UNIQUE INDEX destinations_by_config_key ON destinations (platform, config_key)
+        WHERE config_key != '';
+    CREATE INDEX destinations_digest_due ON destinations (digest_due) WHERE digest != '';
+    """,
 )

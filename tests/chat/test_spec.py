@@ -64,7 +64,9 @@ def test_the_help_lines_of_the_bots_commands() -> None:
         "/region - the regions, with how many headlines each had this week",
         "/region NAME - the newest headlines of one region (world: those of none)",
         "/subscribe [regions] - this chat receives new headlines (of those regions)",
+        "/subscribe topics - a group with topics gets one topic per region (admins)",
         "/unsubscribe - this chat stops receiving headlines",
+        "/unsubscribe topics - the region topics stop receiving",
         "/digest daily HH:MM [ZONE] - one message a day with the new headlines, at that time "
         "(IANA zone, e.g. Europe/Madrid; remembered)",
         "/digest hourly | weekly DAY HH:MM [ZONE] - the same, every hour or once a week",
