@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot import filters
 from bot.models import LANGUAGES
 from bot.regions.names import REGIONS, find_region
 
@@ -69,6 +70,9 @@ class DestinationConfig:
     regions: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     language: str = ""
+    # Keyword filters (bot.filters), as /filter sets them: terms in their stored form.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,9 +285,38 @@ def _destination(t: _Table, chat_id: str, feed_names: list[str]) -> DestinationC
         regions=t.regions("regions"),
         feeds=feeds,
         language=t.choice("language", "", ("", *LANGUAGES)),
+        **_keyword_filter(t),
     )
     t.done()
     return dest
+
+
+def _keyword_filter(t: _Table) -> dict[str, tuple[str, ...]]:
+    """A destination's `include` and `exclude` lists: words or phrases, read as /filter
+    reads them (bot.filters), within its limits."""
+    lists = {}
+    for name in ("include", "exclude"):
+        terms = []
+        for text in t.strs(name):
+            try:
+                terms.append(filters.term(text))
+            except filters.FilterError as error:
+                raise ConfigError(t.key(name), _filter_problem(error)) from None
+        lists[name] = tuple(dict.fromkeys(terms))
+    if len(lists["include"]) + len(lists["exclude"]) > filters.MAX_TERMS:
+        raise ConfigError(
+            t.key("include"), f"at most {filters.MAX_TERMS} terms in include and exclude together"
+        )
+    return lists
+
+
+def _filter_problem(error: filters.FilterError) -> str:
+    shown = repr(error.values.get("term", ""))
+    if error.key == "filter_term_empty":
+        return f"{shown} holds no word to match"
+    if error.key == "filter_term_too_long":
+        return f"{shown} is longer than {filters.MAX_TERM_CHARS} characters"
+    return f"{shown} has more than {filters.MAX_TERM_WORDS} words"
 
 
 def _token(t: _Table, env: Mapping[str, str], env_name: str) -> str:

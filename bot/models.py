@@ -48,7 +48,8 @@ class ChatRef:
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """A chat that receives new headlines, with its region filter (empty: all regions)."""
+    """A chat that receives new headlines, with its region filter (empty: all regions)
+    and its keyword filter (`include`, `exclude`: terms of bot.filters; empty: none)."""
 
     id: int
     chat: ChatRef
@@ -58,6 +59,8 @@ class Destination:
     active: bool = True
     inactive_reason: str = ""
     from_config: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 class DeliveryStatus(StrEnum):

@@ -297,6 +297,7 @@ _OPTION_TYPES: dict[spec.ParamKind, Any] = {
     "region": str,
     "regions": str,
     "channel": app_commands.Transform[TargetChannel, _PostableChannel],
+    "text": str,  # free words, handed to the core as typed (one argument)
 }
 
 

@@ -13,7 +13,8 @@ from bot.models import ChatRef, Destination, Headline
 HEADLINE_COLUMNS = """h.id, f.name, h.entry_id, h.title, h.link, h.summary, h.published,
     h.categories, h.language, h.regions"""
 DESTINATION_COLUMNS = """d.id, d.platform, d.chat_id, d.kind, d.title, d.regions, d.feeds,
-    d.language, d.active, d.inactive_reason, d.config_key != ''"""
+    d.language, d.active, d.inactive_reason, d.config_key != '', d.filter_include,
+    d.filter_exclude"""
 
 
 def headline(r: Sequence[Any]) -> Headline:
@@ -43,4 +44,6 @@ def destination(r: Sequence[Any]) -> Destination:
         active=bool(r[8]),
         inactive_reason=r[9],
         from_config=bool(r[10]),
+        include=tuple(json.loads(r[11])),
+        exclude=tuple(json.loads(r[12])),
     )

@@ -236,8 +236,19 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert fake.gateway_asked == 1  # found through the REST base, not the real gateway
     for scope in ("global", GUILD_ID):
         commands = {c["name"]: c for c in fake.synced[scope]}
-        assert set(commands) == {"latest", "region", "subscribe", "unsubscribe", "help"}
+        assert set(commands) == {
+            *("latest", "region", "subscribe", "unsubscribe", "help", "filter", "search")
+        }
     commands = {c["name"]: c for c in fake.synced["global"]}
+    # Free text (/search's words, /filter's terms) is a string option without completion.
+    words, region = commands["search"]["options"]
+    assert (words["name"], words["type"], words["required"]) == ("words", 3, True)
+    assert not words.get("autocomplete") and region["autocomplete"]
+    assert words["name_localizations"]["es-ES"] == "palabras"
+    [terms] = commands["filter"]["options"]
+    assert (terms["type"], terms.get("required", False)) == (3, False)
+    assert int(commands["filter"]["default_member_permissions"]) == 16
+    assert commands["filter"]["contexts"] == [0] and 1 in commands["search"]["contexts"]
     assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
     assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
     assert commands["subscribe"]["contexts"] == [0]  # servers only

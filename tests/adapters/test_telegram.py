@@ -716,10 +716,11 @@ async def test_commands_are_listed_in_english_and_spanish(
     fake: FakeTelegram, start_adapter: Start
 ) -> None:
     await start_adapter()
-    names = ["start", "help", "latest", "region", "subscribe", "unsubscribe"]
+    names = ["start", "help", "latest", "region", "subscribe", "unsubscribe", "filter", "search"]
     assert [c["command"] for c in fake.commands[""]] == names
     assert [c["command"] for c in fake.commands["es"]] == names
     assert fake.commands["es"][1]["description"] == "Los comandos y las regiones"
+    assert fake.commands["es"][7]["description"].endswith("/search PALABRAS [región]")
 
 
 async def test_the_token_is_never_logged(

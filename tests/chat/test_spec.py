@@ -65,6 +65,11 @@ def test_the_help_lines_of_the_bots_commands() -> None:
         "/region NAME - the newest headlines of one region (world: those of none)",
         "/subscribe [regions] - this chat receives new headlines (of those regions)",
         "/unsubscribe - this chat stops receiving headlines",
+        "/filter - this chat's keyword filter",
+        "/filter +word -word - only headlines with a + word (if any) and no - word; "
+        '"quoted phrases" too',
+        "/filter clear - remove the filter (or the terms named)",
+        '/search WORDS [region] - the newest headlines with all those words ("a phrase" in quotes)',
     ]
     assert spec.help_lines("es")[1] == (
         "/latest [n] [región] - los n titulares más recientes (5 por defecto, como mucho 20)"
