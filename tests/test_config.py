@@ -186,6 +186,27 @@ def test_destination_feed_filter_must_name_a_feed() -> None:
     assert error_of(data) == 'discord.destinations[0].feeds: no feed is named "X"'
 
 
+def test_destinations_take_include_and_exclude_lists() -> None:
+    chat = {"chat": "@news", "include": ["Huelga", "General  Strike"], "exclude": ["fútbol"]}
+    config = parse_config({**feeds(), "telegram": {"token": "t", "destinations": [chat]}})
+    assert config.telegram is not None
+    [destination] = config.telegram.destinations
+    assert destination.include == ("huelga", "general strike")
+    assert destination.exclude == ("futbol",)
+    channel = {"channel": 1, "exclude": ["***"]}
+    assert error_of({**feeds(), "discord": {"token": "t", "destinations": [channel]}}) == (
+        "discord.destinations[0].exclude: '***' holds no word to match"
+    )
+    many = {"chat": 1, "include": [f"w{i}" for i in range(51)]}
+    assert error_of({**feeds(), "telegram": {"token": "t", "destinations": [many]}}) == (
+        "telegram.destinations[0].include: at most 50 terms in include and exclude together"
+    )
+    long = {"chat": 1, "include": ["x" * 61]}
+    assert "longer than 60 characters" in error_of(
+        {**feeds(), "telegram": {"token": "t", "destinations": [long]}}
+    )
+
+
 def test_keywords_map_words_to_regions() -> None:
     config = parse_config(feeds(keywords={"Kashmir": "Asia", "Sahel": "africa"}))
     assert config.feeds[0].keywords == (("Kashmir", "Asia"), ("Sahel", "Africa"))

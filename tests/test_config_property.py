@@ -197,6 +197,7 @@ KEYS = [
     *(f"discord.{k}" for k in ("token", "api_base_url", "gateway_url", "guild_id")),
     *("discord.destinations[].channel", "discord.destinations[].regions"),
     *("console", "console.enabled", "console.regions", "console.commands"),
+    *(f"{p}.destinations[].{k}" for p in ("telegram", "discord") for k in ("include", "exclude")),
 ]
 # What a table must hold to be valid, for a key to be changed in it alone.
 REQUIRED = {

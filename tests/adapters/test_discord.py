@@ -954,3 +954,51 @@ async def test_a_command_added_to_the_spec_becomes_a_slash_command(
     assert "only members with the Manage Channels permission" in member.reply["content"]
     admin = await fake.command("wipe", {})
     assert admin.reply["content"] == "wiped" and admin.reply["flags"] == 64
+
+
+# -- keyword filters and search --------------------------------------------------------
+
+
+async def test_search_with_words_and_a_region_answers_in_the_channel(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await seed(
+        storage,
+        headline("Huelga general en Bogotá", ("Latin America",), n=1),
+        headline("General strike in Madrid", ("Europe",), n=2),
+        headline("Huelga en Madrid", ("Europe",), n=3),
+    )
+    answer = await fake.command(
+        "search", {"words": '"huelga general" * (', "region": "Latin America"}, locale="es-ES"
+    )
+    reply = answer.reply
+    assert not reply.get("flags")  # for the whole channel, as /latest
+    [embed] = reply["embeds"]
+    assert embed["title"] == 'Búsqueda: "huelga general" (América Latina)'
+    assert embed["description"].startswith(
+        "• [Huelga general en Bogotá](https://news.example/story/1)"
+    )
+    assert "Madrid" not in embed["description"]
+    none = (await fake.command("search", {"words": "volcano"}, dm=True)).reply
+    assert "No headlines match volcano" in none["content"] and "/latest" in none["content"]
+
+
+async def test_filter_is_private_and_needs_manage_channels(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await fake.command("subscribe", {}, channel_id=NEWS)
+    member = await fake.command(
+        "filter", {"terms": "+strike"}, permissions=MEMBER_PERMISSIONS, channel_id=NEWS
+    )
+    assert member.reply["flags"] == 64 and "Manage Channels" in member.reply["content"]
+    saved = await fake.command(
+        "filter", {"terms": '+huelga +"general strike" -football'}, channel_id=NEWS
+    )
+    assert saved.reply["flags"] == 64  # the confirmation is the sender's alone
+    assert saved.reply["content"].startswith('Filter saved: +huelga +"general strike" -football')
+    destination = await storage.destination(ChatRef("discord", NEWS))
+    assert destination is not None and destination.include == ("huelga", "general strike")
+    shown = await fake.command("filter", {}, channel_id=NEWS, locale="es-ES")
+    assert shown.reply["content"].startswith("El filtro de palabras de este chat: +huelga")

@@ -786,3 +786,55 @@ async def test_a_command_added_to_the_spec_is_listed_and_answered(
         assert fake.called("getChatMember") == [{"chat_id": "-4001", "user_id": "77"}]
     finally:
         await adapter.stop()
+
+
+# -- keyword filters and search --------------------------------------------------------
+
+
+async def test_a_filtered_group_receives_only_matching_headlines(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    fake.make_admin(-4001, 77)
+    await fake.group_command("/subscribe Europe", -4001, 77)
+    await fake.wait_messages("-4001", 1)
+    await fake.group_command('/filter +huelga +"general strike" -football', -4001, 77)
+    saved = (await fake.wait_messages("-4001", 2))[1]
+    assert saved.text.startswith('Filter saved: +huelga +"general strike" -football')
+    await fake.group_command("/filter +strike", -4001, 78)  # no admin: refused
+    refused = (await fake.wait_messages("-4001", 3))[2]
+    assert refused.text.startswith("Sorry, only administrators")
+    await storage.subscribe(ChatRef("telegram", "1001", "private"))  # no filter: all
+    await seed(
+        storage,
+        headline("HUELGA en Madrid", ("Europe",), n=1),
+        headline("General strike in Santiago", ("Latin America",), n=2),  # not its region
+        headline("General strike halts the football league", ("Europe",), n=3),
+        headline("General Strike called in Lisbon", ("Europe",), n=4),
+        headline("Strike talks in Paris", ("Europe",), n=5),  # no + term
+    )
+    assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 2 + 5
+    posted = fake.messages("-4001")[3:]
+    titles = [title for m in posted for title in m.styled("bold")]
+    assert titles == ["HUELGA en Madrid", "General Strike called in Lisbon"]
+    assert len(fake.messages("1001")) == 5
+
+
+async def test_search_in_a_private_chat(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    await seed(
+        storage,
+        headline("Huelga general en Bogotá", ("Latin America",), n=1),
+        headline("Bogotá elige alcalde", ("Latin America",), n=2),
+        headline("Markets calm", ("Asia",), n=3),
+    )
+    await start_adapter()
+    await fake.private_command('/search "huelga general" bogota')
+    [found] = await fake.wait_messages("1001")
+    assert found.text.splitlines()[0] == 'Search: "huelga general" bogota'
+    assert found.styled("bold")[1:] == ["Huelga general en Bogotá"]
+    assert found.links() == ["https://news.example/story/1?a=1&b=2"]
+    await fake.private_command("/search volcán", language_code="es")
+    none = (await fake.wait_messages("1001", 2))[1]
+    assert none.text.startswith("Ningún titular coincide con volcan. Prueba con menos palabras")
