@@ -11,6 +11,7 @@ so the work per headline is bounded by the limits below whatever a user types.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -158,7 +159,11 @@ class Text:
         """Whether `term` occurs as whole words, and the words compared to find out (the
         work, which is bounded: one lookup, plus the phrase's length at each place its
         first word occurs)."""
-        first, *rest = term.split(" ")
+        return self.find_words(term.split(" "))
+
+    def find_words(self, term: Sequence[str]) -> tuple[bool, int]:
+        """As `find`, for a term already split into its words."""
+        first, rest = term[0], list(term[1:])
         places = self.positions.get(first, ())
         if not rest:
             return bool(places), 1
@@ -173,12 +178,38 @@ class Text:
         return self.find(term)[0]
 
 
-def passes(include: Sequence[str], exclude: Sequence[str], text: Text) -> bool:
+def passes(include: tuple[str, ...], exclude: tuple[str, ...], text: Text) -> bool:
     """Whether a headline of `text` passes a filter: one of `include` (if any), none of
     `exclude`."""
-    if any(text.has(t) for t in exclude):
+    include_words, include_phrases, exclude_words, exclude_phrases = _split(include, exclude)
+    found = text.positions.keys()
+    if not found.isdisjoint(exclude_words) or _any_phrase(text, exclude_phrases):
         return False
-    return not include or any(text.has(t) for t in include)
+    if not (include_words or include_phrases):
+        return True
+    return not found.isdisjoint(include_words) or _any_phrase(text, include_phrases)
+
+
+def _any_phrase(text: Text, phrases: tuple[tuple[str, ...], ...]) -> bool:
+    # Only phrases whose first word the headline has are compared further.
+    return any(p[0] in text.positions and text.find_words(p)[0] for p in phrases)
+
+
+Phrases = tuple[tuple[str, ...], ...]
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(
+    include: tuple[str, ...], exclude: tuple[str, ...]
+) -> tuple[frozenset[str], Phrases, frozenset[str], Phrases]:
+    """A filter's single words as sets (looked up all at once against a headline's words)
+    and its phrases split into words; kept for the chats' filters, which change rarely."""
+    return (
+        frozenset(t for t in include if " " not in t),
+        tuple(tuple(t.split(" ")) for t in include if " " in t),
+        frozenset(t for t in exclude if " " not in t),
+        tuple(tuple(t.split(" ")) for t in exclude if " " in t),
+    )
 
 
 def describe(include: Sequence[str], exclude: Sequence[str]) -> str:

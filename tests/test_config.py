@@ -284,3 +284,19 @@ def test_cli_reports_invalid_toml(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "is not valid TOML" in done.stderr
+
+
+def test_check_config_shows_a_destinations_keyword_filter(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[feeds]]\nname = "A"\nurl = "https://example.org/rss"\n'
+        '[discord]\ntoken = "t"\n[[discord.destinations]]\nchannel = 1\n'
+        'include = ["Huelga", "general strike"]\nexclude = ["fútbol"]\n',
+        encoding="utf-8",
+    )
+    done = check_config(path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        'discord destination 1: all regions; keywords +huelga +"general strike" -futbol'
+        in done.stdout.splitlines()
+    )

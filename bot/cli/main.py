@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot import __version__
+from bot import __version__, filters
 from bot.config import Config, ConfigError, load_config
 from bot.ingest.poller import duration
 from bot.models import DeliveryStatus
@@ -152,7 +152,9 @@ def _check_config(args: argparse.Namespace) -> int:
     for platform, destinations in config.destinations().items():
         for d in destinations:
             regions = ", ".join(d.regions) or "all regions"
-            print(f"{platform} destination {d.chat_id}: {regions}")
+            keywords = filters.describe(d.include, d.exclude)
+            shown = f"{regions}; keywords {keywords}" if keywords else regions
+            print(f"{platform} destination {d.chat_id}: {shown}")
     for name, section in (("telegram", config.telegram), ("discord", config.discord)):
         if section is not None:
             print(f"{name}: token set ({_mask(section.token)})")
