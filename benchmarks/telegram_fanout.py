@@ -156,7 +156,7 @@ async def run(
                 )
             )
             if filtered:
-                name = f"1 headline -> {private} private, filtered"
+                name = f"1 headline -> {private} filtered"
                 path = Path(tmp, "f.db")
                 results.append(await fanout(name, path, chats, [], 1, limits, filtered=True))
         if channels:
