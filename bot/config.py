@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from bot import filters
 from bot.models import LANGUAGES
 from bot.outbox.digest import DigestError
 from bot.outbox.digest import parse_setting as parse_digest
@@ -74,6 +75,9 @@ class DestinationConfig:
     # Split the chat (a forum group) into one thread per region at start, as
     # /subscribe topics does; only platforms with such threads read it.
     topics: bool = False
+    # Keyword filters (bot.filters), as /filter sets them: terms in their stored form.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 class PlatformConfig(Protocol):
@@ -258,6 +262,34 @@ def _feed(t: Table, default_interval: int) -> FeedConfig:
     )
     t.done()
     return feed
+
+
+def _keyword_filter(t: Table) -> dict[str, tuple[str, ...]]:
+    """A destination's `include` and `exclude` lists: words or phrases, read as /filter
+    reads them (bot.filters), within its limits."""
+    lists = {}
+    for name in ("include", "exclude"):
+        terms = []
+        for text in t.strs(name):
+            try:
+                terms.append(filters.term(text))
+            except filters.FilterError as error:
+                raise ConfigError(t.key(name), _filter_problem(error)) from None
+        lists[name] = tuple(dict.fromkeys(terms))
+    if len(lists["include"]) + len(lists["exclude"]) > filters.MAX_TERMS:
+        raise ConfigError(
+            t.key("include"), f"at most {filters.MAX_TERMS} terms in include and exclude together"
+        )
+    return lists
+
+
+def _filter_problem(error: filters.FilterError) -> str:
+    shown = repr(error.values.get("term", ""))
+    if error.key == "filter_term_empty":
+        return f"{shown} holds no word to match"
+    if error.key == "filter_term_too_long":
+        return f"{shown} is longer than {filters.MAX_TERM_CHARS} characters"
+    return f"{shown} has more than {filters.MAX_TERM_WORDS} words"
 
 
 def _digest(t: Table) -> str:
@@ -470,6 +502,7 @@ class PlatformTable(Table):
             feeds=feeds,
             language=t.choice("language", _DESTINATION.language, ("", *LANGUAGES)),
             digest=_digest(t),
+            **_keyword_filter(t),
             topics=t.bool("topics", _DESTINATION.topics) if topics else _DESTINATION.topics,
         )
         t.done()

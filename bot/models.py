@@ -52,7 +52,8 @@ class ChatRef:
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """A chat that receives new headlines, with its region filter (empty: all regions)."""
+    """A chat that receives new headlines, with its region filter (empty: all regions)
+    and its keyword filter (`include`, `exclude`: terms of bot.filters; empty: none)."""
 
     id: int
     chat: ChatRef
@@ -69,6 +70,8 @@ class Destination:
     # One of the threads `/subscribe topics` made, one per region (its only region): the
     # outbox makes it again if it was deleted.
     region_thread: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 class DeliveryStatus(StrEnum):

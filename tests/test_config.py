@@ -188,6 +188,26 @@ def test_destinations_take_a_digest_with_its_time_zone() -> None:
     )
 
 
+def test_destinations_take_include_and_exclude_lists() -> None:
+    chat = {"chat": "@news", "include": ["Huelga", "General  Strike"], "exclude": ["fútbol"]}
+    section = parse({**feeds(), "telegram": {"token": "t", "destinations": [chat]}})
+    [destination] = section.destinations()["telegram"]
+    assert destination.include == ("huelga", "general strike")
+    assert destination.exclude == ("futbol",)
+    channel = {"channel": 1, "exclude": ["***"]}
+    assert error_of({**feeds(), "discord": {"token": "t", "destinations": [channel]}}) == (
+        "discord.destinations[0].exclude: '***' holds no word to match"
+    )
+    many = {"chat": 1, "include": [f"w{i}" for i in range(51)]}
+    assert error_of({**feeds(), "telegram": {"token": "t", "destinations": [many]}}) == (
+        "telegram.destinations[0].include: at most 50 terms in include and exclude together"
+    )
+    long = {"chat": 1, "include": ["x" * 61]}
+    assert "longer than 60 characters" in error_of(
+        {**feeds(), "telegram": {"token": "t", "destinations": [long]}}
+    )
+
+
 def test_keywords_map_words_to_regions() -> None:
     config = parse(feeds(keywords={"Kashmir": "Asia", "Sahel": "africa"}))
     assert config.feeds[0].keywords == (("Kashmir", "Asia"), ("Sahel", "Africa"))
@@ -265,3 +285,19 @@ def test_cli_reports_invalid_toml(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "is not valid TOML" in done.stderr
+
+
+def test_check_config_shows_a_destinations_keyword_filter(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[feeds]]\nname = "A"\nurl = "https://example.org/rss"\n'
+        '[discord]\ntoken = "t"\n[[discord.destinations]]\nchannel = 1\n'
+        'include = ["Huelga", "general strike"]\nexclude = ["fútbol"]\n',
+        encoding="utf-8",
+    )
+    done = check_config(path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        'discord destination 1: all regions; keywords +huelga +"general strike" -futbol'
+        in done.stdout.splitlines()
+    )

@@ -210,6 +210,7 @@ KEYS = [
     *("discord.destinations[].channel", "discord.destinations[].regions"),
     "discord.destinations[].digest",
     *("console", "console.enabled", "console.regions", "console.commands"),
+    *(f"{p}.destinations[].{k}" for p in ("telegram", "discord") for k in ("include", "exclude")),
 ]
 # What a table must hold to be valid, for a key to be changed in it alone.
 REQUIRED = {

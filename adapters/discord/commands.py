@@ -309,7 +309,7 @@ _OPTION_TYPES: dict[spec.ParamKind, Any] = {
     "region": str,
     "regions": str,
     "channel": app_commands.Transform[TargetChannel, _PostableChannel],
-    "text": str,
+    "text": str,  # words, handed to the core as typed (one argument)
     "timezone": str,
 }
 

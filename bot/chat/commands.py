@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
+from bot import filters
 from bot.chat import spec
 from bot.chat.i18n import DAY_NAMES, pick_language, region_list, tr
 from bot.chat.spec import DEFAULT_COUNT, MAX_COUNT
@@ -35,6 +36,7 @@ MAX_ARGS_CHARS = 200
 MAX_NAME_CHARS = 32
 # `/subscribe topics`: split the chat into one thread (forum topic) per region.
 TOPICS_WORDS = frozenset({"topics", "temas"})
+SEARCH_RESULTS = 10
 
 
 class UserError(Exception):
@@ -210,6 +212,59 @@ class Commands:
             raise UserError(tr(language, f"topics_{error.reason}", detail=str(error))) from None
         await self.storage.subscribe_region_threads(chat, threads, language=chosen)
         return len(threads)
+
+    async def _filter(self, command: Command, language: str) -> Reply:
+        """Show, change or clear the chat's keyword filter (bot.filters)."""
+        try:
+            change = filters.parse(command.args)
+            if change.empty:
+                destination = await self.storage.destination(command.chat)
+            else:
+                destination = await self.storage.set_filter(
+                    command.chat, lambda include, exclude: filters.apply(change, include, exclude)
+                )
+        except filters.FilterError as error:
+            raise UserError(tr(language, error.key, **error.values)) from None
+        if destination is None:
+            raise UserError(tr(language, "filter_not_subscribed"))
+        include, exclude = destination.include, destination.exclude
+        if not (include or exclude):
+            key = "filter_none" if change.empty else "filter_cleared"
+            return Reply(text=tr(language, key), language=language)
+        rule = tr(language, "filter_rule_include" if include else "filter_rule_exclude")
+        terms = filters.describe(include, exclude)
+        key = "filter_shown" if change.empty else "filter_saved"
+        return Reply(text=tr(language, key, terms=terms, rule=rule), language=language)
+
+    async def _search(self, command: Command, language: str) -> Reply:
+        """The newest headlines of the archive with all the words typed (a "quoted
+        phrase" as one), of a region if one is named last."""
+        texts = [text for _, text in filters.split_terms(command.args)]
+        region = None
+        # A region named last, in one argument or two or three words, when words remain.
+        for size in (3, 2, 1):
+            tail = texts[-size:]
+            if len(texts) > size and (size == 1 or not any(" " in t for t in tail)):
+                region = find_region(" ".join(tail), world=True)
+                if region is not None:
+                    texts = texts[:-size]
+                    break
+        terms = list(dict.fromkeys(" ".join(w) for w in map(filters.words, texts) if w))
+        if not terms:
+            raise UserError(tr(language, "search_words"))
+        found = await self.storage.search(terms, region, SEARCH_RESULTS)
+        query = " ".join(f'"{t}"' if " " in t else t for t in terms)
+        if found:
+            title = tr(language, "search_title", query=query)
+            if region is not None:
+                title += f" ({display_name(region, language)})"
+            return Reply(title=title, headlines=tuple(found), language=language)
+        where = (
+            tr(language, "search_in_region", region=display_name(region, language))
+            if region is not None
+            else ""
+        )
+        return Reply(text=tr(language, "search_none", query=query, region=where), language=language)
 
     async def _headlines(self, count: int, region: str | None, language: str) -> Reply:
         headlines = await self.storage.latest(count, region)

@@ -162,6 +162,93 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sorry, I could not check who administers this chat. Please try again later.",
         "es": "Lo siento, no pude comprobar quién administra este chat. Inténtalo más tarde.",
     },
+    # /filter and /search (bot.filters).
+    "filter_none": {
+        "en": (
+            "This chat has no keyword filter: it receives every headline of its regions. "
+            'Add one with /filter +word -word +"a phrase".'
+        ),
+        "es": (
+            "Este chat no tiene filtro de palabras: recibe todos los titulares de sus "
+            'regiones. Añade uno con /filter +palabra -palabra +"una frase".'
+        ),
+    },
+    "filter_shown": {
+        "en": (
+            "This chat's keyword filter: {terms}\n"
+            "{rule} Change it with /filter +word -word; remove it with /filter clear."
+        ),
+        "es": (
+            "El filtro de palabras de este chat: {terms}\n"
+            "{rule} Cámbialo con /filter +palabra -palabra; quítalo con /filter clear."
+        ),
+    },
+    "filter_rule_include": {
+        "en": "It receives only headlines with one of the + words, and none of the - words.",
+        "es": "Recibe solo titulares con alguna de las palabras +, y ninguna de las -.",
+    },
+    "filter_rule_exclude": {
+        "en": "It receives every headline of its regions but those with a - word.",
+        "es": "Recibe todos los titulares de sus regiones salvo los que tienen una palabra -.",
+    },
+    "filter_saved": {
+        "en": "Filter saved: {terms}\n{rule}",
+        "es": "Filtro guardado: {terms}\n{rule}",
+    },
+    "filter_cleared": {
+        "en": "Filter removed: this chat receives every headline of its regions.",
+        "es": "Filtro quitado: este chat recibe todos los titulares de sus regiones.",
+    },
+    "filter_not_subscribed": {
+        "en": "This chat is not subscribed. Send /subscribe first, then /filter.",
+        "es": "Este chat no está suscrito. Envía primero /subscribe y luego /filter.",
+    },
+    "filter_term_empty": {
+        "en": "'{term}' has no word to match: use letters or digits, e.g. /filter +huelga.",
+        "es": "'{term}' no tiene palabras: usa letras o cifras, p. ej. /filter +huelga.",
+    },
+    "filter_term_too_long": {
+        "en": "'{term}' is too long: a word or phrase may have at most {max} characters.",
+        "es": (
+            "'{term}' es demasiado largo: una palabra o frase admite como mucho {max} caracteres."
+        ),
+    },
+    "filter_term_too_many_words": {
+        "en": "'{term}' is too long: a phrase may have at most {max} words.",
+        "es": "'{term}' es demasiado larga: una frase admite como mucho {max} palabras.",
+    },
+    "filter_too_many": {
+        "en": (
+            "That would be too many: a chat's filter may have at most {max} words and "
+            "phrases. Remove some with /filter clear WORD."
+        ),
+        "es": (
+            "Serían demasiados: el filtro de un chat admite como mucho {max} palabras y "
+            "frases. Quita alguna con /filter clear PALABRA."
+        ),
+    },
+    "search_title": {"en": "Search: {query}", "es": "Búsqueda: {query}"},
+    "search_words": {
+        "en": (
+            "Send /search with the words to find, e.g. /search huelga or "
+            '/search "climate talks" europe.'
+        ),
+        "es": (
+            "Envía /search con las palabras a buscar, p. ej. /search huelga o "
+            '/search "cumbre del clima" europa.'
+        ),
+    },
+    "search_none": {
+        "en": (
+            "No headlines match {query}{region}. Try fewer or other words, or /latest "
+            "for the newest."
+        ),
+        "es": (
+            "Ningún titular coincide con {query}{region}. Prueba con menos palabras u "
+            "otras, o /latest para los más recientes."
+        ),
+    },
+    "search_in_region": {"en": " in {region}", "es": " en {region}"},
 }
 
 # Digests (/digest, and the digest messages the adapters render).

@@ -17,10 +17,11 @@ MAX_COUNT = 20
 # What a parameter holds, which says how a platform offers it: a count (1-MAX_COUNT), one
 # world region, several separated by commas, or another channel to act on instead of the
 # one the command was sent in (only where a command can name one: Discord; a Telegram
-# command always acts on its own chat, so Telegram leaves such a parameter out).
+# command always acts on its own chat, so Telegram leaves such a parameter out); "text":
+# words as typed, quotes and signs included (/filter's terms, /search's words, /digest's
+# period, time and day); "timezone": an IANA time zone name, which a platform with
+# completion completes from the zone database.
 ParamKind = Literal["count", "region", "regions", "channel", "text", "timezone"]
-# (Digests: "text" is a word typed as is; "timezone" an IANA time zone name, which a
-# platform with completion completes from the zone database.)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +328,79 @@ COMMANDS += (
                     "de nuevo cada titular al llegar (/digest solo: lo que hay ahora)",
                 ),
                 args=Words("off", "off"),
+            ),
+        ),
+    ),
+    # Keyword filters and search of the archive (bot.filters).
+    CommandSpec(
+        "filter",
+        Words(
+            "Keywords this chat's headlines must or must not have",
+            "Palabras que deben tener o no los titulares de este chat",
+        ),
+        params=(
+            Param(
+                "terms",
+                "text",
+                Words(
+                    'To add: +word, -word, +"a phrase"; or clear (empty: show the filter)',
+                    'Para añadir: +palabra, -palabra, +"una frase"; o clear (vacío: ver filtro)',
+                ),
+                Words("+word -word", "+palabra -palabra"),
+                "términos",
+            ),
+        ),
+        admin_only=True,
+        private=True,
+        help=(
+            HelpLine(
+                Words("this chat's keyword filter", "el filtro de palabras de este chat"),
+                args=Words("", ""),
+            ),
+            HelpLine(
+                Words(
+                    'only headlines with a + word (if any) and no - word; "quoted phrases" too',
+                    'solo titulares con una palabra + (si hay) y ninguna -; también "frases"',
+                ),
+                args=Words("+word -word", "+palabra -palabra"),
+            ),
+            HelpLine(
+                Words(
+                    "remove the filter (or the terms named)", "quitar el filtro (o esos términos)"
+                ),
+                args=Words("clear", "clear"),
+            ),
+        ),
+    ),
+    CommandSpec(
+        "search",
+        Words("Search the archive of headlines", "Buscar en el archivo de titulares"),
+        params=(
+            Param(
+                "words",
+                "text",
+                Words(
+                    'Words to find, all of them; "quoted phrase" for words together',
+                    'Palabras a buscar, todas; "entre comillas" para palabras seguidas',
+                ),
+                Words("words", "palabras"),
+                "palabras",
+                optional=False,
+            ),
+            Param(
+                "region",
+                "region",
+                Words("Only this region", "Solo esta región"),
+                REGION,
+                "región",
+            ),
+        ),
+        help=(
+            HelpLine(
+                Words(
+                    'the newest headlines with all those words ("a phrase" in quotes)',
+                    'los titulares más nuevos con todas esas palabras ("una frase" entre comillas)',
+                )
             ),
         ),
     ),

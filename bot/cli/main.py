@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot import __version__
+from bot import __version__, filters
 from bot.config import Config, ConfigError, secrets
 from bot.ingest.poller import duration
 from bot.models import DeliveryStatus
@@ -154,7 +154,9 @@ def _check_config(args: argparse.Namespace) -> int:
         for d in destinations:
             regions = ", ".join(d.regions) or "all regions"
             digest = f", a digest {d.digest}" if d.digest else ""
-            print(f"{platform} destination {d.chat_id}: {regions}{digest}")
+            keywords = filters.describe(d.include, d.exclude)
+            shown = f"{regions}; keywords {keywords}" if keywords else regions
+            print(f"{platform} destination {d.chat_id}: {shown}{digest}")
     for name, section in config.sections().items():
         for key, secret in secrets(section).items():
             print(f"{name}: {key} set ({_mask(secret)})")

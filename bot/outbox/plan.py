@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot import filters
 from bot.models import Destination, Headline
 from bot.regions.names import WORLD, fold_case_and_accents
 
@@ -35,12 +36,21 @@ def title_key(title: str) -> str:
     return " ".join(re.findall(r"\w+", fold_case_and_accents(title)))
 
 
-def wants(destination: Destination, feed: str, regions: Sequence[str]) -> bool:
-    """Whether `destination`'s filters let a headline of `feed` with `regions` through. A
-    filter naming WORLD lets through the headlines with no region (world news)."""
-    if destination.feeds and feed not in destination.feeds:
+def wants(destination: Destination, headline: Headline, text: filters.Text | None = None) -> bool:
+    """Whether `destination`'s filters let `headline` through: its feeds, its regions and
+    its keywords, all of them. A region filter naming WORLD lets through the headlines
+    with no region (world news). `text` is the headline's `filters.Text` when the caller has
+    it (read once for every destination), else it is read here if needed."""
+    if destination.feeds and headline.feed not in destination.feeds:
         return False
-    return not destination.regions or any(r in destination.regions for r in regions or (WORLD,))
+    if destination.regions and not any(
+        r in destination.regions for r in headline.regions or (WORLD,)
+    ):
+        return False
+    if not (destination.include or destination.exclude):
+        return True
+    text = filters.Text.of(headline) if text is None else text
+    return filters.passes(destination.include, destination.exclude, text)
 
 
 def oldest_first(headlines: Iterable[Headline]) -> list[Headline]:
@@ -99,11 +109,23 @@ def schedule(
     its order and its pace. A destination with a digest is owed them all at once, held
     for the digest rather than paced."""
     planned: list[Planned] = []
+    texts: dict[int, filters.Text] = {}  # by index in `headlines`, read when first needed
+
+    def text(i: int) -> filters.Text:
+        if i not in texts:
+            texts[i] = filters.Text.of(headlines[i])
+        return texts[i]
+
     for destination in destinations:
         if not destination.active:
             continue
         ahead = waiting.get(destination.id, 0)
-        matching = [h for h in headlines if wants(destination, h.feed, h.regions)]
+        keywords = bool(destination.include or destination.exclude)
+        matching = [
+            h
+            for i, h in enumerate(headlines)
+            if wants(destination, h, text(i) if keywords else None)
+        ]
         if destination.digest:
             planned += [Planned(h, destination, now, held=True) for h in matching]
             continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -45,18 +45,26 @@ class DestinationStore(DeliveryStore):
                 # Unless another name in the file already stands for the chat: then it is
                 # one destination, posted to once.
                 row = await self._named(platform, d.chat_id, taken=keys)
-                filters = (json.dumps(d.regions), json.dumps(d.feeds), d.language)
+                filters = (
+                    json.dumps(d.regions),
+                    json.dumps(d.feeds),
+                    d.language,
+                    json.dumps(d.include, ensure_ascii=False),
+                    json.dumps(d.exclude, ensure_ascii=False),
+                )
                 if row is None:
                     await self._db.execute(
                         """INSERT INTO destinations (platform, chat_id, config_key, regions,
-                            feeds, language, created) VALUES (?, ?, ?, ?, ?, ?, ?)
+                            feeds, language, filter_include, filter_exclude, created)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (platform, chat_id, thread_id) DO NOTHING""",
                         (platform, d.chat_id, d.chat_id, *filters, now),
                     )
                     continue
                 await self._db.execute(
                     """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
-                        language = ?, active = active OR inactive_reason = ?,
+                        language = ?, filter_include = ?, filter_exclude = ?,
+                        active = active OR inactive_reason = ?,
                         inactive_reason = CASE WHEN inactive_reason = ? THEN ''
                                                ELSE inactive_reason END
                     WHERE id = ?""",
@@ -106,6 +114,36 @@ class DestinationStore(DeliveryStore):
         destination = await self.destination(chat)
         assert destination is not None
         return destination
+
+    async def set_filter(
+        self,
+        chat: ChatRef,
+        edit: Callable[[tuple[str, ...], tuple[str, ...]], tuple[Sequence[str], Sequence[str]]],
+    ) -> Destination | None:
+        """Change `chat`'s keyword filter to `edit(include, exclude)` (terms of
+        bot.filters; both empty: none), read and written in one transaction so that two
+        changes at once both count; an error `edit` raises changes nothing. None, and
+        nothing changed, when the chat is no destination. A destination the config file
+        lists by the chat's @username becomes this one first, as in `subscribe`."""
+        async with self._transaction():
+            await self._adopt_username(chat)
+            row = await self._fetchone(
+                """SELECT id, filter_include, filter_exclude FROM destinations
+                WHERE platform = ? AND chat_id = ?""",
+                (chat.platform, chat.chat_id),
+            )
+            if row is None:
+                return None
+            include, exclude = edit(tuple(json.loads(row[1])), tuple(json.loads(row[2])))
+            await self._db.execute(
+                "UPDATE destinations SET filter_include = ?, filter_exclude = ? WHERE id = ?",
+                (
+                    json.dumps(list(include), ensure_ascii=False),
+                    json.dumps(list(exclude), ensure_ascii=False),
+                    row[0],
+                ),
+            )
+        return await self.destination(chat)
 
     async def unsubscribe(self, chat: ChatRef) -> bool:
         """Stop deliveries to `chat`; what was still owed to it is cancelled. A destination
@@ -171,7 +209,8 @@ class DestinationStore(DeliveryStore):
         if not new_has_config:
             # The config file's name for the chat (and its filters) go with it.
             row = await self._fetchone(
-                "SELECT config_key, regions, feeds, language FROM destinations WHERE id = ?",
+                """SELECT config_key, regions, feeds, language, filter_include, filter_exclude
+                FROM destinations WHERE id = ?""",
                 (old,),
             )
             if row[0]:
@@ -180,7 +219,7 @@ class DestinationStore(DeliveryStore):
                 )
                 await self._db.execute(
                     """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
-                    language = ? WHERE id = ?""",
+                    language = ?, filter_include = ?, filter_exclude = ? WHERE id = ?""",
                     (*row, new),
                 )
                 await self._db.execute(

@@ -17,6 +17,10 @@ from bot.store.destinations import DestinationStore
 from bot.store.feeds import FeedStore
 from bot.store.schema import hour_of, hour_sql
 
+# /search orders by publication the most recently stored matches, this many: a story is
+# stored when it is published, give or take a feed's delay, so these hold the newest.
+SEARCH_WINDOW = 200
+
 
 @dataclass(frozen=True, slots=True)
 class StoreResult:
@@ -173,6 +177,36 @@ class HeadlineStore(FeedStore, DestinationStore):
             ORDER BY {order} LIMIT ?"""
         # max: SQLite reads a negative LIMIT as no limit at all.
         return [rows.headline(r) for r in await self._fetchall(sql, (*args, max(0, limit)))]
+
+    async def search(
+        self, terms: Sequence[str], region: str | None = None, limit: int = 10
+    ) -> list[Headline]:
+        """The newest headlines whose title, summary or categories hold every one of
+        `terms` (words, or phrases of words separated by spaces, as `bot.filters.words`
+        gives them), of one region if given (`""`: those with no region).
+
+        SQLite's full-text index (headlines_search) finds them. Every term is quoted, so
+        nothing a user typed reaches FTS5's query syntax (NEAR, *, :, parentheses). The
+        index is read newest stored first, which is what keeps a common word fast in a
+        large archive: the SEARCH_WINDOW most recently stored matches are ordered by
+        publication, and the newest `limit` of them returned."""
+        if not terms:
+            return []
+        query = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        where, args = ["headlines_search MATCH ?"], [query]
+        if region is not None:
+            where.append(
+                """EXISTS (SELECT 1 FROM headline_regions r
+                WHERE r.headline_id = headlines_search.rowid AND r.region = ?)"""
+            )
+            args.append(region)
+        sql = f"""SELECT {rows.HEADLINE_COLUMNS} FROM (
+                SELECT rowid AS id FROM headlines_search WHERE {" AND ".join(where)}
+                ORDER BY rowid DESC LIMIT ?
+            ) m JOIN headlines h ON h.id = m.id JOIN feeds f ON f.id = h.feed_id
+            ORDER BY h.published DESC, h.id DESC LIMIT ?"""
+        found = await self._fetchall(sql, (*args, SEARCH_WINDOW, max(0, limit)))
+        return [rows.headline(r) for r in found]
 
     async def region_counts(self, since: float) -> dict[str, int]:
         """How many headlines published since `since` each region has ("" for none).

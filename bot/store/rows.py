@@ -14,7 +14,7 @@ HEADLINE_COLUMNS = """h.id, f.name, h.entry_id, h.title, h.link, h.summary, h.pu
     h.categories, h.language, h.regions"""
 DESTINATION_COLUMNS = """d.id, d.platform, d.chat_id, d.kind, d.title, d.regions, d.feeds,
     d.language, d.active, d.inactive_reason, d.config_key != '', d.digest, d.timezone,
-    d.thread_id, d.region_thread"""
+    d.thread_id, d.region_thread, d.filter_include, d.filter_exclude"""
 
 
 def headline(r: Sequence[Any]) -> Headline:
@@ -47,4 +47,6 @@ def destination(r: Sequence[Any]) -> Destination:
         digest=r[11],
         timezone=r[12],
         region_thread=bool(r[14]),
+        include=tuple(json.loads(r[15])),
+        exclude=tuple(json.loads(r[16])),
     )

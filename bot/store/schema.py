@@ -247,4 +247,37 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE config_key != '';
     CREATE INDEX destinations_digest_due ON destinations (digest_due) WHERE digest != '';
     """,
+    # 5: keyword filters per destination (bot.filters): JSON lists of terms, as regions.
+    """
+    ALTER TABLE destinations ADD COLUMN filter_include TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE destinations ADD COLUMN filter_exclude TEXT NOT NULL DEFAULT '[]';
+    """,
+    # 6: /search. A full-text index of the archive's titles, summaries and categories,
+    # whole words without case or accents in any language (unicode61 remove_diacritics 2:
+    # 'Bogota' finds 'Bogotá'). It holds no copy of the text (content='headlines'), and
+    # triggers keep it in step in the same transaction as whatever adds, edits or forgets
+    # a headline; the existing archive is indexed here.
+    """
+    CREATE VIRTUAL TABLE headlines_search USING fts5(
+        title, summary, categories,
+        content = 'headlines', content_rowid = 'id',
+        tokenize = "unicode61 remove_diacritics 2"
+    );
+    INSERT INTO headlines_search (headlines_search) VALUES ('rebuild');
+    CREATE TRIGGER headlines_search_add AFTER INSERT ON headlines BEGIN
+        INSERT INTO headlines_search (rowid, title, summary, categories)
+            VALUES (NEW.id, NEW.title, NEW.summary, NEW.categories);
+    END;
+    CREATE TRIGGER headlines_search_remove AFTER DELETE ON headlines BEGIN
+        INSERT INTO headlines_search (headlines_search, rowid, title, summary, categories)
+            VALUES ('delete', OLD.id, OLD.title, OLD.summary, OLD.categories);
+    END;
+    CREATE TRIGGER headlines_search_change AFTER UPDATE OF title, summary, categories
+        ON headlines BEGIN
+        INSERT INTO headlines_search (headlines_search, rowid, title, summary, categories)
+            VALUES ('delete', OLD.id, OLD.title, OLD.summary, OLD.categories);
+        INSERT INTO headlines_search (rowid, title, summary, categories)
+            VALUES (NEW.id, NEW.title, NEW.summary, NEW.categories);
+    END;
+    """,
 )

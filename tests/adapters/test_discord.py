@@ -238,8 +238,20 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert fake.gateway_asked == 1  # found through the REST base, not the real gateway
     for scope in ("global", GUILD_ID):
         commands = {c["name"]: c for c in fake.synced[scope]}
-        assert set(commands) == {"latest", "region", "subscribe", "unsubscribe", "help", "digest"}
+        assert set(commands) == {
+            *("latest", "region", "subscribe", "unsubscribe", "help", "digest", "filter"),
+            "search",
+        }
     commands = {c["name"]: c for c in fake.synced["global"]}
+    # Free text (/search's words, /filter's terms) is a string option without completion.
+    words, region = commands["search"]["options"]
+    assert (words["name"], words["type"], words["required"]) == ("words", 3, True)
+    assert not words.get("autocomplete") and region["autocomplete"]
+    assert words["name_localizations"]["es-ES"] == "palabras"
+    [terms] = commands["filter"]["options"]
+    assert (terms["type"], terms.get("required", False)) == (3, False)
+    assert int(commands["filter"]["default_member_permissions"]) == 16
+    assert commands["filter"]["contexts"] == [0] and 1 in commands["search"]["contexts"]
     assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
     assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
     assert commands["subscribe"]["contexts"] == [0]  # servers only
@@ -1013,3 +1025,51 @@ async def test_a_digest_is_embeds_per_region_within_discords_limits(
             <= 6000
         )
     assert await statuses(storage, NEWS) == ["sent"] * len(stories)
+
+
+# -- keyword filters and search --------------------------------------------------------
+
+
+async def test_search_with_words_and_a_region_answers_in_the_channel(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await seed(
+        storage,
+        headline("Huelga general en Bogotá", ("Latin America",), n=1),
+        headline("General strike in Madrid", ("Europe",), n=2),
+        headline("Huelga en Madrid", ("Europe",), n=3),
+    )
+    answer = await fake.command(
+        "search", {"words": '"huelga general" * (', "region": "Latin America"}, locale="es-ES"
+    )
+    reply = answer.reply
+    assert not reply.get("flags")  # for the whole channel, as /latest
+    [embed] = reply["embeds"]
+    assert embed["title"] == 'Búsqueda: "huelga general" (América Latina)'
+    assert embed["description"].startswith(
+        "• [Huelga general en Bogotá](https://news.example/story/1)"
+    )
+    assert "Madrid" not in embed["description"]
+    none = (await fake.command("search", {"words": "volcano"}, dm=True)).reply
+    assert "No headlines match volcano" in none["content"] and "/latest" in none["content"]
+
+
+async def test_filter_is_private_and_needs_manage_channels(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await fake.command("subscribe", {}, channel_id=NEWS)
+    member = await fake.command(
+        "filter", {"terms": "+strike"}, permissions=MEMBER_PERMISSIONS, channel_id=NEWS
+    )
+    assert member.reply["flags"] == 64 and "Manage Channels" in member.reply["content"]
+    saved = await fake.command(
+        "filter", {"terms": '+huelga +"general strike" -football'}, channel_id=NEWS
+    )
+    assert saved.reply["flags"] == 64  # the confirmation is the sender's alone
+    assert saved.reply["content"].startswith('Filter saved: +huelga +"general strike" -football')
+    destination = await storage.destination(ChatRef("discord", NEWS))
+    assert destination is not None and destination.include == ("huelga", "general strike")
+    shown = await fake.command("filter", {}, channel_id=NEWS, locale="es-ES")
+    assert shown.reply["content"].startswith("El filtro de palabras de este chat: +huelga")

@@ -721,9 +721,11 @@ async def test_commands_are_listed_in_english_and_spanish(
 ) -> None:
     await start_adapter()
     names = ["start", "help", "latest", "region", "subscribe", "unsubscribe", "digest"]
+    names += ["filter", "search"]
     assert [c["command"] for c in fake.commands[""]] == names
     assert [c["command"] for c in fake.commands["es"]] == names
     assert fake.commands["es"][1]["description"] == "Los comandos y las regiones"
+    assert fake.commands["es"][7]["description"].endswith("/search PALABRAS [región]")
 
 
 async def test_the_token_is_never_logged(
@@ -898,3 +900,55 @@ async def test_a_long_digest_is_split_into_messages_that_fit(
     assert messages[0].styled("bold")[0] == "Tu resumen de la hora: 60 titulares"
     shown = [link for m in messages for link in m.links()]
     assert sorted(shown) == sorted(h.link for h in stories)  # each once, none lost
+
+
+# -- keyword filters and search --------------------------------------------------------
+
+
+async def test_a_filtered_group_receives_only_matching_headlines(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    fake.make_admin(-4001, 77)
+    await fake.group_command("/subscribe Europe", -4001, 77)
+    await fake.wait_messages("-4001", 1)
+    await fake.group_command('/filter +huelga +"general strike" -football', -4001, 77)
+    saved = (await fake.wait_messages("-4001", 2))[1]
+    assert saved.text.startswith('Filter saved: +huelga +"general strike" -football')
+    await fake.group_command("/filter +strike", -4001, 78)  # no admin: refused
+    refused = (await fake.wait_messages("-4001", 3))[2]
+    assert refused.text.startswith("Sorry, only administrators")
+    await storage.subscribe(ChatRef("telegram", "1001", "private"))  # no filter: all
+    await seed(
+        storage,
+        headline("HUELGA en Madrid", ("Europe",), n=1),
+        headline("General strike in Santiago", ("Latin America",), n=2),  # not its region
+        headline("General strike halts the football league", ("Europe",), n=3),
+        headline("General Strike called in Lisbon", ("Europe",), n=4),
+        headline("Strike talks in Paris", ("Europe",), n=5),  # no + term
+    )
+    assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 2 + 5
+    posted = fake.messages("-4001")[3:]
+    titles = [title for m in posted for title in m.styled("bold")]
+    assert titles == ["HUELGA en Madrid", "General Strike called in Lisbon"]
+    assert len(fake.messages("1001")) == 5
+
+
+async def test_search_in_a_private_chat(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    await seed(
+        storage,
+        headline("Huelga general en Bogotá", ("Latin America",), n=1),
+        headline("Bogotá elige alcalde", ("Latin America",), n=2),
+        headline("Markets calm", ("Asia",), n=3),
+    )
+    await start_adapter()
+    await fake.private_command('/search "huelga general" bogota')
+    [found] = await fake.wait_messages("1001")
+    assert found.text.splitlines()[0] == 'Search: "huelga general" bogota'
+    assert found.styled("bold")[1:] == ["Huelga general en Bogotá"]
+    assert found.links() == ["https://news.example/story/1?a=1&b=2"]
+    await fake.private_command("/search volcán", language_code="es")
+    none = (await fake.wait_messages("1001", 2))[1]
+    assert none.text.startswith("Ningún titular coincide con volcan. Prueba con menos palabras")

@@ -166,9 +166,33 @@ def test_region_and_feed_filters_choose_destinations() -> None:
 
 
 def test_wants_reads_an_empty_filter_as_everything() -> None:
-    assert wants(chat(1), "World", ())
-    assert not wants(chat(1, regions=("Asia",)), "World", ())
-    assert not wants(chat(1, feeds=("Sport",)), "World", ("Asia",))
+    assert wants(chat(1), headline(1))
+    assert not wants(chat(1, regions=("Asia",)), headline(1))
+    assert not wants(chat(1, feeds=("Sport",)), headline(1, regions=("Asia",)))
+
+
+def test_keywords_and_regions_must_both_pass() -> None:
+    strike = headline(1, "Huelga general en Bogotá", ("Latin America",))
+    football = headline(2, "Strike called off before the football final", ("Europe",))
+    quiet = headline(3, "Markets calm in Tokyo", ("Asia",))
+    latam_strikes = replace(
+        chat(1, regions=("Latin America", "Europe")), include=("huelga", "strike")
+    )
+    no_football = replace(chat(2), exclude=("football",))
+    planned = schedule(
+        [strike, football, quiet],
+        [latam_strikes, no_football],
+        waiting={},
+        now=NOW,
+        max_per_poll=20,
+        release_every=600,
+    )
+    got: dict[int, list[int]] = {}
+    for p in planned:
+        got.setdefault(p.destination.id, []).append(p.headline.id)
+    assert got == {1: [strike.id, football.id], 2: [strike.id, quiet.id]}
+    # The region rule alone would let a headline through that the keywords stop.
+    assert not wants(replace(chat(3, regions=("Asia",)), include=("strike",)), quiet)
 
 
 @given(

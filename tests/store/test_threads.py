@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.models import ChatRef, Destination
+from bot.models import ChatRef, Destination, Headline
 from bot.outbox.plan import wants
 from bot.regions.names import WORLD
 from bot.store import MIGRATIONS, Storage
@@ -14,11 +15,16 @@ from bot.store import MIGRATIONS, Storage
 GROUP = ChatRef("fake", "-100123", "group")
 
 
+def story(*regions: str) -> Headline:
+    published = datetime(2026, 1, 1, tzinfo=UTC)
+    return Headline("F", "1", "A story", "https://news.example/1", "", published, regions=regions)
+
+
 def test_a_world_filter_wants_only_headlines_with_no_region() -> None:
     world = Destination(1, GROUP, (WORLD,))
-    assert wants(world, "F", ()) and not wants(world, "F", ("Asia",))
+    assert wants(world, story()) and not wants(world, story("Asia"))
     asia = Destination(2, GROUP, ("Asia",))
-    assert wants(asia, "F", ("Asia", "Europe")) and not wants(asia, "F", ())
+    assert wants(asia, story("Asia", "Europe")) and not wants(asia, story())
 
 
 async def test_a_database_from_before_threads_keeps_its_destinations_and_deliveries(
