@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.chat.i18n import region_hashtags, tr
 from bot.models import ChatRef, Command, Headline, Reply
-from bot.ports import CommandCallback, Sent
+from bot.ports import NO_OBSERVER, CommandCallback, Observer, PlatformHealth, Sent
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ CHAT = ChatRef("console", "stdout", kind="private", title="console")
 
 class ConsoleAdapter:
     platform = "console"
+    observer: Observer = NO_OBSERVER
 
     def __init__(
         self, out: TextIO | None = None, *, read_commands: bool = False, language: str = "en"
@@ -42,6 +43,14 @@ class ConsoleAdapter:
         self._count += 1
         self.print(format_post(headlines[0], language))
         return Sent(message_id=str(self._count))
+
+    async def send_text(self, chat: ChatRef, text: str) -> Sent:
+        self._count += 1
+        self.print(f"! {text}")
+        return Sent(message_id=str(self._count))
+
+    def health(self) -> PlatformHealth:
+        return PlatformHealth(True)  # stdout is always there
 
     async def stop(self) -> None:
         if self._reader is not None:

@@ -42,6 +42,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "fetch.concurrency": (1, 100),
     "fetch.parse_workers": (0, 32),
     "feeds[].interval": (30, WEEK),
+    "alerts.feed_failing_after": (60, WEEK),
+    "alerts.backlog_after": (60, WEEK),
 }
 
 
@@ -126,6 +128,8 @@ class Config:
     telegram: TelegramConfig | None = None
     discord: DiscordConfig | None = None
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    http: HttpConfig = field(default_factory=lambda: HttpConfig())
+    alerts: AlertsConfig = field(default_factory=lambda: AlertsConfig())
 
     def feed(self, name: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.name == name), None)
@@ -235,9 +239,78 @@ def parse_config(
         telegram=telegram,
         discord=discord,
         console=console,
+        http=_http(t.table("http")),
+        alerts=_alerts(t.table("alerts")),
     )
     t.done()
+    for platform in config.alerts.chats():
+        if getattr(config, platform) is None:
+            raise ConfigError(
+                f"alerts.{platform}", f"alerts go to {platform}, but there is no [{platform}]"
+            )
     return config
+
+
+# -- operations: the HTTP listener and the operator's alert chats (issue 11) -------------
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """`[http]`: where /healthz and /metrics listen ("" : nowhere), and the bearer token
+    they ask for ("" : none)."""
+
+    listen: str = ""
+    token: str = field(default="", repr=False)
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    """`[alerts]`: the operator's chats and when a problem becomes an alert (seconds).
+    `telegram` and `discord` are platform keys (a chat id or @name; a channel id)."""
+
+    telegram: str = ""
+    discord: str = ""
+    feed_failing_after: int = 6 * 3600
+    backlog_after: int = 30 * 60
+
+    def chats(self) -> dict[str, str]:
+        """The operator's chat on each platform that has one."""
+        return {p: c for p, c in (("telegram", self.telegram), ("discord", self.discord)) if c}
+
+
+def _http(t: _Table) -> HttpConfig:
+    listen = t.str("listen", "")
+    if listen:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ConfigError(
+                t.key("listen"),
+                f'expected "host:port" with a port from 0 (any free one) to 65535, got {listen!r}',
+            )
+        if not _is_host(host):
+            raise ConfigError(t.key("listen"), f"{host!r} is not a host name nor an IP address")
+    http = HttpConfig(listen=listen, token=t.str("token", ""))
+    t.done()
+    return http
+
+
+def _alerts(t: _Table) -> AlertsConfig:
+    alerts = AlertsConfig(
+        telegram=t.chat("telegram") if "telegram" in t.data else "",
+        discord=t.snowflake("discord"),
+        feed_failing_after=t.int("feed_failing_after", 6 * 3600),
+        backlog_after=t.int("backlog_after", 30 * 60),
+    )
+    t.done()
+    return alerts
 
 
 def _keep_days(t: _Table) -> int:

@@ -197,6 +197,7 @@ KEYS = [
     *(f"discord.{k}" for k in ("token", "api_base_url", "gateway_url", "guild_id")),
     *("discord.destinations[].channel", "discord.destinations[].regions"),
     *("console", "console.enabled", "console.regions", "console.commands"),
+    *("http", "http.listen", "http.token", "alerts", "alerts.telegram", "alerts.discord"),
 ]
 # What a table must hold to be valid, for a key to be changed in it alone.
 REQUIRED = {

@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from bot.chat import spec
 from bot.chat.i18n import pick_language, region_list, tr
 from bot.chat.spec import DEFAULT_COUNT, MAX_COUNT
-from bot.models import Command, Reply
+from bot.config import Config
+from bot.models import ChatRef, Command, Reply
 from bot.regions.names import (
     REGIONS,
     WORLD,
@@ -38,12 +39,20 @@ class Commands:
     """Answers commands from the archive in `storage`: each command of `spec.COMMANDS` by
     the method `_name`.
 
-    `feeds` names the feeds for /help; `language` is the bot's default language.
+    `feeds` names the feeds for /help; `language` is the bot's default language;
+    `config`, where given, names the operator's alert chats, where the operator's
+    commands run (bot/ops).
     """
 
     storage: Storage
     feeds: tuple[str, ...] = ()
     language: str = "en"
+    config: Config | None = None
+
+    def is_operator(self, chat: ChatRef) -> bool:
+        """Whether `chat` is one of the operator's alert chats."""
+        chats = self.config.alerts.chats() if self.config else {}
+        return chats.get(chat.platform) == chat.chat_id
 
     async def handle(self, command: Command) -> Reply:
         destination = await self.storage.destination(command.chat)
@@ -63,6 +72,8 @@ class Commands:
                 )
             if command_spec.admin_only and not command.can_admin:
                 raise UserError(tr(language, "admins_only"))
+            if command_spec.operator_only and not self.is_operator(command.chat):
+                raise UserError(tr(language, "operators_only", name=name))
             reply = await handler(command, language)
             return replace(reply, private=True) if command_spec.private else reply
         except UserError as error:
@@ -77,7 +88,7 @@ class Commands:
             language,
             "help",
             feeds=", ".join(self.feeds) or "-",
-            commands="\n".join(spec.help_lines(language)),
+            commands="\n".join(spec.help_lines(language, operator=self.is_operator(command.chat))),
             regions=region_list(REGIONS, language),
         )
         return Reply(text=text, language=language)
@@ -126,6 +137,46 @@ class Commands:
         return Reply(
             text=tr(language, "unsubscribed" if done else "not_subscribed"), language=language
         )
+
+    # -- the operator's commands: in the alert chats only (spec: operator_only) ---------
+
+    async def _status(self, command: Command, language: str) -> Reply:
+        from bot.ops.status import summary
+
+        assert self.config is not None  # operator_only: an alert chat is configured
+        return Reply(
+            title=tr(language, "status_title"),
+            text=await summary(self.storage, self.config, language),
+            language=language,
+        )
+
+    async def _enable(self, command: Command, language: str) -> Reply:
+        from bot.ops.operator import enable
+
+        assert self.config is not None
+        name = " ".join(command.args)
+        done = await enable(self.storage, self.config, name)
+        if done is None:
+            raise UserError(tr(language, "enable_unknown", name=name))
+        if done.feed:
+            text = tr(language, "enabled_feed", name=done.feed)
+            if done.released:
+                text += " " + tr(language, "released", count=done.released)
+        else:
+            text = tr(language, "enabled_chat", name=done.chat)
+        return Reply(text=text, language=language)
+
+    async def _release(self, command: Command, language: str) -> Reply:
+        from bot.ops.operator import release
+
+        assert self.config is not None
+        name = " ".join(command.args)
+        count = await release(self.storage, self.config, name)
+        if count is None:
+            raise UserError(tr(language, "no_such_feed", name=name))
+        if not count:
+            return Reply(text=tr(language, "nothing_held", name=name), language=language)
+        return Reply(text=tr(language, "released", count=count), language=language)
 
     async def _headlines(self, count: int, region: str | None, language: str) -> Reply:
         headlines = await self.storage.latest(count, region)

@@ -236,9 +236,14 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert fake.gateway_asked == 1  # found through the REST base, not the real gateway
     for scope in ("global", GUILD_ID):
         commands = {c["name"]: c for c in fake.synced[scope]}
-        assert set(commands) == {"latest", "region", "subscribe", "unsubscribe", "help"}
+        assert set(commands) == {
+            *("latest", "region", "subscribe", "unsubscribe", "help"),
+            *("status", "enable", "release"),  # the operator's, refused but in alert chats
+        }
     commands = {c["name"]: c for c in fake.synced["global"]}
     assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
+    assert int(commands["release"]["default_member_permissions"]) == 16
+    assert commands["release"]["options"][0]["type"] == 3 and commands["release"]["contexts"] == [0]
     assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
     assert commands["subscribe"]["contexts"] == [0]  # servers only
     latest = commands["latest"]
