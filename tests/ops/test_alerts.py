@@ -20,7 +20,8 @@ from adapters.discord.adapter import DiscordAdapter
 from adapters.telegram.adapter import TelegramAdapter
 from bot.app import HeadlinesBot
 from bot.config import parse_config
-from bot.ports import Adapter
+from bot.ports import Adapter, PlatformHealth
+from testing.fake_adapter import FakeAdapter
 from testing.fake_discord import CHANNEL_IDS, FakeDiscord
 from testing.fake_discord import TOKEN as DISCORD_TOKEN
 from testing.fake_telegram import TOKEN, FakeTelegram
@@ -261,5 +262,69 @@ async def test_status_in_the_alert_chat_and_help_there_lists_the_operators_comma
         assert await operator(telegram, "/status", chat=-100555, language="es") == (
             "/status solo funciona en el chat de alertas del operador."
         )
+    finally:
+        await headlines.stop()
+
+
+async def test_a_restart_neither_repeats_an_alert_nor_loses_its_message(
+    tmp_path: Path, feeds: FeedServer, telegram: FakeTelegram
+) -> None:
+    config = bot_config(tmp_path, feeds, telegram)
+    headlines = await running(config)
+    try:
+        await headlines.poll_feed("News", force=True)
+        feeds.set_status("/news", 500)
+        await headlines.poll_feed("News", force=True)
+        opened, _ = await headlines.alerts.check(time.time() + LATER)
+        assert len(opened) == 1
+    finally:
+        await headlines.stop()  # before the outbox sent its message
+    assert alerts(telegram) == []
+
+    headlines = await running(config)
+    try:
+        await check(headlines)
+        await check(headlines)
+        assert len(alerts(telegram)) == 1
+        assert alerts(telegram)[0].startswith('⚠️ Feed "News" has been failing')
+    finally:
+        await headlines.stop()
+
+
+async def test_a_platform_that_cannot_start_or_lost_its_connection_is_an_alert(
+    tmp_path: Path, feeds: FeedServer, telegram: FakeTelegram
+) -> None:
+    config = bot_config(tmp_path, feeds, telegram)
+    assert config.telegram is not None
+    down = FakeAdapter(platform="discord", start_failures=[OSError("network is down")])
+    headlines = await running(config, TelegramAdapter(config.telegram), down)
+    try:
+        health = headlines.platform_health(down)
+        assert not health.connected and health.detail == "could not start: network is down"
+        await check(headlines)  # later than the reconnect window
+        assert alerts(telegram) == [
+            "⛔ discord cannot post: disconnected: could not start: network is down. "
+            "Deliveries wait in the outbox."
+        ]
+        report = await headlines.health()  # now, not later: still within its window
+        assert report["parts"]["platform:discord"] == {
+            "ok": True,
+            "detail": "reconnecting (could not start: network is down)",
+        }
+    finally:
+        await headlines.stop()
+
+    lost = FakeAdapter(platform="discord")
+    headlines = await running(config, TelegramAdapter(config.telegram), lost)
+    try:
+        await check(headlines)
+        assert alerts(telegram)[1:] == ["✅ discord posts again."]
+        lost.state = PlatformHealth(False, since=time.time(), detail="gateway closed")
+        await check(headlines, ahead=0)  # within its reconnect window: no alert yet
+        await check(headlines)
+        await check(headlines)
+        assert alerts(telegram)[2:] == [
+            "⛔ discord cannot post: disconnected: gateway closed. Deliveries wait in the outbox."
+        ]
     finally:
         await headlines.stop()
