@@ -17,7 +17,7 @@ from typing import TextIO
 from bot.chat.i18n import region_hashtags, tr
 from bot.config import Config, DestinationConfig, PlatformTable
 from bot.models import ChatRef, Command, Digest, Headline, Reply
-from bot.ports import CommandCallback, Sent
+from bot.ports import NO_OBSERVER, CommandCallback, Observer, PlatformHealth, Sent
 from bot.regions.names import display_name
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def build_adapter(section: ConsoleConfig, config: Config, *, one_off: bool) -> C
 
 class ConsoleAdapter:
     platform = "console"
+    observer: Observer = NO_OBSERVER
 
     def __init__(
         self, out: TextIO | None = None, *, read_commands: bool = False, language: str = "en"
@@ -80,6 +81,14 @@ class ConsoleAdapter:
         self._count += 1
         self.print(format_digest(digest, language))
         return Sent(message_id=str(self._count), count=digest.total)
+
+    async def send_text(self, chat: ChatRef, text: str) -> Sent:
+        self._count += 1
+        self.print(f"! {text}")
+        return Sent(message_id=str(self._count))
+
+    def health(self) -> PlatformHealth:
+        return PlatformHealth(True)  # stdout is always there
 
     async def stop(self) -> None:
         if self._reader is not None:

@@ -32,7 +32,9 @@ from adapters.telegram.pacing import RateLimits
 from bot.chat.commands import Commands
 from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Headline
+from bot.ops.metrics import Metrics
 from bot.outbox.sender import Outbox
+from bot.ports import NO_OBSERVER, Observer
 from bot.store import Storage
 from testing.fake_telegram import TOKEN, FakeLimits, FakeTelegram
 
@@ -92,6 +94,8 @@ FILTER = (
     (*(f"word{i}" for i in range(20)), "general strike", "power cuts", "electricity"),
     (*(f"other{i}" for i in range(20)), *(f"the phrase {i}" for i in range(7))),
 )
+# --metrics: the sends are counted as `[http] listen` has the bot count them.
+OBSERVER: Observer = NO_OBSERVER
 
 
 async def fanout(
@@ -116,10 +120,11 @@ async def fanout(
         async with FakeTelegram(limits=FakeLimits()) as fake:
             config = TelegramConfig(token=TOKEN, api_base_url=fake.url)
             adapter = TelegramAdapter(config, limits=limits)
+            adapter.observer = OBSERVER
             await adapter.start(Commands(storage).handle)
             try:
                 started = time.perf_counter()
-                await Outbox(storage, {"telegram": adapter}).deliver_due()
+                await Outbox(storage, {"telegram": adapter}, observer=OBSERVER).deliver_due()
                 seconds = time.perf_counter() - started
             finally:
                 await adapter.stop()
@@ -194,7 +199,13 @@ def main() -> None:
         action="store_true",
         help="the private chats again, each with a keyword filter of 50 terms",
     )
+    parser.add_argument(
+        "--metrics", action="store_true", help="count the sends as [http] has the bot do"
+    )
     args = parser.parse_args()
+    if args.metrics:
+        global OBSERVER
+        OBSERVER = Metrics(("telegram",))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     results = asyncio.run(run(args.private, args.channels, args.burst, args.unpaced, args.filtered))
     print(HEADER)

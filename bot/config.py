@@ -44,6 +44,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "fetch.concurrency": (1, 100),
     "fetch.parse_workers": (0, 32),
     "feeds[].interval": (30, WEEK),
+    "alerts.feed_failing_after": (60, WEEK),
+    "alerts.backlog_after": (60, WEEK),
 }
 
 
@@ -120,6 +122,38 @@ class FetchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """`[http]`: where /healthz and /metrics listen ("" : nowhere), and the bearer token
+    they ask for ("" : none)."""
+
+    listen: str = ""
+    token: str = field(default="", repr=False)
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    """`[alerts]`: the operator's chat on each platform that has one, by the platform's
+    name (`telegram = "-100123"`, `discord = 123`), and when a problem becomes an alert
+    (seconds)."""
+
+    operator_chats: Mapping[str, str] = field(default_factory=dict)
+    feed_failing_after: int = 6 * 3600
+    backlog_after: int = 30 * 60
+
+    def chats(self) -> dict[str, str]:
+        """The operator's chat on each platform that has one."""
+        return dict(self.operator_chats)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     database: Path = Path("headlines.db")  # in the file: relative to the file's folder
     poll_interval: int = 600
@@ -133,6 +167,8 @@ class Config:
     # Every platform the bot was built with, by name: its section of the file, or None
     # where the file has none or turns it off.
     platforms: Mapping[str, PlatformConfig | None] = field(default_factory=dict)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def feed(self, name: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.name == name), None)
@@ -228,9 +264,63 @@ def parse_config(
         fetch=fetch,
         feeds=feeds,
         platforms=sections,
+        http=_http(t.table("http")),
+        alerts=_alerts(t.table("alerts"), sections),
     )
     t.done()
     return config
+
+
+# -- operations: the HTTP listener and the operator's alert chats (issue 11) -------------
+
+
+def _http(t: Table) -> HttpConfig:
+    listen = t.str("listen", "")
+    if listen:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ConfigError(
+                t.key("listen"),
+                f'expected "host:port" with a port from 0 (any free one) to 65535, got {listen!r}',
+            )
+        if not _is_host(host):
+            raise ConfigError(t.key("listen"), f"{host!r} is not a host name nor an IP address")
+    http = HttpConfig(listen=listen, token=t.str("token", ""))
+    t.done()
+    return http
+
+
+def _alerts(t: Table, sections: Mapping[str, PlatformConfig | None]) -> AlertsConfig:
+    """`[alerts]`: a key per platform names its operator chat, which needs that platform's
+    own table; the rest say when a problem becomes an alert."""
+    default = AlertsConfig()
+    chats = {}
+    for platform in sections:
+        value = t.raw(platform)
+        if value is None:
+            continue
+        section = sections[platform]
+        if section is None:
+            raise ConfigError(
+                t.key(platform), f"alerts go to {platform}, but there is no [{platform}]"
+            )
+        # The platform reads its own chat ids (a Telegram chat, a Discord channel's id).
+        read_chat = getattr(section, "read_chat", None)
+        if read_chat is not None:
+            chats[platform] = read_chat(t, platform)
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+            raise ConfigError(t.key(platform), f"expected a chat id, got {show(value)}")
+        if isinstance(value, str):
+            t.check_text(platform, value)
+        chats[platform] = str(value).strip()
+    alerts = AlertsConfig(
+        operator_chats=chats,
+        feed_failing_after=t.int("feed_failing_after", default.feed_failing_after),
+        backlog_after=t.int("backlog_after", default.backlog_after),
+    )
+    t.done()
+    return alerts
 
 
 def _keep_days(t: Table) -> int:

@@ -74,10 +74,51 @@ class CannotStart(Exception):
     taken as temporary, and the core tries again later."""
 
 
+# -- what operators see (issue 11): a platform's health and what happens, as it happens --
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformHealth:
+    """Whether a platform can take posts now. `since`: when it last changed (time.time(),
+    0 if never); `paused`: why sending is held for the bot as a whole (a token reset, a
+    Cloudflare ban, a global limit), "" if not; `detail`: the last trouble, for a person."""
+
+    connected: bool
+    since: float = 0.0
+    paused: str = ""
+    detail: str = ""
+
+
+class Observer:
+    """What the core and the adapters report as it happens, for metrics. This one does
+    nothing: it is what runs when no one listens. Labels stay bounded: outcome kinds and
+    platform names, never a chat or a headline."""
+
+    def polled(self, outcome: str, seconds: float, stored: int) -> None:
+        """A poll ended with `outcome` ("new", "unchanged", "error:timeout"...)."""
+
+    def delivered(self, platform: str, count: int, published: Sequence[float]) -> None:
+        """The platform accepted `count` deliveries; `published`: their headlines' times."""
+
+    def delivery_failed(self, platform: str, result: str, count: int = 1) -> None:
+        """`result` is "failed" (closed for good) or "postponed" (tried again later)."""
+
+    def rate_limited(self, platform: str) -> None:
+        """The platform answered 429."""
+
+    def retried(self, platform: str) -> None:
+        """A send waits out the platform's answer and is tried again."""
+
+
+NO_OBSERVER = Observer()
+
+
 class Adapter(Protocol):
-    """A chat platform. `platform` is the name used in destinations ("telegram", ...)."""
+    """A chat platform. `platform` is the name used in destinations ("telegram", ...).
+    `observer` is told of 429s (the core sets it; by default nobody listens)."""
 
     platform: str
+    observer: Observer
 
     async def start(self, on_command: CommandCallback) -> None:
         """Connect and begin passing commands to `on_command`; return once connected.
@@ -99,6 +140,13 @@ class Adapter(Protocol):
 
     async def stop(self) -> None:
         """Disconnect; sends in flight finish or fail, nothing new starts."""
+
+    async def send_text(self, chat: ChatRef, text: str) -> Sent:
+        """Post plain `text` (an operator's alert) to `chat`, raising `SendError`s as
+        `send` does."""
+
+    def health(self) -> PlatformHealth:
+        """Whether the platform is connected now, or paused, and since when."""
 
 
 # -- chats split by region into threads (Telegram forum topics) ---------------------------

@@ -225,16 +225,33 @@ class FakeTelegram:
         self.unfetchable: set[str] = set()  # picture URLs sendPhoto cannot get
 
     async def __aenter__(self) -> FakeTelegram:
+        await self._listen(0)
+        port = self._runner.addresses[0][1] if self._runner else 0
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def _listen(self, port: int) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._dispatch)
         # access_log=None: request paths carry the token, and tests check it is never logged.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
+        await web.TCPSite(self._runner, "127.0.0.1", port, reuse_address=True).start()
+
+    async def go_offline(self) -> None:
+        """Telegram cannot be reached: the connections in use are closed, and new ones
+        refused (nothing listens on the port), until `go_online`."""
+        self._closing.set()  # long polls in progress end
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def go_online(self) -> None:
+        """Telegram answers again, on the same port."""
+        self._closing.clear()
+        await self._listen(int(self.url.rpartition(":")[2]))
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing.set()

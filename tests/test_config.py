@@ -301,3 +301,45 @@ def test_check_config_shows_a_destinations_keyword_filter(tmp_path: Path) -> Non
         'discord destination 1: all regions; keywords +huelga +"general strike" -futbol'
         in done.stdout.splitlines()
     )
+
+
+def test_the_http_and_alerts_sections(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[feeds]]\nname = "A"\nurl = "https://a.example/"\n'
+        '[http]\nlisten = "0.0.0.0:9464"\ntoken = "very-secret-token"\n'
+        '[alerts]\ntelegram = "@ops"\ndiscord = 123\nfeed_failing_after = 3600\n'
+        '[telegram]\ntoken = "1:t"\n[discord]\ntoken = "d"\n'
+    )
+    done = check_config(path)
+    assert done.returncode == 0, done.stderr
+    assert "http: /healthz and /metrics on 0.0.0.0:9464, token set (very…17 characters)" in (
+        done.stdout
+    )
+    assert "very-secret-token" not in done.stdout + done.stderr
+    config = parse(
+        {
+            "http": {"listen": "[::1]:9464"},
+            "alerts": {"telegram": -100123, "discord": "42"},
+            "telegram": {"token": "1:t"},
+            "discord": {"token": "d"},
+        }
+    )
+    assert (config.http.host, config.http.port) == ("::1", 9464)
+    assert config.alerts.chats() == {"telegram": "-100123", "discord": "42"}
+    assert (config.alerts.feed_failing_after, config.alerts.backlog_after) == (21600, 1800)
+    assert parse({}).http.listen == "" and parse({}).alerts.chats() == {}
+    for bad, problem in (
+        ({"http": {"listen": "9464"}}, 'http.listen: expected "host:port"'),
+        ({"http": {"listen": "a b:1"}}, "http.listen: 'a b' is not a host name"),
+        ({"alerts": {"backlog_after": 5}}, "alerts.backlog_after: must be at least 60"),
+        (
+            {"alerts": {"discord": "#ops"}, "discord": {"token": "d"}},
+            "alerts.discord: expected a numeric id",
+        ),
+        ({"alerts": {"slack": "x"}}, "alerts.slack: unknown key"),
+        ({"alerts": {"discord": 1}}, "alerts.discord: alerts go to discord, but there is no"),
+    ):
+        with pytest.raises(ConfigError) as error:
+            parse(bad)
+        assert str(error.value).startswith(problem), str(error.value)

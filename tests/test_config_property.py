@@ -211,6 +211,7 @@ KEYS = [
     "discord.destinations[].digest",
     *("console", "console.enabled", "console.regions", "console.commands"),
     *(f"{p}.destinations[].{k}" for p in ("telegram", "discord") for k in ("include", "exclude")),
+    *("http", "http.listen", "http.token", "alerts", "alerts.telegram", "alerts.discord"),
 ]
 # What a table must hold to be valid, for a key to be changed in it alone.
 REQUIRED = {

@@ -18,8 +18,10 @@ also work in DMs with the bot.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,12 +56,16 @@ from bot.ports import (
     CommandCallback,
     ContentRejected,
     DestinationGone,
+    Observer,
+    PlatformHealth,
     RetryAfter,
     Sent,
     TemporaryFailure,
 )
 
 log = logging.getLogger(__name__)
+
+MAX_CONTENT = 2000  # characters in a message's text
 
 # Where discord.py goes when nothing is configured. Route.BASE and DEFAULT_GATEWAY are
 # class attributes, i.e. global to the process: they are read here once, before any
@@ -102,6 +108,26 @@ class DiscordAdapter:
         self._gave_up = ""  # why the gateway connection ended for good
         self.invite_url = ""
         self._gateway: asyncio.Task[None] | None = None
+        self._connected, self._changed_at = False, 0.0  # as `health` last saw it
+
+    @property
+    def observer(self) -> Observer:
+        return self.gate.observer
+
+    @observer.setter
+    def observer(self, observer: Observer) -> None:
+        self.gate.observer = observer  # every answer passes the gate: it counts the 429s
+
+    def health(self) -> PlatformHealth:
+        client = self.client
+        connected = client is not None and client.is_ready() and not client.is_closed()
+        if client is not None and client.ws is not None and client.ws.socket.closed:
+            connected = False  # between a dropped gateway connection and its resume
+        if connected != self._connected:
+            self._connected, self._changed_at = connected, time.time()
+        detail = self._gave_up or ("" if connected else "gateway disconnected")
+        since = 0.0 if self._gave_up else self._changed_at
+        return PlatformHealth(connected, since, paused=self.gate.paused(), detail=detail)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -209,14 +235,25 @@ class DiscordAdapter:
 
     # -- posting ---------------------------------------------------------------------
 
-    async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
+    async def send_text(self, chat: ChatRef, text: str) -> Sent:
+        channel = self._channel(chat)
+        text = text[: MAX_CONTENT - 1] + "…" if len(text) > MAX_CONTENT else text
+        # The same text to the same channel within Discord's nonce window is one message.
+        nonce = hashlib.sha256(f"{chat.chat_id}\n{text}".encode()).hexdigest()[:25]
+        message = await _post(channel, [], nonce, content=text)
+        return Sent(str(message.id))
+
+    def _channel(self, chat: ChatRef) -> discord.PartialMessageable:
         client = self.client
         if client is None or client.is_closed():
             reason = f" ({self._gave_up})" if self._gave_up else ""
             raise TemporaryFailure(f"discord: not connected{reason}")
         if not chat.chat_id.isdigit():
             raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
-        channel = client.get_partial_messageable(int(chat.chat_id))
+        return client.get_partial_messageable(int(chat.chat_id))
+
+    async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
+        channel = self._channel(chat)
         embeds = pack_embeds(headlines, language)
         try:
             message = await _post(channel, embeds, message_nonce(chat, headlines, embeds))

@@ -114,7 +114,7 @@ class SlashCommands:
         command: app_commands.Command[Any, ..., None] = app_commands.Command(
             name=command_spec.name, description=_words(command_spec.description), callback=callback
         )
-        if command_spec.admin_only:
+        if command_spec.admin_only or command_spec.operator_only:
             # Discord hides it from members without Manage Channels (a server may change
             # that: `_reply` checks again), and offers it in servers only.
             app_commands.guild_only()(command)

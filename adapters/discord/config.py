@@ -18,6 +18,9 @@ class DiscordConfig:
     guild_id: str = ""
     destinations: tuple[DestinationConfig, ...] = ()
 
+    # How this platform's chat ids read elsewhere in the file (the operator's alert chat).
+    read_chat = staticmethod(lambda t, name: snowflake(t, name, required=True))
+
 
 def parse_section(t: PlatformTable) -> DiscordConfig:
     default = DiscordConfig(token="")

@@ -9,6 +9,7 @@ a group about 3 s after the first 20, where a chat counting a true minute answer
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import shlex
 import time
@@ -16,16 +17,19 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram import error as tg_error
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.request import HTTPXRequest
 
 from adapters.telegram.config import TOKEN_ENV, TelegramConfig
 from adapters.telegram.pacing import ChatState, Pacer, RateLimits
 from adapters.telegram.render import (
     MAX_CAPTION,
+    MAX_TEXT,
     Text,
     is_web_link,
     pack,
@@ -38,11 +42,14 @@ from bot.chat import spec
 from bot.chat.i18n import LANGUAGES, pick_language, tr
 from bot.models import ChatRef, Command, Digest, Headline, Reply
 from bot.ports import (
+    NO_OBSERVER,
     CannotStart,
     CommandCallback,
     ContentRejected,
     DestinationGone,
     DestinationMoved,
+    Observer,
+    PlatformHealth,
     RetryAfter,
     SendError,
     Sent,
@@ -102,12 +109,51 @@ class _PictureRefused(Exception):
     """Telegram could not use a headline's picture; the post goes out as text."""
 
 
+class Link:
+    """Whether Telegram answers: every request reports here (`WatchedRequest`), so the
+    health knows the bot lost Telegram even while it has nothing to send. A 429 is
+    counted for the metrics."""
+
+    def __init__(self, adapter: TelegramAdapter) -> None:
+        self._adapter = adapter
+        self.failing_since = 0.0
+        self.error = ""
+
+    def answered(self, status: int) -> None:
+        self.failing_since, self.error = 0.0, ""
+        if status == 429:
+            self._adapter.observer.rate_limited("telegram")
+
+    def failed(self, error: BaseException) -> None:
+        self.failing_since = self.failing_since or time.time()
+        self.error = str(error) or type(error).__name__
+
+
+class WatchedRequest(HTTPXRequest):
+    """PTB's own HTTP client, reporting every answer, or the lack of one, to a `Link`."""
+
+    def __init__(self, link: Link, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._link = link
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        try:
+            status, payload = await super().do_request(*args, **kwargs)
+        except tg_error.TelegramError as error:  # network trouble, a timeout
+            self._link.failed(error)
+            raise
+        self._link.answered(status)
+        return status, payload
+
+
 class TelegramAdapter:
     platform = "telegram"
+    observer: Observer = NO_OBSERVER
 
     def __init__(self, config: TelegramConfig, *, limits: RateLimits | None = None) -> None:
         self.config = config
         self.pacer = Pacer(limits or RateLimits())
+        self.link = Link(self)
         self._app: Application | None = None
         self._on_command: CommandCallback | None = None
         self._running = False
@@ -125,7 +171,13 @@ class TelegramAdapter:
         # Commands are answered concurrently: one waiting out a chat's rate limit must not
         # hold up the others. No job queue: the core has its own scheduler.
         builder = (
-            Application.builder().token(self.config.token).concurrent_updates(True).job_queue(None)
+            Application.builder()
+            .token(self.config.token)
+            .concurrent_updates(True)
+            .job_queue(None)
+            # PTB's defaults (256 connections for calls, 1 for getUpdates), watched.
+            .request(WatchedRequest(self.link, connection_pool_size=256))
+            .get_updates_request(WatchedRequest(self.link, connection_pool_size=1))
         )
         if self.config.api_base_url:
             # PTB's own convention ends the base URL in /bot; ours names the server.
@@ -179,6 +231,21 @@ class TelegramAdapter:
             await app.shutdown()
         for name in TOKEN_LOGGERS:
             logging.getLogger(name).removeFilter(self._redact)
+
+    def health(self) -> PlatformHealth:
+        if not self._running:
+            return PlatformHealth(False, self.link.failing_since, detail="not started")
+        if self.link.failing_since:
+            return PlatformHealth(False, self.link.failing_since, detail=self.link.error)
+        return PlatformHealth(True)
+
+    async def send_text(self, chat: ChatRef, text: str) -> Sent:
+        text = text[: MAX_TEXT - 1] + "…" if len(text) > MAX_TEXT else text
+        # As plain text, so nothing in it is read as markup; errors as `_post` gives them.
+        plain = Text(html.escape(text), text)
+        async with self.pacer.chat(chat.chat_id, chat.kind) as state:
+            message = await self._post(state, chat, plain, LinkPreviewOptions(is_disabled=True))
+        return Sent(str(message.message_id))
 
     async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
         if not headlines:
@@ -355,7 +422,13 @@ class TelegramAdapter:
     async def _register_commands(self) -> None:
         assert self._app is not None
         for language in LANGUAGES:
-            commands = [BotCommand(c.name, c.menu_description(language)) for c in spec.COMMANDS]
+            # The operator's commands stay out of everyone's menu: they work in the alert
+            # chats alone, where the operator knows them from the alerts and /help.
+            commands = [
+                BotCommand(c.name, c.menu_description(language))
+                for c in spec.COMMANDS
+                if not c.operator_only
+            ]
             try:
                 await self._app.bot.set_my_commands(
                     commands, language_code=None if language == "en" else language
@@ -449,6 +522,7 @@ class TelegramAdapter:
         log.error("telegram: a command failed", exc_info=context.error)
 
     def _polling_error(self, error: tg_error.TelegramError) -> None:
+        self.link.failed(error)
         log.warning("telegram: polling failed (%s); retrying", error)
 
 

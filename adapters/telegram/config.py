@@ -18,6 +18,9 @@ class TelegramConfig:
     # How a headline's picture shows: one of IMAGES.
     images: str = "preview"
 
+    # How this platform's chat ids read elsewhere in the file (the operator's alert chat).
+    read_chat = staticmethod(lambda t, name: chat(t, name))
+
 
 # "preview": a large link preview of the picture, above the text; "photo": sendPhoto with
 # the post as its caption; "off": no picture.

@@ -11,6 +11,7 @@ from bot import filters
 from bot.chat import spec
 from bot.chat.i18n import DAY_NAMES, pick_language, region_list, tr
 from bot.chat.spec import DEFAULT_COUNT, MAX_COUNT
+from bot.config import Config
 from bot.models import ChatRef, Command, Reply
 from bot.outbox import digest
 from bot.ports import RegionThreads, ThreadsRefused
@@ -51,6 +52,8 @@ class Commands:
     `feeds` names the feeds for /help; `language` is the bot's default language;
     `adapters`, by platform, are asked to make threads for `/subscribe topics` where they
     can (`RegionThreads`).
+    `config`, where given, names the operator's alert chats, where the operator's
+    commands run (bot/ops).
     """
 
     storage: Storage
@@ -58,6 +61,12 @@ class Commands:
     language: str = "en"
     clock: Callable[[], float] = time.time  # for when digests fall due
     adapters: Mapping[str, object] = field(default_factory=dict)
+    config: Config | None = None
+
+    def is_operator(self, chat: ChatRef) -> bool:
+        """Whether `chat` is one of the operator's alert chats."""
+        chats = self.config.alerts.chats() if self.config else {}
+        return chats.get(chat.platform) == chat.chat_id
 
     async def handle(self, command: Command) -> Reply:
         destination = await self.storage.destination(command.chat)
@@ -77,6 +86,8 @@ class Commands:
                 )
             if command_spec.admin_only and not command.can_admin:
                 raise UserError(tr(language, "admins_only"))
+            if command_spec.operator_only and not self.is_operator(command.chat):
+                raise UserError(tr(language, "operators_only", name=name))
             reply = await handler(command, language)
             return replace(reply, private=True) if command_spec.private else reply
         except UserError as error:
@@ -91,7 +102,7 @@ class Commands:
             language,
             "help",
             feeds=", ".join(self.feeds) or "-",
-            commands="\n".join(spec.help_lines(language)),
+            commands="\n".join(spec.help_lines(language, operator=self.is_operator(command.chat))),
             regions=region_list(REGIONS, language),
         )
         return Reply(text=text, language=language)
@@ -265,6 +276,46 @@ class Commands:
             else ""
         )
         return Reply(text=tr(language, "search_none", query=query, region=where), language=language)
+
+    # -- the operator's commands: in the alert chats only (spec: operator_only) ---------
+
+    async def _status(self, command: Command, language: str) -> Reply:
+        from bot.ops.status import summary
+
+        assert self.config is not None  # operator_only: an alert chat is configured
+        return Reply(
+            title=tr(language, "status_title"),
+            text=await summary(self.storage, self.config, language),
+            language=language,
+        )
+
+    async def _enable(self, command: Command, language: str) -> Reply:
+        from bot.ops.operator import enable
+
+        assert self.config is not None
+        name = " ".join(command.args)
+        done = await enable(self.storage, self.config, name)
+        if done is None:
+            raise UserError(tr(language, "enable_unknown", name=name))
+        if done.feed:
+            text = tr(language, "enabled_feed", name=done.feed)
+            if done.released:
+                text += " " + tr(language, "released", count=done.released)
+        else:
+            text = tr(language, "enabled_chat", name=done.chat)
+        return Reply(text=text, language=language)
+
+    async def _release(self, command: Command, language: str) -> Reply:
+        from bot.ops.operator import release
+
+        assert self.config is not None
+        name = " ".join(command.args)
+        count = await release(self.storage, self.config, name)
+        if count is None:
+            raise UserError(tr(language, "no_such_feed", name=name))
+        if not count:
+            return Reply(text=tr(language, "nothing_held", name=name), language=language)
+        return Reply(text=tr(language, "released", count=count), language=language)
 
     async def _headlines(self, count: int, region: str | None, language: str) -> Reply:
         headlines = await self.storage.latest(count, region)

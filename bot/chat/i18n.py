@@ -386,6 +386,136 @@ DAY_NAMES = {
     "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
 }
 
+# The operator's alerts and commands (bot/ops).
+MESSAGES.update(
+    {
+        "alert_feed_failing": {
+            "en": '⚠️ Feed "{subject}" has been failing for more than {after}: {detail}',
+            "es": '⚠️ La fuente "{subject}" falla desde hace más de {after}: {detail}',
+        },
+        "resolved_feed_failing": {
+            "en": '✅ Feed "{subject}" works again.',
+            "es": '✅ La fuente "{subject}" vuelve a funcionar.',
+        },
+        "alert_feed_disabled": {
+            "en": (
+                '⛔ Feed "{subject}" is disabled: {detail}. '
+                "/enable {subject} here (or `enable {subject}`) polls it again."
+            ),
+            "es": (
+                '⛔ La fuente "{subject}" está desactivada: {detail}. '
+                "/enable {subject} aquí (o `enable {subject}`) vuelve a consultarla."
+            ),
+        },
+        "resolved_feed_disabled": {
+            "en": '✅ Feed "{subject}" is polled again.',
+            "es": '✅ La fuente "{subject}" vuelve a consultarse.',
+        },
+        "alert_feed_ids_changed": {
+            "en": (
+                '⚠️ Feed "{subject}" suddenly lists entries it never had in place of those '
+                "it had: the publisher changed its ids. {detail} new entries are held, not "
+                "posted. /release {subject} here (or `enable {subject}`) posts them."
+            ),
+            "es": (
+                '⚠️ La fuente "{subject}" muestra de repente entradas que nunca tuvo en lugar '
+                "de las que tenía: el editor cambió sus identificadores. {detail} entradas nuevas "
+                "quedan retenidas, sin publicar. /release {subject} aquí (o `enable {subject}`) "
+                "las publica."
+            ),
+        },
+        "resolved_feed_ids_changed": {
+            "en": '✅ Feed "{subject}": the held entries were released.',
+            "es": '✅ Fuente "{subject}": las entradas retenidas se liberaron.',
+        },
+        "alert_destination_inactive": {
+            "en": (
+                "⛔ {subject} receives nothing any more: {detail}. /enable {subject} here "
+                "(or `enable {subject}`, or /subscribe there) resumes it."
+            ),
+            "es": (
+                "⛔ {subject} ya no recibe nada: {detail}. /enable {subject} aquí "
+                "(o `enable {subject}`, o /subscribe allí) lo reanuda."
+            ),
+        },
+        "resolved_destination_inactive": {
+            "en": "✅ {subject} receives headlines again.",
+            "es": "✅ {subject} vuelve a recibir titulares.",
+        },
+        "alert_platform": {
+            "en": "⛔ {subject} cannot post: {detail}. Deliveries wait in the outbox.",
+            "es": "⛔ {subject} no puede publicar: {detail}. Los envíos esperan en la cola.",
+        },
+        "resolved_platform": {
+            "en": "✅ {subject} posts again.",
+            "es": "✅ {subject} vuelve a publicar.",
+        },
+        "alert_backlog": {
+            "en": (
+                "⏳ Deliveries to {subject} are behind by more than {after} ({detail} pending)."
+            ),
+            "es": (
+                "⏳ Los envíos a {subject} llevan más de {after} de retraso ({detail} pendientes)."
+            ),
+        },
+        "operators_only": {
+            "en": "/{name} works only in the operator's alert chat.",
+            "es": "/{name} solo funciona en el chat de alertas del operador.",
+        },
+        "status_title": {"en": "Status", "es": "Estado"},
+        "enable_unknown": {
+            "en": (
+                "No feed is called '{name}', nor is there a destination so (write PLATFORM:CHAT)."
+            ),
+            "es": (
+                "Ninguna fuente se llama '{name}', ni hay un destino así (escribe PLATAFORMA:CHAT)."
+            ),
+        },
+        "no_such_feed": {
+            "en": "No feed is called '{name}'.",
+            "es": "Ninguna fuente se llama '{name}'.",
+        },
+        "enabled_feed": {
+            "en": "Feed '{name}' is enabled: polled again at its next turn.",
+            "es": "La fuente '{name}' está activada: se consulta de nuevo en su próximo turno.",
+        },
+        "enabled_chat": {
+            "en": "{name} receives new headlines again.",
+            "es": "{name} vuelve a recibir los titulares nuevos.",
+        },
+        "released": {
+            "en": "{count} held entries released: they go out as a poll's would.",
+            "es": "{count} entradas retenidas liberadas: salen como las de una consulta.",
+        },
+        "nothing_held": {
+            "en": "Feed '{name}' holds nothing.",
+            "es": "La fuente '{name}' no retiene nada.",
+        },
+        "status_summary": {
+            "en": (
+                "Database: {database}\nFeeds: {feeds} ({failing} failing, {disabled} disabled)\n"
+                "Destinations: {active} active, {inactive} inactive\nPending deliveries: {pending}"
+            ),
+            "es": (
+                "Base de datos: {database}\nFuentes: {feeds} ({failing} con fallos, "
+                "{disabled} desactivadas)\nDestinos: {active} activos, {inactive} inactivos\n"
+                "Envíos pendientes: {pending}"
+            ),
+        },
+        "database_ok": {"en": "writable", "es": "se puede escribir"},
+        "database_failing": {
+            "en": "CANNOT BE WRITTEN ({error})",
+            "es": "NO SE PUEDE ESCRIBIR ({error})",
+        },
+        "open_alerts": {"en": "Open alerts:", "es": "Alertas abiertas:"},
+        "no_alerts": {"en": "No open alerts.", "es": "Ninguna alerta abierta."},
+        "resolved_backlog": {
+            "en": "✅ Deliveries to {subject} have caught up.",
+            "es": "✅ Los envíos a {subject} están al día.",
+        },
+    }
+)
+
 
 def tr(language: str, key: str, **values: object) -> str:
     """The message `key` in `language` (English when the language is not known)."""

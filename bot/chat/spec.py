@@ -19,8 +19,8 @@ MAX_COUNT = 20
 # one the command was sent in (only where a command can name one: Discord; a Telegram
 # command always acts on its own chat, so Telegram leaves such a parameter out); "text":
 # words as typed, quotes and signs included (/filter's terms, /search's words, /digest's
-# period, time and day); "timezone": an IANA time zone name, which a platform with
-# completion completes from the zone database.
+# period, time and day, a feed's name, PLATFORM:CHAT); "timezone": an IANA time zone
+# name, which a platform with completion completes from the zone database.
 ParamKind = Literal["count", "region", "regions", "channel", "text", "timezone"]
 
 
@@ -68,8 +68,9 @@ class CommandSpec:
     the user alone where the platform can; `greeting`: the command a platform sends by
     itself when someone opens a chat with the bot (Telegram's /start), offered only there;
     `delivers_here`: after it the chat receives posts, so an adapter first checks that it
-    can post there. `help` are its lines in /help, by default one from its parameters and
-    description; () leaves it out."""
+    can post there. `operator_only`: it runs only in the operator's alert chats
+    (`[alerts]`), refused everywhere else. `help` are its lines in /help, by default one
+    from its parameters and description; () leaves it out."""
 
     name: str
     description: Words
@@ -79,6 +80,7 @@ class CommandSpec:
     greeting: bool = False
     delivers_here: bool = False
     help: tuple[HelpLine, ...] | None = None
+    operator_only: bool = False
 
     def usage(self, language: str) -> str:
         """The typed parameters as /help writes them: "[n] [region]"."""
@@ -407,6 +409,54 @@ COMMANDS += (
 )
 
 
+# -- the operator's commands, run in the alert chats only (bot/ops, issue 11) -------------
+FEED_NAME = Param(
+    "feed",
+    "text",
+    Words("A feed's name, as in the config", "El nombre de una fuente, como en la configuración"),
+    Words("feed", "fuente"),
+    "fuente",
+    optional=False,
+)
+COMMANDS += (
+    CommandSpec(
+        "status",
+        Words(
+            "The bot's health and open alerts (alert chat)",
+            "La salud del bot y las alertas abiertas (chat de alertas)",
+        ),
+        operator_only=True,
+    ),
+    CommandSpec(
+        "enable",
+        Words(
+            "Poll a disabled feed, or post to a chat, again (alert chat)",
+            "Volver a consultar una fuente o a publicar en un chat (chat de alertas)",
+        ),
+        params=(
+            Param(
+                "name",
+                "text",
+                Words("A feed, or PLATFORM:CHAT", "Una fuente, o PLATAFORMA:CHAT"),
+                Words("name", "nombre"),
+                "nombre",
+                optional=False,
+            ),
+        ),
+        operator_only=True,
+    ),
+    CommandSpec(
+        "release",
+        Words(
+            "Post the entries held for a feed that changed its ids (alert chat)",
+            "Publicar las entradas retenidas de una fuente que cambió sus ids (chat de alertas)",
+        ),
+        params=(FEED_NAME,),
+        operator_only=True,
+    ),
+)
+
+
 def find(name: str) -> CommandSpec | None:
     """The command called `name` ("latest"), or None."""
     return next((spec for spec in COMMANDS if spec.name == name), None)
@@ -416,6 +466,12 @@ def names() -> tuple[str, ...]:
     return tuple(spec.name for spec in COMMANDS)
 
 
-def help_lines(language: str) -> list[str]:
-    """The commands' lines of /help, in the order of `COMMANDS`."""
-    return [line for spec in COMMANDS for line in spec.help_lines(language)]
+def help_lines(language: str, *, operator: bool = False) -> list[str]:
+    """The commands' lines of /help, in the order of `COMMANDS`; the operator's commands
+    only for an alert chat (`operator`)."""
+    return [
+        line
+        for spec in COMMANDS
+        if operator or not spec.operator_only
+        for line in spec.help_lines(language)
+    ]

@@ -9,7 +9,7 @@ writes the answer in the same transaction; the sender then sends what is due.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from bot import filters
@@ -91,6 +91,47 @@ def _repeated(headline: Headline, recent_titles: Mapping[str, float], now: float
     key = title_key(headline.title)
     stored = recent_titles.get(key) if key else None
     return stored is not None and stored > now - TITLE_DEDUP_SECONDS
+
+
+# A publisher that changed its ids (a new CMS, a new domain) lists about as many entries as
+# before, nearly all unknown, while the ids of the last poll vanish, many of them under
+# the titles or links of those that vanished; a burst of real news adds entries while the
+# old ones stay listed, or pushes them out with stories of its own. Only the first is held.
+IDS_CHANGED_MIN_ENTRIES = 4  # fewer listed say too little to tell
+IDS_CHANGED_SHARE = 0.8  # of the listing new, and of the last listing gone
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """An entry the feed listed at its last poll, as the ids check compares it."""
+
+    entry_id: str
+    title_key: str
+    link: str
+
+
+def mostly_unknown(listed: int, fresh: int) -> bool:
+    """Whether a poll's listing is mostly entries never seen: only then is it worth
+    reading the last listing to ask `ids_changed`."""
+    return listed >= IDS_CHANGED_MIN_ENTRIES and fresh >= IDS_CHANGED_SHARE * listed
+
+
+def ids_changed(
+    listed: int, fresh: Sequence[Headline], previous: Sequence[Listed], known: Set[str]
+) -> bool:
+    """Whether a poll that lists `listed` entries, `fresh` of them never seen, shows a
+    publisher that changed its ids: mostly unknown entries, most of the last listing
+    (`previous`) gone (not among the `known` ids listed now), and at least half of the
+    unknown ones carrying the title or the link of one that went."""
+    if not mostly_unknown(listed, len(fresh)) or not previous:
+        return False
+    gone = [p for p in previous if p.entry_id not in known]
+    if len(gone) < IDS_CHANGED_SHARE * len(previous):
+        return False
+    titles = {p.title_key for p in gone if p.title_key}
+    links = {p.link for p in gone if p.link}
+    same = sum(1 for h in fresh if title_key(h.title) in titles or h.link in links)
+    return 2 * same >= len(fresh)
 
 
 def schedule(

@@ -23,13 +23,15 @@ from dataclasses import dataclass, replace
 from itertools import islice, takewhile
 
 from bot.backoff import Backoff, backoff
-from bot.models import Delivery, Destination, Digest
+from bot.models import ChatRef, Delivery, Destination, Digest
 from bot.outbox import digest as digests
 from bot.ports import (
+    NO_OBSERVER,
     Adapter,
     ContentRejected,
     DestinationGone,
     DestinationMoved,
+    Observer,
     RegionThreads,
     RetryAfter,
     SendError,
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 MARKS_PER_WRITE = 200  # accepted sends recorded per transaction, at most
 WRITE_RETRY_FIRST = 1.0  # waits between tries to record them while writes fail
 WRITE_RETRY_MAX = 30.0
+NOTICES = -1  # the key of the operator's notices' drain among the destinations' drains
 
 
 @dataclass(slots=True)
@@ -67,8 +70,10 @@ class Outbox:
         retry_base: float = 5.0,
         retry_max: float = 300.0,
         check_every: float = 30.0,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.storage = storage
+        self.observer = observer
         self.adapters = dict(adapters)
         self.language = language
         self.batch = batch
@@ -141,7 +146,48 @@ class Outbox:
                 task = asyncio.create_task(self._drain(destination))
                 self._drains[destination.id] = task
                 task.add_done_callback(lambda t, key=destination.id: self._forget(key, t))
+        notices = self._drains.get(NOTICES)
+        if notices is None or notices.done():
+            notices = asyncio.create_task(self._drain_notices(), name="outbox notices")
+            self._drains[NOTICES] = notices
+            notices.add_done_callback(lambda t: self._forget(NOTICES, t))
         return list(self._drains.values())
+
+    async def _drain_notices(self) -> int:
+        """Send the operator's notices (bot.ops.alerts) in order, one chat's after another:
+        each is marked sent once the platform took it. One that cannot go now holds back
+        the rest of its chat, so that a "resolved" never arrives before its alert."""
+        waiting: set[tuple[str, str]] = set()
+        try:
+            for notice in await self.storage.pending_notices():
+                chat = (notice.platform, notice.chat_id)
+                if self._stopping.is_set() or not self.storage.health.writable:
+                    break
+                adapter = self.adapters.get(notice.platform)
+                if chat in waiting or notice.due > time.time() or adapter is None:
+                    waiting.add(chat)
+                    continue
+                try:
+                    await adapter.send_text(ChatRef(*chat), notice.text)
+                except RetryAfter as error:
+                    waiting.add(chat)
+                    await self.storage.postpone_notice(
+                        notice.id, time.time() + error.seconds, str(error)
+                    )
+                except (DestinationGone, ContentRejected) as error:
+                    log.error("outbox: the alert chat %s:%s refused an alert: %s", *chat, error)
+                    await self.storage.notice_failed(notice.id, str(error))
+                except Exception as error:
+                    waiting.add(chat)
+                    delay = backoff(notice.attempts, self.retry_base, self.retry_max)
+                    log.warning("outbox: an alert to %s:%s failed (%s)", *chat, error)
+                    await self.storage.postpone_notice(notice.id, time.time() + delay, str(error))
+                else:
+                    await self.storage.notice_sent(notice.id)
+        except sqlite3.Error:
+            if self.storage.health.writable:
+                log.exception("outbox: database error sending the alerts")
+        return 0
 
     def _forget(self, key: int, task: asyncio.Task[int]) -> None:
         if self._drains.get(key) is task:
@@ -206,6 +252,7 @@ class Outbox:
                 sent = await adapter.send(destination.chat, headlines, language)
         except RetryAfter as error:
             log.info("outbox: %s asks us to wait %.1fs", name, error.seconds)
+            self.observer.retried(adapter.platform)
             await self._sleep(error.seconds)
             return destination, 0
         except DestinationMoved as error:
@@ -218,6 +265,7 @@ class Outbox:
             return (moved, 0) if moved.active else None
         except DestinationGone as error:
             log.warning("outbox: %s is gone (%s); deactivated", name, error)
+            self.observer.delivery_failed(adapter.platform, "failed", len(deliveries))
             await self.storage.deactivate(destination, str(error))
             return None
         except ThreadGone as error:
@@ -231,16 +279,22 @@ class Outbox:
             # A digest is one delivery: refused, it fails whole.
             refused = deliveries if digest else [first]
             log.warning("outbox: %s refused %r: %s", name, first.headline.title, error)
+            self.observer.delivery_failed(adapter.platform, "failed")
             await self.storage.mark_failed([d.id for d in refused], f"content rejected: {error}")
             return destination, 0
         except (TemporaryFailure, OSError, TimeoutError) as error:
+            self.observer.delivery_failed(adapter.platform, "postponed", len(deliveries))
             await self._postpone(name, deliveries, error)
             return None
         except Exception as error:  # an adapter bug must not stop the deliveries
             log.exception("outbox: unexpected error from the %s adapter", adapter.platform)
+            self.observer.delivery_failed(adapter.platform, "postponed", len(deliveries))
             await self._postpone(name, deliveries, error)
             return None
         count = len(deliveries) if digest else max(1, min(sent.count, len(deliveries)))
+        self.observer.delivered(
+            adapter.platform, count, [d.headline.published.timestamp() for d in deliveries[:count]]
+        )
         now = time.time()
         for delivery in deliveries[:count]:
             self._accepted[delivery.id] = _Accepted(destination.id, sent.message_id, now)

@@ -14,6 +14,7 @@ part reaches as `self`; and callers keep one flat API (`storage.add_headlines(..
 without a layer of methods that only pass calls on.
 """
 
+from bot.store.alerts import Alert, AlertStore, Notice
 from bot.store.db import (
     Database,
     DatabaseInUse,
@@ -29,16 +30,18 @@ from bot.store.headlines import HeadlineStore, StoreResult
 from bot.store.schema import MIGRATIONS
 
 
-class Storage(DigestStore, HeadlineStore, FeedStore, DestinationStore, DeliveryStore):
+class Storage(DigestStore, HeadlineStore, FeedStore, DestinationStore, DeliveryStore, AlertStore):
     """The bot's database: every table's queries on one connection."""
 
 
 __all__ = [
     "MIGRATIONS",
     "REMOVED_FROM_CONFIG",
+    "Alert",
     "Database",
     "DatabaseInUse",
     "FeedState",
+    "Notice",
     "Storage",
     "StorageError",
     "StoreResult",

@@ -113,6 +113,17 @@ class DeliveryStore(Database):
             )
         ]
 
+    async def backlog(self, now: float) -> dict[str, tuple[int, float]]:
+        """Per platform, the deliveries owed to active destinations and how long the most
+        overdue of them has been due (0 if none is due yet)."""
+        found = await self._fetchall(
+            """SELECT d.platform, count(*), min(x.due) FROM deliveries x
+            JOIN destinations d ON d.id = x.destination_id
+            WHERE x.status = ? AND d.active = 1 GROUP BY d.platform""",
+            (PENDING,),
+        )
+        return {platform: (n, max(0.0, now - due)) for platform, n, due in found}
+
     # -- for the other tables' transactions -------------------------------------------
 
     async def _waiting(self, feed_id: int) -> dict[int, int]:

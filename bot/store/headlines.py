@@ -29,6 +29,7 @@ class StoreResult:
     new: tuple[Headline, ...]
     deliveries: int
     first_run: bool = False
+    held: int = 0  # owed, but held: the feed changed its ids (plan.ids_changed)
 
 
 class HeadlineStore(FeedStore, DestinationStore):
@@ -64,11 +65,16 @@ class HeadlineStore(FeedStore, DestinationStore):
                     list(unique),
                 )
             }
+            fresh = plan.oldest_first(h for h in unique.values() if h.entry_id not in known)
+            changed = (
+                initialized
+                and plan.mostly_unknown(len(unique), len(fresh))
+                and plan.ids_changed(len(unique), fresh, await self._last_listing(feed_id), known)
+            )
             await self._db.executemany(
                 "UPDATE headlines SET seen = ? WHERE feed_id = ? AND entry_id = ?",
                 [(now, feed_id, entry_id) for entry_id in known],
             )
-            fresh = plan.oldest_first(h for h in unique.values() if h.entry_id not in known)
             title_keys = {h.entry_id: plan.title_key(h.title) for h in fresh}
             # When this feed last stored each of the new titles (its newest copy).
             recent_titles = dict(
@@ -128,6 +134,13 @@ class HeadlineStore(FeedStore, DestinationStore):
                 recent_titles=recent_titles,
                 now=now,
             )
+            if changed and posted:
+                # Stored, not queued: the operator looks, then releases them (or not).
+                await self._db.executemany(
+                    "INSERT OR IGNORE INTO held_headlines (headline_id, feed_id) VALUES (?, ?)",
+                    [(h.id, feed_id) for h in posted],
+                )
+                return StoreResult(tuple(stored), 0, held=len(posted))
             planned = (
                 plan.schedule(
                     posted,
@@ -143,6 +156,59 @@ class HeadlineStore(FeedStore, DestinationStore):
             await self._insert_deliveries(planned, now)
         return StoreResult(tuple(stored), len(planned), first_run=not initialized)
 
+    async def _last_listing(self, feed_id: int) -> list[plan.Listed]:
+        """The entries the feed listed at its last poll (those it saw last)."""
+        found = await self._fetchall(
+            """SELECT entry_id, title_key, link FROM headlines WHERE feed_id = ?
+            AND seen = (SELECT max(seen) FROM headlines WHERE feed_id = ?)""",
+            (feed_id, feed_id),
+        )
+        return [plan.Listed(*row) for row in found]
+
+    async def held_counts(self) -> dict[str, int]:
+        """Per feed name, the entries held since the feed changed its ids."""
+        return dict(
+            await self._fetchall(
+                """SELECT f.name, count(*) FROM held_headlines x JOIN feeds f ON f.id = x.feed_id
+                GROUP BY f.name""",
+                (),
+            )
+        )
+
+    async def release(
+        self,
+        feed: str,
+        *,
+        max_per_poll: int = 20,
+        release_every: float = 600.0,
+        now: float | None = None,
+    ) -> int | None:
+        """Queue the entries held for `feed` as a poll would have: returns how many were
+        held (0: none), None if there is no such feed."""
+        now = time.time() if now is None else now
+        async with self._transaction():
+            row = await self._fetchone("SELECT id FROM feeds WHERE name = ?", (feed,))
+            if row is None:
+                return None
+            found = await self._fetchall(
+                f"""SELECT {rows.HEADLINE_COLUMNS} FROM held_headlines x
+                JOIN headlines h ON h.id = x.headline_id JOIN feeds f ON f.id = h.feed_id
+                WHERE x.feed_id = ? ORDER BY h.published, h.id""",
+                (row[0],),
+            )
+            held = [rows.headline(r) for r in found]
+            planned = plan.schedule(
+                held,
+                await self.destinations(active_only=True),
+                waiting=await self._waiting(row[0]),
+                now=now,
+                max_per_poll=max_per_poll,
+                release_every=release_every,
+            )
+            await self._insert_deliveries(planned, now)
+            await self._db.execute("DELETE FROM held_headlines WHERE feed_id = ?", (row[0],))
+        return len(held)
+
     async def forget(self, unseen_since: float) -> int:
         """Drop the headlines no feed has listed since `unseen_since`, with their delivery
         records, except those still owed to someone; returns how many went."""
@@ -150,7 +216,7 @@ class HeadlineStore(FeedStore, DestinationStore):
             SELECT 1 FROM deliveries x WHERE x.headline_id = h.id AND x.status IN (?, ?))"""
         args = (unseen_since, DeliveryStatus.PENDING, DeliveryStatus.HELD)
         async with self._transaction():
-            for table in ("headline_regions", "deliveries"):
+            for table in ("headline_regions", "deliveries", "held_headlines"):
                 await self._db.execute(f"DELETE FROM {table} WHERE headline_id IN ({doomed})", args)
             cursor = await self._db.execute(f"DELETE FROM headlines WHERE id IN ({doomed})", args)
         return cursor.rowcount

@@ -280,4 +280,40 @@ MIGRATIONS: tuple[str, ...] = (
             VALUES (NEW.id, NEW.title, NEW.summary, NEW.categories);
     END;
     """,
+    # 7: what operators hear. `alerts`: one row per incident (a kind and its
+    # subject: a feed, a platform, a chat), open until `resolved`; at most one open per
+    # kind and subject, so a restart neither repeats nor loses one. `notices`: the
+    # messages to the operator's chats, an outbox of plain text, marked sent once the
+    # platform took them. `held_headlines`: entries a feed listed when it changed its ids,
+    # stored but not queued until the operator releases them. `feeds.failing_since`: when
+    # the feed's current run of failures began (0: it works).
+    """
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        opened REAL NOT NULL,
+        resolved REAL NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX alerts_open ON alerts (kind, subject) WHERE resolved = 0;
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        due REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL,
+        sent REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX notices_pending ON notices (id) WHERE status = 'pending';
+    CREATE TABLE held_headlines (
+        headline_id INTEGER PRIMARY KEY REFERENCES headlines(id),
+        feed_id INTEGER NOT NULL REFERENCES feeds(id)
+    );
+    ALTER TABLE feeds ADD COLUMN failing_since REAL NOT NULL DEFAULT 0;
+    """,
 )

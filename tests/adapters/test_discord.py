@@ -241,6 +241,7 @@ async def test_start_returns_once_ready_and_registers_the_commands(
         assert set(commands) == {
             *("latest", "region", "subscribe", "unsubscribe", "help", "digest", "filter"),
             "search",
+            *("status", "enable", "release"),  # the operator's, refused but in alert chats
         }
     commands = {c["name"]: c for c in fake.synced["global"]}
     # Free text (/search's words, /filter's terms) is a string option without completion.
@@ -253,6 +254,8 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert int(commands["filter"]["default_member_permissions"]) == 16
     assert commands["filter"]["contexts"] == [0] and 1 in commands["search"]["contexts"]
     assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
+    assert int(commands["release"]["default_member_permissions"]) == 16
+    assert commands["release"]["options"][0]["type"] == 3 and commands["release"]["contexts"] == [0]
     assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
     assert commands["subscribe"]["contexts"] == [0]  # servers only
     latest = commands["latest"]

@@ -725,7 +725,7 @@ async def test_commands_are_listed_in_english_and_spanish(
     assert [c["command"] for c in fake.commands[""]] == names
     assert [c["command"] for c in fake.commands["es"]] == names
     assert fake.commands["es"][1]["description"] == "Los comandos y las regiones"
-    assert fake.commands["es"][7]["description"].endswith("/search PALABRAS [región]")
+    assert fake.commands["es"][8]["description"].endswith("/search PALABRAS [región]")
 
 
 async def test_the_token_is_never_logged(

@@ -9,7 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.models import ChatRef, Destination, Headline
-from bot.outbox.plan import TITLE_DEDUP_SECONDS, owed, schedule, title_key, wants
+from bot.outbox.plan import (
+    TITLE_DEDUP_SECONDS,
+    Listed,
+    ids_changed,
+    owed,
+    schedule,
+    title_key,
+    wants,
+)
 from tests.store.test_storage import NOW
 from tests.store.test_storage import headline as stored_headline
 
@@ -232,3 +240,38 @@ def test_a_first_poll_posts_the_newest_backfill_of_any_feed(
 ) -> None:
     posted = ids(owed_of([headline(n) for n in listed], initialized=False, backfill=backfill))
     assert posted == sorted(listed)[len(listed) - min(backfill, len(listed)) :]
+
+
+# -- a publisher that changed its ids, told apart from a burst of real news ----------------
+
+
+def listing(headlines: list[Headline]) -> list[Listed]:
+    return [Listed(h.entry_id, title_key(h.title), h.link) for h in headlines]
+
+
+def renamed(headlines: list[Headline], **changes: str) -> list[Headline]:
+    return [replace(h, entry_id=f"cms2-{h.entry_id}", **changes) for h in headlines]
+
+
+def test_new_ids_for_the_same_links_or_titles_in_place_of_the_old_are_a_changed_ids() -> None:
+    old = [headline(n) for n in range(10)]
+    same_links = renamed(old)
+    assert ids_changed(10, same_links, listing(old), known=set())
+    same_titles = [replace(h, link=f"https://cms2.example/{h.id}") for h in renamed(old)]
+    assert ids_changed(10, same_titles, listing(old), known=set())
+
+
+def test_a_burst_of_real_news_is_not_held() -> None:
+    old = [headline(n) for n in range(10)]
+    news = [headline(n, title=f"Story number {n}") for n in range(100, 110)]
+    news = [replace(h, link=f"https://news.example/new/{h.entry_id}") for h in news]
+    # It pushed every old entry out of the listing: still other titles and links.
+    assert not ids_changed(10, news, listing(old), known=set())
+    # It added entries while the old stay listed.
+    assert not ids_changed(20, renamed(old), listing(old), known={h.entry_id for h in old})
+
+
+def test_too_few_entries_or_a_first_listing_say_nothing() -> None:
+    old = [headline(n) for n in range(3)]
+    assert not ids_changed(3, renamed(old), listing(old), known=set())
+    assert not ids_changed(10, renamed([headline(n) for n in range(10)]), [], known=set())
