@@ -29,6 +29,7 @@ class Headline:
     language: str = "en"
     regions: tuple[str, ...] = ()
     id: int = 0
+    image: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,4 +200,8 @@ MIGRATIONS: tuple[str, ...] = (
         {_count_delivery("NEW", +1)}
     END;
     """,
+    # 3 (issue 12): a headline's picture, an http(s) URL or '' (older headlines have none).
+    """
+    ALTER TABLE headlines ADD COLUMN image TEXT NOT NULL DEFAULT '';
+    """,
 )
