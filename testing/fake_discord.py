@@ -612,6 +612,11 @@ class FakeDiscord:
             url = embed.get("url")
             if url is not None and (url in self.bad_urls or not _well_formed(url)):
                 fields["url"] = _error("URL_TYPE_INVALID_URL", "Not a well formed URL.")
+            for picture in ("image", "thumbnail"):
+                url = (embed.get(picture) or {}).get("url")
+                if picture in embed and (url in self.bad_urls or not _well_formed(url)):
+                    invalid = _error("URL_TYPE_INVALID_URL", "Not a well formed URL.")
+                    fields[picture] = {"url": invalid}
             if "timestamp" in embed:
                 try:
                     datetime.fromisoformat(embed["timestamp"])

@@ -454,7 +454,8 @@ MEDIA_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
   <enclosure url="https://cdn.example/e.mp3" type="audio/mpeg" length="1"/>
   <enclosure url="https://cdn.example/e.gif" type="image/gif" length="1"/></item>
 <item><title>img</title><link>https://news.example/f/story</link><guid>6</guid>
-  <description>&lt;p&gt;Text &lt;img alt="x" src='pics/f.jpg?a=1&amp;amp;b=2'&gt; &lt;img src="second.jpg"&gt;&lt;/p&gt;</description></item>
+  <description>&lt;p&gt;Text &lt;img alt="x" src='pics/f.jpg?a=1&amp;amp;b=2'&gt;
+  &lt;img src="second.jpg"&gt;&lt;/p&gt;</description></item>
 <item><title>none</title><link>https://news.example/g</link><guid>7</guid>
   <description>No picture at all.</description></item>
 </channel></rss>"""
