@@ -86,6 +86,9 @@ class DiscordConfig:
     gateway_url: str = ""
     guild_id: str = ""
     destinations: tuple[DestinationConfig, ...] = ()
+    # discord.destinations[].crosspost (issue 12): the announcement channels whose posts
+    # the bot publishes to following servers. Parsed by `_discord_crosspost`.
+    crosspost: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,8 @@ def parse_config(
         tg.done()
     if "discord" in data:
         dc = t.table("discord")
+        discord_destinations = dc.tables("destinations")
+        crosspost = _discord_crosspost(discord_destinations)
         discord = DiscordConfig(
             token=_token(dc, env, DISCORD_TOKEN_ENV),
             api_base_url=dc.url("api_base_url", ""),
@@ -210,8 +215,9 @@ def parse_config(
             guild_id=dc.snowflake("guild_id"),
             destinations=tuple(
                 _destination(d, d.snowflake("channel", required=True), names)
-                for d in dc.tables("destinations")
+                for d in discord_destinations
             ),
+            crosspost=crosspost,
         )
         dc.done()
     c = t.table("console")
@@ -284,6 +290,14 @@ def _destination(t: _Table, chat_id: str, feed_names: list[str]) -> DestinationC
     )
     t.done()
     return dest
+
+
+def _discord_crosspost(destinations: list[_Table]) -> frozenset[str]:
+    """The channels of `discord.destinations` with `crosspost = true` (issue 12): read
+    before each table's other keys, which `_destination` checks."""
+    return frozenset(
+        d.snowflake("channel", required=True) for d in destinations if d.bool("crosspost", False)
+    )
 
 
 def _token(t: _Table, env: Mapping[str, str], env_name: str) -> str:

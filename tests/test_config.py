@@ -157,6 +157,21 @@ def test_discord_ids_are_numbers_of_64_bits() -> None:
     assert error_of(discord(destinations=[{}])) == "discord.destinations[0].channel: missing"
 
 
+def test_discord_destinations_may_ask_for_crossposting() -> None:
+    destinations = [{"channel": 5, "crosspost": True}, {"channel": 6, "crosspost": False}]
+    config = parse_config({**feeds(), "discord": {"token": "t", "destinations": destinations}})
+    assert config.discord is not None and config.discord.crosspost == {"5"}
+    assert [d.chat_id for d in config.discord.destinations] == ["5", "6"]
+    wrong = {"token": "t", "destinations": [{"channel": 5, "crosspost": "yes"}]}
+    assert error_of({**feeds(), "discord": wrong}) == (
+        "discord.destinations[0].crosspost: expected true or false, got 'yes'"
+    )
+    telegram = {"token": "t", "destinations": [{"chat": "@news", "crosspost": True}]}
+    assert error_of({**feeds(), "telegram": telegram}).startswith(
+        "telegram.destinations[0].crosspost: unknown key"
+    )
+
+
 def test_control_characters_in_strings_are_errors() -> None:
     assert error_of({**feeds(), "fetch": {"user_agent": "bot\r\nX-Evil: 1"}}) == (
         "fetch.user_agent: must not contain control characters (a newline...): 'bot\\r\\nX-Evil: 1'"

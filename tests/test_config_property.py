@@ -145,7 +145,10 @@ VALID_CONFIGS = st.fixed_dictionaries(
                 "gateway_url": valid_url(("ws", "wss")),
                 "guild_id": SNOWFLAKE,
                 "destinations": st.lists(
-                    st.fixed_dictionaries({"channel": SNOWFLAKE}, optional={"regions": REGIONS}),
+                    st.fixed_dictionaries(
+                        {"channel": SNOWFLAKE},
+                        optional={"regions": REGIONS, "crosspost": st.booleans()},
+                    ),
                     max_size=2,
                 ),
             },
@@ -196,6 +199,7 @@ KEYS = [
     *(f"telegram.destinations[].{k}" for k in ("chat", "regions", "feeds", "language")),
     *(f"discord.{k}" for k in ("token", "api_base_url", "gateway_url", "guild_id")),
     *("discord.destinations[].channel", "discord.destinations[].regions"),
+    "discord.destinations[].crosspost",
     *("console", "console.enabled", "console.regions", "console.commands"),
 ]
 # What a table must hold to be valid, for a key to be changed in it alone.

@@ -13,6 +13,10 @@ all sending (http.py). Each message carries a nonce that Discord uses to drop re
 
 The slash commands are those of the core's spec (commands.py); those that anyone may run
 also work in DMs with the bot.
+
+A forum channel takes one post per headline, tagged with its regions (forum.py). In an
+announcement channel listed with `crosspost = true`, each message is then published to
+the servers following it, by a background task with its own pacing (crosspost.py).
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -31,6 +35,8 @@ from discord.http import Route
 
 from adapters.discord.client import Client, gateway_refusal
 from adapters.discord.commands import SlashCommands
+from adapters.discord.crosspost import Crossposter
+from adapters.discord.forum import ForumTags, thread_name
 from adapters.discord.http import REDACT, REQUESTS_PER_SECOND, RequestGate, header_seconds
 from adapters.discord.limits import (
     CHANNEL_ERRORS,
@@ -38,7 +44,13 @@ from adapters.discord.limits import (
     MAX_RECONNECT_DELAY,
     UNAUTHORIZED_PAUSE,
 )
-from adapters.discord.render import NO_MENTIONS, message_nonce, pack_embeds, plain_embed
+from adapters.discord.render import (
+    NO_MENTIONS,
+    headline_embed,
+    message_nonce,
+    pack_embeds,
+    plain_embed,
+)
 from bot.backoff import Backoff
 from bot.config import DiscordConfig
 from bot.models import ChatRef, Headline
@@ -51,8 +63,13 @@ from bot.ports import (
     Sent,
     TemporaryFailure,
 )
+from bot.regions.names import WORLD, display_name
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# Discord's code for a post without a tag in a forum that requires one.
+TAG_REQUIRED = 40067
 
 # Where discord.py goes when nothing is configured. Route.BASE and DEFAULT_GATEWAY are
 # class attributes, i.e. global to the process: they are read here once, before any
@@ -88,7 +105,9 @@ class DiscordAdapter:
         # Discord drops an interaction not answered within 3 s of its creation; one not
         # answered `reply_deadline` s after it is acknowledged ("thinking...") and
         # answered when done. The margin is for the acknowledgement's trip and the clocks.
-        self.commands = SlashCommands(self.platform, reply_deadline)
+        self.forums = ForumTags()
+        self.commands = SlashCommands(self.platform, reply_deadline, self.forums)
+        self.crossposts = Crossposter()
         self.ready_timeout = ready_timeout
         self.reconnect_delay = reconnect_delay  # the first wait before a new connection
         self.client: Client | None = None
@@ -140,6 +159,8 @@ class DiscordAdapter:
                 if self._gateway in done:
                     self._gateway.result()  # raises why the gateway gave up
                 raise TimeoutError(f"discord: no READY from the gateway in {self.ready_timeout}s")
+            if self.config.crosspost:
+                await self.crossposts.start(self.config.token, self.gate.trace_config())
         except BaseException:
             await self.stop()
             raise
@@ -147,6 +168,7 @@ class DiscordAdapter:
         log.info("discord: connected as %s (id %s)", user, user.id if user else "?")
 
     async def stop(self) -> None:
+        await self.crossposts.stop()
         client, self.client = self.client, None
         if client is not None:
             await client.close()
@@ -209,6 +231,58 @@ class DiscordAdapter:
             raise TemporaryFailure(f"discord: not connected{reason}")
         if not chat.chat_id.isdigit():
             raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
+        known = client.get_channel(int(chat.chat_id))
+        if known is None and chat.kind == "forum":
+            # Subscribed as a forum but not in the cache (its server not ready yet): ask,
+            # rather than post a message where Discord takes only posts.
+            known = await _request(client.fetch_channel(int(chat.chat_id)))
+        if isinstance(known, discord.ForumChannel):
+            return await self._post_in_forum(known, headlines[0], language)
+        sent = await self._send_messages(client, chat, headlines, language)
+        if (
+            chat.chat_id in self.config.crosspost
+            and isinstance(known, discord.TextChannel)
+            and known.is_news()
+        ):
+            self.crossposts.queue(int(chat.chat_id), int(sent.message_id))
+        return sent
+
+    async def _post_in_forum(
+        self, forum: discord.ForumChannel, headline: Headline, language: str
+    ) -> Sent:
+        """One headline as one forum post, titled with it and tagged with its regions."""
+        tags = await self.forums.for_post(forum, headline.regions, language)
+        if forum.flags.require_tag and not tags:
+            wanted = ", ".join(display_name(r, "en") for r in headline.regions or (WORLD,))
+            raise ContentRejected(
+                f"discord: forum {forum.id} requires a tag, and has none for {wanted} nor "
+                "World: grant the bot Manage Channels there, or create those tags"
+            )
+        name = thread_name(headline.title, headline.link)
+        # As with messages: the embed, and if Discord refuses it, the headline as text
+        # without the fields Discord validates, before the headline is failed.
+        embeds = (headline_embed(headline, language), plain_embed(headline))
+        for attempt, embed in enumerate(embeds):
+            try:
+                posted = await _request(
+                    forum.create_thread(
+                        name=name, embed=embed, applied_tags=tags, allowed_mentions=NO_MENTIONS
+                    )
+                )
+            except ContentRejected as error:
+                log.info("discord: forum %s refused a post: %s", forum.id, error)
+                # Without its tag no form of the post helps (the forum's tags changed).
+                if _code(error) == TAG_REQUIRED or attempt == len(embeds) - 1:
+                    raise
+            else:
+                return Sent(str(posted.message.id), 1)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _send_messages(
+        self, client: Client, chat: ChatRef, headlines: Sequence[Headline], language: str
+    ) -> Sent:
+        """Headlines as messages in a text or announcement channel or a thread: as many as
+        share one, narrowed down when Discord refuses one."""
         channel = client.get_partial_messageable(int(chat.chat_id))
         embeds = pack_embeds(headlines, language)
         try:
@@ -242,8 +316,13 @@ async def _post(
     channel: discord.PartialMessageable, embeds: list[discord.Embed], nonce: str
 ) -> Any:
     """Create one message; Discord's answers become the core's send errors."""
+    return await _request(channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=nonce))
+
+
+async def _request(call: Awaitable[T]) -> T:
+    """Await one request of discord.py; Discord's answers become the core's send errors."""
     try:
-        return await channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=nonce)
+        return await call
     except discord.RateLimited as error:
         raise RetryAfter(error.retry_after) from error
     except discord.DiscordServerError as error:
@@ -267,6 +346,12 @@ async def _post(
         raise TemporaryFailure(_describe(error, "unexpected answer")) from error
     except (aiohttp.ClientError, OSError, TimeoutError) as error:
         raise TemporaryFailure(f"discord: network error: {error!r}") from error
+
+
+def _code(error: ContentRejected) -> int:
+    """Discord's JSON error code behind a refusal (0 if none)."""
+    cause = error.__cause__
+    return cause.code if isinstance(cause, discord.HTTPException) else 0
 
 
 def _refused_embed(error: ContentRejected) -> int | None:

@@ -81,8 +81,12 @@ async def start_adapter(fake: FakeDiscord, storage: Storage) -> AsyncIterator[St
     """Starts adapters answering commands with the core's `Commands` on `storage`."""
     started: list[DiscordAdapter] = []
 
-    async def start(on_command: object = None, **options: float) -> DiscordAdapter:
-        config = DiscordConfig(token=TOKEN, api_base_url=fake.url, guild_id=GUILD_ID)
+    async def start(
+        on_command: object = None, *, crosspost: frozenset[str] = frozenset(), **options: float
+    ) -> DiscordAdapter:
+        config = DiscordConfig(
+            token=TOKEN, api_base_url=fake.url, guild_id=GUILD_ID, crosspost=crosspost
+        )
         adapter = DiscordAdapter(config, guild_ready_timeout=0.05, **options)
         await adapter.start(on_command or Commands(storage, ("World",)).handle)
         started.append(adapter)
@@ -484,7 +488,7 @@ async def test_subscribe_refuses_a_channel_the_bot_cannot_post_in(
     assert "I need these permissions there: Send Messages, Embed Links." in there["content"]
     # Discord offers only the option's channel types, but the check does not rely on it.
     category = (await fake.command("subscribe", {"channel": CATEGORY_ID}, channel_id=OTHER)).reply
-    assert "choose a text or announcement channel, or a thread" in category["content"]
+    assert "choose a text, announcement or forum channel, or a thread" in category["content"]
     for channel in (NEWS, VOICE_ID, SPORTS, CATEGORY_ID):
         assert await storage.destination(ChatRef("discord", channel)) is None
 
