@@ -108,6 +108,7 @@ class DiscordAdapter:
         self.forums = ForumTags()
         self.commands = SlashCommands(self.platform, reply_deadline, self.forums)
         self.crossposts = Crossposter()
+        self._warned_crosspost: set[str] = set()  # crosspost = true, not announcements
         self.ready_timeout = ready_timeout
         self.reconnect_delay = reconnect_delay  # the first wait before a new connection
         self.client: Client | None = None
@@ -239,12 +240,16 @@ class DiscordAdapter:
         if isinstance(known, discord.ForumChannel):
             return await self._post_in_forum(known, headlines[0], language)
         sent = await self._send_messages(client, chat, headlines, language)
-        if (
-            chat.chat_id in self.config.crosspost
-            and isinstance(known, discord.TextChannel)
-            and known.is_news()
-        ):
-            self.crossposts.queue(int(chat.chat_id), int(sent.message_id))
+        if chat.chat_id in self.config.crosspost:
+            if isinstance(known, discord.TextChannel) and known.is_news():
+                self.crossposts.queue(int(chat.chat_id), int(sent.message_id))
+            elif chat.chat_id not in self._warned_crosspost:
+                self._warned_crosspost.add(chat.chat_id)
+                log.warning(
+                    "discord: channel %s has crosspost = true but is not an announcement "
+                    "channel; its posts are not published",
+                    chat.chat_id,
+                )
         return sent
 
     async def _post_in_forum(

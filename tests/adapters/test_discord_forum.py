@@ -205,7 +205,7 @@ async def test_announcement_messages_are_crossposted_in_the_background(
             token=TOKEN,
             api_base_url=fake.url,
             guild_id=GUILD_ID,
-            crosspost=frozenset({ANNOUNCEMENT_ID}),
+            crosspost=frozenset({ANNOUNCEMENT_ID, NEWS}),  # NEWS is no announcement channel
         )
         adapter = DiscordAdapter(config, guild_ready_timeout=0.05)
         await adapter.start(lambda command: asyncio.sleep(0))  # type: ignore[arg-type,return-value]
@@ -228,3 +228,4 @@ async def test_announcement_messages_are_crossposted_in_the_background(
                 await adapter.stop()
     assert "1 crosspost(s) not made before the stop are dropped" in caplog.text
     assert all(channel == ANNOUNCEMENT_ID for channel, _ in fake.crossposted)  # not NEWS
+    assert f"channel {NEWS} has crosspost = true but is not an announcement" in caplog.text
