@@ -23,6 +23,8 @@ from bot.regions.names import display_name
 log = logging.getLogger(__name__)
 
 CHAT = ChatRef("console", "stdout", kind="private", title="console")
+# The console's own word for a headline's picture (it prints the address, fetching nothing).
+_PICTURE = {"en": "Picture", "es": "Imagen"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,8 @@ def format_post(headline: Headline, language: str) -> str:
         lines.append(f"  {headline.summary}")
     when = headline.published.strftime("%Y-%m-%d %H:%M UTC")
     lines.append(f"  {headline.link}")
+    if headline.image:
+        lines.append(f"  {_PICTURE.get(language, _PICTURE['en'])}: {headline.image}")
     lines.append(f"  {tr(language, 'source')}: {headline.feed}, {when} {tags}")
     return "\n".join(lines)
 

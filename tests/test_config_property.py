@@ -148,7 +148,10 @@ VALID_CONFIGS = st.fixed_dictionaries(
                 "gateway_url": valid_url(("ws", "wss")),
                 "guild_id": SNOWFLAKE,
                 "destinations": st.lists(
-                    st.fixed_dictionaries({"channel": SNOWFLAKE}, optional={"regions": REGIONS}),
+                    st.fixed_dictionaries(
+                        {"channel": SNOWFLAKE},
+                        optional={"regions": REGIONS, "crosspost": st.booleans()},
+                    ),
                     max_size=2,
                 ),
             },
@@ -209,6 +212,7 @@ KEYS = [
     *(f"discord.{k}" for k in ("token", "api_base_url", "gateway_url", "guild_id")),
     *("discord.destinations[].channel", "discord.destinations[].regions"),
     "discord.destinations[].digest",
+    "discord.destinations[].crosspost",
     *("console", "console.enabled", "console.regions", "console.commands"),
     *(f"{p}.destinations[].{k}" for p in ("telegram", "discord") for k in ("include", "exclude")),
     *("http", "http.listen", "http.token", "alerts", "alerts.telegram", "alerts.discord"),

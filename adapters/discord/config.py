@@ -17,6 +17,9 @@ class DiscordConfig:
     gateway_url: str = ""
     guild_id: str = ""
     destinations: tuple[DestinationConfig, ...] = ()
+    # The announcement channels whose posts the bot publishes to the servers following
+    # them: the destinations with `crosspost = true`.
+    crosspost: frozenset[str] = frozenset()
 
     # How this platform's chat ids read elsewhere in the file (the operator's alert chat).
     read_chat = staticmethod(lambda t, name: snowflake(t, name, required=True))
@@ -24,12 +27,22 @@ class DiscordConfig:
 
 def parse_section(t: PlatformTable) -> DiscordConfig:
     default = DiscordConfig(token="")
+    crosspost: set[str] = set()
+
+    def channel(d: Table) -> str:
+        """A destination's channel, and whether its posts are published (crosspost)."""
+        chat_id = snowflake(d, "channel", required=True)
+        if d.bool("crosspost", False):
+            crosspost.add(chat_id)
+        return chat_id
+
     config = DiscordConfig(
         token=t.secret("token", TOKEN_ENV),
         api_base_url=t.url("api_base_url", default.api_base_url),
         gateway_url=t.url("gateway_url", default.gateway_url, schemes=("ws", "wss")),
         guild_id=snowflake(t, "guild_id"),
-        destinations=t.destinations(lambda d: snowflake(d, "channel", required=True)),
+        destinations=t.destinations(channel),
+        crosspost=frozenset(crosspost),
     )
     t.done()
     return config

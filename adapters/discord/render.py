@@ -44,9 +44,10 @@ REGION_COLOURS = {
 WORLD_COLOUR = discord.Colour(0x95A5A6)
 
 
-def headline_embed(headline: Headline, language: str) -> discord.Embed:
+def headline_embed(headline: Headline, language: str, picture: str = "image") -> discord.Embed:
     """One headline: its title linking to the story, the summary, the time, a footer with
-    the source and regions, coloured by its first region."""
+    the source and regions, coloured by its first region; its picture, if it has one that
+    Discord takes, as the embed's large `image` or, with `picture="thumbnail"`, small."""
     embed = discord.Embed(
         title=_fit(headline.title or headline.link, TITLE_CHARS) or None,
         url=headline.link if _is_web_url(headline.link) else None,
@@ -59,20 +60,28 @@ def headline_embed(headline: Headline, language: str) -> discord.Embed:
     regions = ", ".join(region_labels(headline.regions, language))
     footer = f"{tr(language, 'source')}: {headline.feed} · {regions}"
     embed.set_footer(text=_shorten(footer, FOOTER_CHARS))
+    if _is_web_url(headline.image):
+        if picture == "thumbnail":
+            embed.set_thumbnail(url=headline.image)
+        else:
+            embed.set_image(url=headline.image)
     return embed
 
 
 def pack_embeds(headlines: Sequence[Headline], language: str) -> list[discord.Embed]:
     """Embeds for the first headlines that share one message: at most 10, at most 6000
-    characters in all, and always at least one."""
+    characters in all, and always at least one. A headline alone shows its picture large;
+    several show theirs as thumbnails, so that the message stays a list to scan."""
     embeds: list[discord.Embed] = []
     total = 0
     for headline in headlines[:MAX_EMBEDS]:
-        embed = headline_embed(headline, language)
+        embed = headline_embed(headline, language, picture="thumbnail")
         if embeds and total + len(embed) > MESSAGE_EMBED_CHARS:
             break
         embeds.append(embed)
         total += len(embed)
+    if len(embeds) == 1:
+        embeds[0] = headline_embed(headlines[0], language)
     return embeds
 
 

@@ -1,8 +1,10 @@
 """`make demo`: the bot's main job on two sample feeds, with no tokens and no internet.
 
 A local HTTP server on 127.0.0.1 serves the English and Spanish sample editions that ship
-in bot/data; the bot polls them, prints the headlines through the console adapter, sees
-one new headline appear, and answers /latest 3 and /region Asia.
+in bot/cli/data; the bot polls them, prints the headlines through the console adapter
+(with the address of each headline's picture: the feeds name pictures on an example
+domain, and nothing fetches them), sees one new headline appear, and answers /latest 3
+and /region Asia.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ NEW_ITEM = """
       <link>http://world-dispatch.example/en/2026/11/philippines-typhoon</link>
       <guid isPermaLink="false">wd-en-1007</guid>
       <pubDate>{date}</pubDate>
+      <media:content type="image/jpeg"
+        url="http://world-dispatch.example/img/2026/11/luzon-typhoon.jpg"/>
       <description>Schools and ports in Manila are closed as the storm nears land.</description>
     </item>
   </channel>"""

@@ -87,8 +87,8 @@ class HeadlineStore(FeedStore, DestinationStore):
             )
             await self._db.executemany(
                 """INSERT INTO headlines (feed_id, entry_id, title_key, title, link, summary,
-                    published, fetched, seen, categories, language, regions)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    published, fetched, seen, categories, language, regions, image)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
                     (
                         feed_id,
@@ -103,6 +103,7 @@ class HeadlineStore(FeedStore, DestinationStore):
                         json.dumps(h.categories, ensure_ascii=False),
                         h.language,
                         json.dumps(h.regions),
+                        h.image,
                     )
                     for h in fresh
                 ],

@@ -11,7 +11,7 @@ from typing import Any
 from bot.models import ChatRef, Destination, Headline
 
 HEADLINE_COLUMNS = """h.id, f.name, h.entry_id, h.title, h.link, h.summary, h.published,
-    h.categories, h.language, h.regions"""
+    h.categories, h.language, h.regions, h.image"""
 DESTINATION_COLUMNS = """d.id, d.platform, d.chat_id, d.kind, d.title, d.regions, d.feeds,
     d.language, d.active, d.inactive_reason, d.config_key != '', d.digest, d.timezone,
     d.thread_id, d.region_thread, d.filter_include, d.filter_exclude"""
@@ -30,6 +30,7 @@ def headline(r: Sequence[Any]) -> Headline:
         categories=tuple(json.loads(r[7])),
         language=r[8],
         regions=tuple(json.loads(r[9])),
+        image=r[10],
     )
 
 

@@ -316,4 +316,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE feeds ADD COLUMN failing_since REAL NOT NULL DEFAULT 0;
     """,
+    # 8: a headline's picture, an http(s) URL or '' (older headlines have none).
+    """
+    ALTER TABLE headlines ADD COLUMN image TEXT NOT NULL DEFAULT '';
+    """,
 )

@@ -65,6 +65,7 @@ def headline(title: str, regions: tuple[str, ...] = ("Asia",), n: int = 0, **kw:
         summary=kw.get("summary", "A short summary."),
         published=NOW - timedelta(minutes=60 - n),
         regions=regions,
+        image=kw.get("image", ""),
     )
 
 
@@ -82,8 +83,12 @@ async def start_adapter(fake: FakeDiscord, storage: Storage) -> AsyncIterator[St
     """Starts adapters answering commands with the core's `Commands` on `storage`."""
     started: list[DiscordAdapter] = []
 
-    async def start(on_command: object = None, **options: float) -> DiscordAdapter:
-        config = DiscordConfig(token=TOKEN, api_base_url=fake.url, guild_id=GUILD_ID)
+    async def start(
+        on_command: object = None, *, crosspost: frozenset[str] = frozenset(), **options: float
+    ) -> DiscordAdapter:
+        config = DiscordConfig(
+            token=TOKEN, api_base_url=fake.url, guild_id=GUILD_ID, crosspost=crosspost
+        )
         adapter = DiscordAdapter(config, guild_ready_timeout=0.05, **options)
         await adapter.start(on_command or Commands(storage, ("World",)).handle)
         started.append(adapter)
@@ -187,6 +192,35 @@ async def test_headlines_before_a_refused_one_still_share_a_message(
         ["Story 3"],
     ]
     assert await statuses(storage, NEWS) == ["sent"] * 4
+
+
+async def test_a_headline_shows_its_picture_large_alone_and_as_a_thumbnail_when_packed(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await storage.subscribe(ChatRef("discord", SPORTS, "channel"), regions=("Europe",))
+    pictured = [
+        headline(f"Story {i}", ("Asia", "Europe"), n=i, image=f"https://cdn.example/{i}.jpg")
+        for i in range(3)
+    ]
+    await seed(storage, *pictured, headline("Bare", ("Europe",), n=5, image="javascript:x()"))
+    fake.bad_urls.add("https://cdn.example/2.jpg")  # Discord refuses it: narrowed down
+
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 8
+    packed = [m.embeds for m in fake.posted_to(NEWS)]
+    assert [[e.get("thumbnail", {}).get("url") for e in m] for m in packed] == [
+        ["https://cdn.example/0.jpg", "https://cdn.example/1.jpg"],  # before the refused one
+        [None],  # refused for its picture: then as text, still delivered
+        [None],  # a picture that is no web address is left out
+    ]
+    alone = headline_embed(pictured[0], "en").to_dict()
+    assert alone["image"] == {"url": "https://cdn.example/0.jpg"} and "thumbnail" not in alone
+    single = pack_embeds(pictured[:1], "en")[0].to_dict()
+    assert single["image"]["url"] == "https://cdn.example/0.jpg"
+    assert all("image" not in e for m in packed for e in m)
+    assert await statuses(storage, NEWS) == ["sent"] * 4
+    assert await statuses(storage, SPORTS) == ["sent"] * 4
 
 
 def test_packing_keeps_ten_embeds_and_six_thousand_characters() -> None:
@@ -471,7 +505,7 @@ async def test_subscribe_refuses_a_channel_the_bot_cannot_post_in(
     assert "I need these permissions there: Send Messages, Embed Links." in there["content"]
     # Discord offers only the option's channel types, but the check does not rely on it.
     category = (await fake.command("subscribe", {"channel": CATEGORY_ID}, channel_id=OTHER)).reply
-    assert "choose a text or announcement channel, or a thread" in category["content"]
+    assert "choose a text, announcement or forum channel, or a thread" in category["content"]
     for channel in (NEWS, VOICE_ID, SPORTS, CATEGORY_ID):
         assert await storage.destination(ChatRef("discord", channel)) is None
 

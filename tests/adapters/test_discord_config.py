@@ -53,3 +53,12 @@ def test_the_token_is_secret_and_comes_from_the_environment_first() -> None:
     assert isinstance(config, DiscordConfig) and secrets(config) == {"token": "from-env"}
     assert "from-env" not in repr(config)
     assert parse() == DiscordConfig(token="t")  # the defaults are the dataclass's
+
+
+def test_discord_destinations_may_ask_for_crossposting() -> None:
+    config = parse(destinations=[{"channel": 5, "crosspost": True}, {"channel": 6}])
+    assert config.crosspost == {"5"}
+    assert [d.chat_id for d in config.destinations] == ["5", "6"]
+    assert error_of(destinations=[{"channel": 5, "crosspost": "yes"}]) == (
+        "discord.destinations[0].crosspost: expected true or false, got 'yes'"
+    )

@@ -82,3 +82,13 @@ def test_destinations_keep_their_filters_and_unknown_keys_are_named() -> None:
     assert error_of({"token": "t", "destinations": [{"chat": "@a", "feed": []}]}).startswith(
         "telegram.destinations[0].feed: unknown key"
     )
+
+
+def test_crossposting_is_discords_alone() -> None:
+    data = {
+        "feeds": [{"name": "World", "url": "https://example.org/rss"}],
+        "telegram": {"token": "t", "destinations": [{"chat": "@news", "crosspost": True}]},
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, platforms={"telegram": parse_section})
+    assert str(caught.value).startswith("telegram.destinations[0].crosspost: unknown key")

@@ -22,8 +22,22 @@ async def test_demo_shows_the_bot_at_work() -> None:
     assert "* Pakistan: nationwide protests against rising cost of electricity" in first
     assert "* México: el Senado aprueba la reforma del poder judicial" in first
     assert first.count("\n* ") == 12
+    # Each picture the sample feeds name (media:content, an enclosure, a thumbnail, an
+    # <img>, relative or not) is printed as its address; none is fetched.
+    pictures = [line.split(": ", 1)[1] for line in first.splitlines() if "  Picture: " in line]
+    assert pictures == [
+        f"http://world-dispatch.example/img/2026/11/{name}"
+        for name in (
+            "karachi-market.jpg",
+            "nairobi-school.png",
+            "freight-train.jpg",
+            "senado-mexico.jpg",
+            "tokio.jpg",
+        )
+    ]
     posts, answers = second.split("> /latest 3")
     assert posts.count("\n* ") == 1 and "* Philippines: typhoon" in posts
+    assert "Picture: http://world-dispatch.example/img/2026/11/luzon-typhoon.jpg" in posts
     assert "Despacho Mundial (ES): not modified (304)" in posts
     latest, region = answers.split("> /region Asia")
     assert latest.count("\n- ") == 3 and "- Philippines: typhoon" in latest
