@@ -11,8 +11,9 @@ import logging
 import discord
 import pytest
 
-from adapters.discord import DiscordAdapter
-from bot.config import DestinationConfig, DiscordConfig
+from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.config import DiscordConfig
+from bot.config import DestinationConfig
 from bot.models import ChatRef
 from bot.outbox.sender import Outbox
 from bot.store import Storage

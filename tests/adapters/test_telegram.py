@@ -253,7 +253,11 @@ async def test_a_feed_entry_reaches_telegram_through_the_whole_bot(
             await bot.poll_all()  # the first poll only records what is there
             # A plain-text title keeps its brackets all the way: "<T>" and "<b>" are text.
             title = f"Vector<T> is fast: {NASTY}"
-            fresh = FeedEntry(title, link="https://news.example/new", guid="new-1", published=NOW)
+            # Its picture, a relative <img> in the summary, is shown as a large preview.
+            picture = '<p><img src="/pics/strike.jpg"> Thousands marched.</p>'
+            fresh = FeedEntry(
+                title, link="https://news.example/new", guid="new-1", summary=picture, published=NOW
+            )
             feeds.set_feed("/news", make_rss([fresh, *old]))
             await bot.poll_all()
             assert await bot.outbox.deliver_due() == 1
@@ -262,6 +266,11 @@ async def test_a_feed_entry_reaches_telegram_through_the_whole_bot(
     [message] = fake.sent
     assert message.chat_id == "-1001234"
     assert message.styled("bold") == [title] and message.links() == ["https://news.example/new"]
+    assert message.params["link_preview_options"] == {
+        "url": "https://news.example/pics/strike.jpg",
+        "prefer_large_media": True,
+        "show_above_text": True,
+    }
 
 
 async def test_a_busy_group_gets_several_headlines_to_a_message_none_lost(
