@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
@@ -26,7 +25,7 @@ from bot.ingest.poller import Poller, PollResult, poll_jitter
 from bot.ingest.workers import Parsers
 from bot.outbox.sender import Outbox
 from bot.ports import Adapter, CannotStart
-from bot.store import Storage
+from bot.store import DB_ERRORS, Storage
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +211,7 @@ class HeadlinesBot:
         try:
             result = await self.poller.poll(feed, force=force)
         except Exception as error:
-            if isinstance(error, sqlite3.Error) and not health.writable:
+            if isinstance(error, DB_ERRORS) and not health.writable:
                 return PollResult(name, "failed", detail=health.describe())
             # A poll must never take the scheduler down; the next one tries again.
             log.exception("poller: unexpected error polling %s", name)
@@ -240,7 +239,7 @@ class HeadlinesBot:
             return
         try:
             await self.storage.probe()
-        except sqlite3.Error:
+        except DB_ERRORS:
             return  # the health logs it, once a minute
         self.outbox.wake()
 

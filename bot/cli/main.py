@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|check-config|poll|status|demo|classify`."""
+"""Command line: `python -m bot run|check-config|poll|status|enable|migrate|demo|classify`."""
 
 from __future__ import annotations
 
@@ -6,18 +6,18 @@ import argparse
 import asyncio
 import logging
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config
+from bot.config import DATABASE_URL_ENV, Config, ConfigError, load_config
 from bot.ingest.poller import duration
 from bot.models import DeliveryStatus
 from bot.ports import CannotStart
-from bot.store import DatabaseInUse, StorageError
+from bot.store import DB_ERRORS, DatabaseInUse, StorageError, describe, is_postgres
 
 log = logging.getLogger("bot")
 
@@ -113,6 +113,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a feed's name, or a destination as PLATFORM:CHAT (telegram:@news, discord:123)",
     )
+    migrate = command(
+        "migrate",
+        _migrate,
+        "Copy the config's SQLite database into an empty PostgreSQL database.",
+    )
+    with_config(migrate)
+    migrate.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="the PostgreSQL database to fill: postgresql://user@host/database",
+    )
     demo = command("demo", _demo, "Run the bot on a built-in sample feed: no tokens, no network.")
     demo.add_argument("--keep", metavar="DIR", help="keep the demo's database in DIR")
     classify = command("classify", _classify, "Show the regions of a headline, and why.")
@@ -141,7 +153,8 @@ def _run(args: argparse.Namespace) -> int:
 def _check_config(args: argparse.Namespace) -> int:
     config = _load(args)
     print(f"config {args.config} is valid.")
-    print(f"database: {config.database}")
+    kind = "PostgreSQL" if is_postgres(config.database) else "SQLite"
+    print(f"database: {describe(config.database)} ({kind})")
     print(
         f"default poll interval: {config.poll_interval}s, backfill: {config.backfill}, "
         f"at most {config.max_posts_per_poll} posts per feed per poll"
@@ -199,21 +212,22 @@ async def _poll_async(config: Config, *, dry_run: bool) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    return asyncio.run(_status_async(_load(args)))
+    config = _load(args)
+    if not is_postgres(config.database) and not Path(config.database).exists():
+        print(f"no database yet at {config.database}: the bot has not run.")
+        return 0
+    return asyncio.run(_status_async(config))
 
 
 async def _status_async(config: Config) -> int:
     from bot.store import Storage
 
-    if not config.database.exists():
-        print(f"no database yet at {config.database}: the bot has not run.")
-        return 0
     storage = await Storage.open(config.database)
     try:
         now = time.time()
         try:
             await storage.probe()
-        except sqlite3.Error as error:
+        except DB_ERRORS as error:
             print(
                 f"DATABASE CANNOT BE WRITTEN ({error}): the bot polls and sends nothing "
                 "until it can, then goes on by itself (free disk space, check permissions)"
@@ -277,6 +291,29 @@ async def _enable_async(config: Config, names: Sequence[str]) -> int:
     finally:
         await storage.close()
     return 1 if unknown else 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bot.store.move import copy_to_postgres
+
+    config = _load(args)
+    if is_postgres(config.database):
+        raise ConfigError(
+            "database",
+            f"is already PostgreSQL ({describe(config.database)}); `migrate --to` copies "
+            "the SQLite file the config names (unset $HEADLINES_DATABASE_URL for it)",
+        )
+    if not is_postgres(args.to):
+        raise ConfigError("--to", "must be a postgresql://user@host/database URL")
+    if not Path(config.database).exists():
+        raise StorageError(f"storage: no database at {config.database} to copy")
+    counts = asyncio.run(copy_to_postgres(config.database, args.to, report=print))
+    print(
+        f"migrated {config.database} to {describe(args.to)}: "
+        + ", ".join(f"{table} {count}" for table, count in counts.items())
+        + f'. Set database = "{describe(args.to)}" (or ${DATABASE_URL_ENV}) and start the bot.'
+    )
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

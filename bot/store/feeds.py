@@ -34,16 +34,17 @@ class FeedStore(Database):
         changed starts again from that URL (a stored redirect target no longer applies)."""
         async with self._transaction():
             for feed in feeds:
-                await self._db.execute(
+                await self._execute(
                     """INSERT INTO feeds (name, config_url, url) VALUES (?, ?, ?)
                     ON CONFLICT (name) DO UPDATE SET
-                        url = CASE WHEN config_url = excluded.config_url THEN url
-                                   ELSE excluded.url END,
-                        etag = CASE WHEN config_url = excluded.config_url THEN etag ELSE '' END,
-                        last_modified = CASE WHEN config_url = excluded.config_url
-                                             THEN last_modified ELSE '' END,
-                        disabled_reason = CASE WHEN config_url = excluded.config_url
-                                               THEN disabled_reason ELSE '' END,
+                        url = CASE WHEN feeds.config_url = excluded.config_url
+                                   THEN feeds.url ELSE excluded.url END,
+                        etag = CASE WHEN feeds.config_url = excluded.config_url
+                                    THEN feeds.etag ELSE '' END,
+                        last_modified = CASE WHEN feeds.config_url = excluded.config_url
+                                             THEN feeds.last_modified ELSE '' END,
+                        disabled_reason = CASE WHEN feeds.config_url = excluded.config_url
+                                               THEN feeds.disabled_reason ELSE '' END,
                         config_url = excluded.config_url""",
                     (feed.name, feed.url, feed.url),
                 )
@@ -94,7 +95,7 @@ class FeedStore(Database):
             raise ValueError(f"not feed state fields: {sorted(unknown)}")
         assignments = ", ".join(f"{key} = ?" for key in fields)
         async with self._transaction():
-            await self._db.execute(
+            await self._execute(
                 f"UPDATE feeds SET {assignments} WHERE name = ?", (*fields.values(), name)
             )
 
@@ -102,12 +103,12 @@ class FeedStore(Database):
         """Poll `name` again at once: clears its disabled reason, failures and backoff.
         False if there is no such feed."""
         async with self._transaction():
-            cursor = await self._db.execute(
+            changed = await self._execute(
                 """UPDATE feeds SET disabled_reason = '', failures = 0, next_poll_at = 0
                 WHERE name = ?""",
                 (name,),
             )
-        return cursor.rowcount > 0
+        return changed > 0
 
     # -- for add_headlines, in its transaction ----------------------------------------
 
@@ -119,4 +120,4 @@ class FeedStore(Database):
         return row[0], bool(row[1])
 
     async def _initialized(self, feed_id: int) -> None:
-        await self._db.execute("UPDATE feeds SET initialized = 1 WHERE id = ?", (feed_id,))
+        await self._execute("UPDATE feeds SET initialized = 1 WHERE id = ?", (feed_id,))

@@ -15,7 +15,7 @@ from bot.regions.names import WORLD
 from bot.store import rows
 from bot.store.destinations import DestinationStore
 from bot.store.feeds import FeedStore
-from bot.store.schema import hour_of, hour_sql
+from bot.store.schema import hour_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class HeadlineStore(FeedStore, DestinationStore):
                     list(unique),
                 )
             }
-            await self._db.executemany(
+            await self._executemany(
                 "UPDATE headlines SET seen = ? WHERE feed_id = ? AND entry_id = ?",
                 [(now, feed_id, entry_id) for entry_id in known],
             )
@@ -75,7 +75,7 @@ class HeadlineStore(FeedStore, DestinationStore):
                     list({k for k in title_keys.values() if k}),
                 )
             )
-            await self._db.executemany(
+            await self._executemany(
                 """INSERT INTO headlines (feed_id, entry_id, title_key, title, link, summary,
                     published, fetched, seen, categories, language, regions)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -105,9 +105,9 @@ class HeadlineStore(FeedStore, DestinationStore):
                 )
             )
             stored = [replace(h, id=ids[h.entry_id], feed=feed) for h in fresh]
-            await self._db.executemany(
-                """INSERT OR IGNORE INTO headline_regions (region, published, headline_id)
-                VALUES (?, ?, ?)""",
+            await self._executemany(
+                """INSERT INTO headline_regions (region, published, headline_id)
+                VALUES (?, ?, ?) ON CONFLICT DO NOTHING""",
                 [
                     (region, h.published.timestamp(), h.id)
                     for h in stored
@@ -147,9 +147,9 @@ class HeadlineStore(FeedStore, DestinationStore):
         args = (unseen_since, DeliveryStatus.PENDING)
         async with self._transaction():
             for table in ("headline_regions", "deliveries"):
-                await self._db.execute(f"DELETE FROM {table} WHERE headline_id IN ({doomed})", args)
-            cursor = await self._db.execute(f"DELETE FROM headlines WHERE id IN ({doomed})", args)
-        return cursor.rowcount
+                await self._execute(f"DELETE FROM {table} WHERE headline_id IN ({doomed})", args)
+            gone = await self._execute(f"DELETE FROM headlines WHERE id IN ({doomed})", args)
+        return gone
 
     async def latest(
         self, limit: int = 5, region: str | None = None, feeds: Sequence[str] = ()
@@ -189,7 +189,7 @@ class HeadlineStore(FeedStore, DestinationStore):
         partial = await self._fetchall(
             f"""SELECT b.region, (SELECT count(*) FROM headline_regions r
                 WHERE r.region = b.region AND r.published >= ? AND r.published < ?
-                AND {hour_sql("r.published")} = b.hour)
+                AND {self._hour_sql("r.published")} = b.hour)
             FROM region_hours b WHERE b.hour = ?""",
             (since, (first + 1) * 3600.0, first),
         )
