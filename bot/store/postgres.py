@@ -160,7 +160,15 @@ class PostgresBackend:
 
     async def begin(self) -> None:
         db = await self._connection()
-        await db.execute("BEGIN")
+        try:
+            await db.execute("BEGIN")
+        except psycopg.OperationalError:
+            if not db.broken:
+                raise
+            # The server ended the session while it was idle (a restart, a failover, an
+            # idle timeout): nothing was done in it, so a new one starts the transaction.
+            db = await self._connection()
+            await db.execute("BEGIN")
 
     async def commit(self) -> None:
         await self._db.execute("COMMIT")

@@ -1,0 +1,161 @@
+"""Moving up from SQLite to PostgreSQL: `migrate --to` copies everything into an empty
+database (and refuses one that is not), and a bot stopped on SQLite and started on
+PostgreSQL posts each headline to each chat exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.telegram import TelegramAdapter
+from adapters.telegram.pacing import RateLimits
+from bot.app import HeadlinesBot
+from bot.config import load_config
+from bot.models import DeliveryStatus
+from bot.store import Storage
+from testing.fake_telegram import TOKEN, FakeTelegram
+from testing.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
+from testing.postgres import PostgresServer
+
+ROOT = Path(__file__).resolve().parents[2]
+CHATS = ("1001", "1002", "1003")
+QUICK = RateLimits(total_period=0.01, group_period=0.01, private_period=0.01)
+
+
+async def bot_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def write_config(path: Path, feed_url: str, telegram_url: str) -> None:
+    destinations = "".join(f'[[telegram.destinations]]\nchat = "{c}"\n' for c in CHATS)
+    path.write_text(
+        f'database = "bot.db"\n[[feeds]]\nname = "World"\nurl = "{feed_url}"\n'
+        f'[telegram]\ntoken = "{TOKEN}"\napi_base_url = "{telegram_url}"\n{destinations}'
+    )
+
+
+async def test_a_bot_moved_to_postgresql_posts_each_headline_once(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    url = postgres_server.database()
+    config_file = tmp_path / "config.toml"
+    now = datetime.now(UTC)
+    old = sample_entries(3, start=now - timedelta(hours=2))
+    fresh = [
+        FeedEntry(f"Story {i}", link=f"https://news.example/{i}", guid=f"new-{i}", published=now)
+        for i in range(4)
+    ]
+    async with FeedServer() as feeds, FakeTelegram() as fake:
+        feeds.set_feed("/news", make_rss(old))
+        write_config(config_file, feeds.url("/news"), fake.url)
+        config = load_config(config_file, env={})
+
+        # On SQLite: two polls owe each chat the 4 new stories; a stop mid-delivery leaves
+        # some of them sent and the rest pending.
+        assert config.telegram is not None
+        bot = HeadlinesBot(config, [TelegramAdapter(config.telegram, limits=QUICK)])
+        await bot.open()
+        await bot.connect()
+        try:
+            await bot.poll_all()
+            feeds.set_feed("/news", make_rss([*fresh, *old]))
+            await bot.poll_all()
+            gate = fake.hold("1002")
+            running = asyncio.create_task(bot.outbox.run())
+            await gate.arrived.wait()
+            stopping = asyncio.create_task(bot.outbox.stop(grace=5.0))
+            await asyncio.sleep(0)
+            gate.release.set()
+            await stopping
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        finally:
+            await bot.stop()
+        before = len(fake.sent)
+        assert 0 < before < len(CHATS) * len(fresh)
+
+        code, out, err = await bot_cli("migrate", "--config", str(config_file), "--to", url)
+        assert code == 0, err
+        assert "feeds: 1 copied" in out and "headlines: 7 copied" in out, out
+        assert "deliveries: 12 copied" in out and "counts checked" in out, out
+        assert f"pending deliveries {12 - before}" in out, out
+
+        # Once copied, the database is not empty: a second copy would post twice.
+        code, _, err = await bot_cli("migrate", "--config", str(config_file), "--to", url)
+        assert code == 1 and "is not empty" in err and "Traceback" not in err, err
+
+        # On PostgreSQL ($HEADLINES_DATABASE_URL wins over the file's `database`).
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config_file),
+            cwd=ROOT,
+            env={**os.environ, "HEADLINES_DATABASE_URL": url},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await fake.wait_messages(count=len(CHATS) * len(fresh))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, err_bytes = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, err_bytes.decode()
+
+    for chat in CHATS:
+        shown = [t for m in fake.messages(chat) for t in m.styled("bold")]
+        assert sorted(shown) == sorted(e.title for e in fresh), chat
+    storage = await Storage.open(url)
+    try:
+        counts = await storage.delivery_counts()
+        assert sorted(c.get(DeliveryStatus.SENT, 0) for c in counts.values()) == [4, 4, 4]
+        assert all(DeliveryStatus.PENDING not in c for c in counts.values())
+    finally:
+        await storage.close()
+
+
+async def test_migrate_refuses_a_source_that_is_not_sqlite_and_a_bad_target(
+    tmp_path: Path,
+) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text('database = "bot.db"\n')
+    code, _, err = await bot_cli("migrate", "--config", str(config_file), "--to", "mysql://x/y")
+    assert code == 2 and "postgresql://" in err, err
+    code, _, err = await bot_cli(
+        "migrate", "--config", str(config_file), "--to", "postgresql://u@127.0.0.1/db"
+    )
+    assert code == 1 and "no database at" in err, err
+
+
+@pytest.mark.parametrize("where", ["file", "env"])
+async def test_check_config_shows_a_postgresql_database_without_its_password(
+    tmp_path: Path, where: str
+) -> None:
+    url = "postgresql://bot:s3cret-pw@db.example:5432/headlines"
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(f'database = "{url}"\n' if where == "file" else "")
+    env = {"HEADLINES_DATABASE_URL": url} if where == "env" else {}
+    code, out, err = await bot_cli("check-config", "--config", str(config_file), env=env)
+    assert code == 0, err
+    assert "database: postgresql://bot:***@db.example:5432/headlines (PostgreSQL)" in out
+    assert "s3cret" not in out + err
