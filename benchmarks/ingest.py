@@ -5,7 +5,11 @@ once by the real bot (first pass: everything new), then again with every feed an
 304 (second pass). Prints entries/s, how late the event loop ran meanwhile (parsing must
 stay off it), the second pass's duration, and the bot process's peak memory.
 
-    .venv/bin/python -m benchmarks.ingest [--feeds 1000] [--entries 50]
+    .venv/bin/python -m benchmarks.ingest [--feeds 1000] [--entries 50] [--postgres]
+
+With `--postgres` the bot stores into a PostgreSQL server of the benchmark's own
+(testing/postgres.py, as the tests start it: fsync off), or into `--database URL`; the
+server's memory is not the bot's and is not counted.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from typing import Any
 
 from bot.app import HeadlinesBot
 from bot.config import default_parse_workers, parse_config
+from bot.store import describe
+from testing import postgres
 from testing.feedserver import FeedServer, make_rss, sample_entries
 
 
@@ -42,21 +48,24 @@ def serve(feeds: int, entries: int, port: Connection) -> None:
     asyncio.run(serve_forever())
 
 
-async def run(feeds: int, entries: int, workers: int) -> None:
+async def run(feeds: int, entries: int, workers: int, database: str = "") -> None:
     receiver, sender = multiprocessing.Pipe(duplex=False)
     process = multiprocessing.Process(target=serve, args=(feeds, entries, sender), daemon=True)
     process.start()
     try:
-        await measure(feeds, f"http://127.0.0.1:{receiver.recv()}", workers, process.pid)
+        base = f"http://127.0.0.1:{receiver.recv()}"
+        await measure(feeds, base, workers, process.pid, database)
     finally:
         process.terminate()
 
 
-async def measure(feeds: int, base: str, workers: int, server_pid: int | None) -> None:
+async def measure(
+    feeds: int, base: str, workers: int, server_pid: int | None, database: str = ""
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = parse_config(
             {
-                "database": str(Path(tmp) / "bench.db"),
+                "database": database or str(Path(tmp) / "bench.db"),
                 "feeds": [{"name": f"feed {i}", "url": f"{base}/feed/{i}"} for i in range(feeds)],
                 "fetch": {"parse_workers": workers},
             }
@@ -79,6 +88,7 @@ async def measure(feeds: int, base: str, workers: int, server_pid: int | None) -
     failed = sum(r.outcome not in ("first", "new") for r in results)
     unchanged = sum(r.outcome == "unchanged" for r in again)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"database: {describe(config.database)}")
     print(f"feeds: {feeds}, failed: {failed}, parse workers: {workers or 'none (a thread)'}")
     print(f"first pass: {stored} entries stored in {first:.2f}s = {stored / first:,.0f} entries/s")
     print(f"  event loop late by at most {lag.worst * 1000:.0f} ms meanwhile")
@@ -157,8 +167,16 @@ def main() -> None:
         default=default_parse_workers(),
         help="parse worker processes (default: as the bot's default; 0: a thread)",
     )
+    parser.add_argument(
+        "--postgres", action="store_true", help="store into a PostgreSQL server of its own"
+    )
+    parser.add_argument("--database", default="", help="store into this postgresql:// URL")
     args = parser.parse_args()
-    asyncio.run(run(args.feeds, args.entries, args.workers))
+    if args.postgres and not args.database:
+        with postgres.running() as server:
+            asyncio.run(run(args.feeds, args.entries, args.workers, server.database("bench")))
+        return
+    asyncio.run(run(args.feeds, args.entries, args.workers, args.database))
 
 
 if __name__ == "__main__":
