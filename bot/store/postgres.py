@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import socket
 from collections.abc import Sequence
 from typing import Any, Self
@@ -30,6 +31,9 @@ LOCK_SPACE = 0x68656164  # "head"
 MIGRATIONS_LOCK = 0
 SENDER_LOCK = 1
 CONNECT_TIMEOUT = 10  # seconds
+MAX_PARAMS = 5000  # per statement; the protocol's limit is 65535
+# An INSERT whose VALUES is one row of placeholders, made into many rows by executemany.
+_MULTI_ROW = re.compile(r"(\s*INSERT\s.*?\bVALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)", re.S | re.I)
 
 # SQLSTATE classes and codes that say the server takes no writes now: connection
 # exceptions (08), insufficient resources (53: disk full 53100, out of memory, too many
@@ -145,8 +149,21 @@ class PostgresBackend:
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         db = await self._connection()
+        insert = _MULTI_ROW.match(sql)
         async with db.cursor() as cursor:
-            await cursor.executemany(to_psycopg(sql), rows)
+            if insert is None:
+                await cursor.executemany(to_psycopg(sql), rows)
+                return
+            # An INSERT of many rows is one statement of many VALUES: one round trip, one
+            # plan, where executemany would run the statement once per row.
+            head, row, tail = insert.groups()
+            per_statement = max(1, MAX_PARAMS // max(1, row.count("?")))
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                values = ", ".join([row] * len(chunk))
+                await cursor.execute(
+                    to_psycopg(f"{head}{values}{tail}"), [v for r in chunk for v in r]
+                )
 
     async def fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]:
         db = await self._connection()

@@ -28,8 +28,9 @@ def _count_delivery(row: str, change: int) -> str:
             AND status = {row}.status AND deliveries = 0;"""
 
 
-def _trigger(name: str, when: str, body: str, condition: str = "") -> str:
-    """A row trigger `name` running `body` (PL/pgSQL statements), through a function of
+def _trigger(name: str, when: str, body: str, condition: str = "", each: str = "ROW") -> str:
+    """A trigger `name` running `body` (PL/pgSQL statements) for each row, or for each
+    statement (`each`, with `when` naming its transition table), through a function of
     the same name."""
     return f"""
     CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$
@@ -38,8 +39,49 @@ def _trigger(name: str, when: str, body: str, condition: str = "") -> str:
         RETURN NULL;
     END
     $body$;
-    CREATE TRIGGER {name} {when} FOR EACH ROW {condition} EXECUTE FUNCTION {name}();
+    CREATE TRIGGER {name} {when} FOR EACH {each} {condition} EXECUTE FUNCTION {name}();
     """
+
+
+def _count_rows(
+    name: str, table: str, change: str, counts: str, keys: str, count: str, of: str
+) -> str:
+    """A statement trigger adding (`change` "+") or taking (`-`) the rows a statement
+    inserted into (deleted from) `table` to (from) their counts in `counts`: `keys` the
+    grouping columns, `of` the SQL of each row's key values, `count` the counting column.
+    Once per statement, not per row: a poll's headlines are one INSERT of many rows."""
+    event, rows = ("INSERT", "NEW") if change == "+" else ("DELETE", "OLD")
+    grouped = f"SELECT {of}, count(*) AS n FROM changed GROUP BY {keys}"
+    key_list = [k.strip() for k in keys.split(",")]
+    match = " AND ".join(f"c.{k} = g.{k}" for k in key_list)
+    if change == "+":
+        body = f"""INSERT INTO {counts} ({keys}, {count}) {grouped}
+            ON CONFLICT ({keys}) DO UPDATE SET {count} = {counts}.{count} + excluded.{count};"""
+    else:
+        body = f"""UPDATE {counts} c SET {count} = c.{count} - g.n FROM ({grouped}) g
+            WHERE {match};
+        DELETE FROM {counts} c USING (SELECT DISTINCT {of} FROM changed) g
+            WHERE {match} AND c.{count} = 0;"""
+    return _trigger(
+        name,
+        f"AFTER {event} ON {table} REFERENCING {rows} TABLE AS changed",
+        body,
+        each="STATEMENT",
+    )
+
+
+def _feed_headlines(name: str, change: str) -> str:
+    """A statement trigger adding (taking) the headlines a statement inserted (deleted) to
+    (from) their feeds' counts."""
+    event, rows = ("INSERT", "NEW") if change == "+" else ("DELETE", "OLD")
+    return _trigger(
+        name,
+        f"AFTER {event} ON headlines REFERENCING {rows} TABLE AS changed",
+        f"""UPDATE feeds f SET headlines = f.headlines {change} g.n
+            FROM (SELECT feed_id, count(*) AS n FROM changed GROUP BY feed_id) g
+            WHERE f.id = g.feed_id;""",
+        each="STATEMENT",
+    )
 
 
 MIGRATIONS: tuple[str, ...] = (
@@ -144,24 +186,25 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO region_hours (hour, region, headlines)
         SELECT {hour_sql("published")}, region, count(*) FROM headline_regions GROUP BY 1, 2;
     {
-        _trigger(
+        _count_rows(
             "region_hours_add",
-            "AFTER INSERT ON headline_regions",
-            f'''INSERT INTO region_hours (hour, region, headlines)
-            VALUES ({hour_sql("NEW.published")}, NEW.region, 1)
-            ON CONFLICT (hour, region)
-            DO UPDATE SET headlines = region_hours.headlines + 1;''',
+            "headline_regions",
+            "+",
+            "region_hours",
+            "hour, region",
+            "headlines",
+            f"{hour_sql('published')} AS hour, region",
         )
     }
     {
-        _trigger(
+        _count_rows(
             "region_hours_remove",
-            "AFTER DELETE ON headline_regions",
-            f'''UPDATE region_hours SET headlines = headlines - 1
-            WHERE hour = {hour_sql("OLD.published")} AND region = OLD.region;
-        DELETE FROM region_hours
-            WHERE hour = {hour_sql("OLD.published")} AND region = OLD.region
-            AND headlines = 0;''',
+            "headline_regions",
+            "-",
+            "region_hours",
+            "hour, region",
+            "headlines",
+            f"{hour_sql('published')} AS hour, region",
         )
     }
     {
@@ -179,20 +222,8 @@ MIGRATIONS: tuple[str, ...] = (
 
     ALTER TABLE feeds ADD COLUMN headlines BIGINT NOT NULL DEFAULT 0;
     UPDATE feeds SET headlines = (SELECT count(*) FROM headlines h WHERE h.feed_id = feeds.id);
-    {
-        _trigger(
-            "feed_headlines_add",
-            "AFTER INSERT ON headlines",
-            "UPDATE feeds SET headlines = headlines + 1 WHERE id = NEW.feed_id;",
-        )
-    }
-    {
-        _trigger(
-            "feed_headlines_remove",
-            "AFTER DELETE ON headlines",
-            "UPDATE feeds SET headlines = headlines - 1 WHERE id = OLD.feed_id;",
-        )
-    }
+    {_feed_headlines("feed_headlines_add", "+")}
+    {_feed_headlines("feed_headlines_remove", "-")}
     {
         _trigger(
             "feed_headlines_move",
@@ -211,8 +242,28 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO delivery_totals (destination_id, status, deliveries)
         SELECT destination_id, status, count(*) FROM deliveries GROUP BY 1, 2;
-    {_trigger("delivery_totals_add", "AFTER INSERT ON deliveries", _count_delivery("NEW", +1))}
-    {_trigger("delivery_totals_remove", "AFTER DELETE ON deliveries", _count_delivery("OLD", -1))}
+    {
+        _count_rows(
+            "delivery_totals_add",
+            "deliveries",
+            "+",
+            "delivery_totals",
+            "destination_id, status",
+            "deliveries",
+            "destination_id, status",
+        )
+    }
+    {
+        _count_rows(
+            "delivery_totals_remove",
+            "deliveries",
+            "-",
+            "delivery_totals",
+            "destination_id, status",
+            "deliveries",
+            "destination_id, status",
+        )
+    }
     {
         _trigger(
             "delivery_totals_change",
