@@ -17,15 +17,12 @@ def hour_sql(published: str) -> str:
     return f"CAST(floor({published} / 3600.0) AS BIGINT)"
 
 
-def _count_delivery(row: str, change: int) -> str:
-    """PL/pgSQL adding `change` to the deliveries of `row`'s destination and status (NEW
-    or OLD), dropping the count when it reaches 0."""
-    return f"""INSERT INTO delivery_totals (destination_id, status, deliveries)
-            VALUES ({row}.destination_id, {row}.status, {change})
-            ON CONFLICT (destination_id, status)
-            DO UPDATE SET deliveries = delivery_totals.deliveries + ({change});
-        DELETE FROM delivery_totals WHERE destination_id = {row}.destination_id
-            AND status = {row}.status AND deliveries = 0;"""
+# The deliveries an UPDATE statement moved to another status or destination: `o` before,
+# `n` after. Once per statement: a row trigger updating the same count row thousands of
+# times in one transaction (a chat's whole backlog cancelled) grows a chain of row
+# versions that each next update walks.
+_MOVED = """before o JOIN after n ON n.id = o.id
+    WHERE n.status != o.status OR n.destination_id != o.destination_id"""
 
 
 def _trigger(name: str, when: str, body: str, condition: str = "", each: str = "ROW") -> str:
@@ -267,9 +264,19 @@ MIGRATIONS: tuple[str, ...] = (
     {
         _trigger(
             "delivery_totals_change",
-            "AFTER UPDATE OF status, destination_id ON deliveries",
-            _count_delivery("OLD", -1) + _count_delivery("NEW", +1),
-            "WHEN (NEW.status != OLD.status OR NEW.destination_id != OLD.destination_id)",
+            "AFTER UPDATE ON deliveries REFERENCING OLD TABLE AS before NEW TABLE AS after",
+            f'''INSERT INTO delivery_totals (destination_id, status, deliveries)
+            SELECT n.destination_id, n.status, count(*) FROM {_MOVED} GROUP BY 1, 2
+            ON CONFLICT (destination_id, status)
+            DO UPDATE SET deliveries = delivery_totals.deliveries + excluded.deliveries;
+        UPDATE delivery_totals c SET deliveries = c.deliveries - g.n FROM (
+            SELECT o.destination_id, o.status, count(*) AS n FROM {_MOVED} GROUP BY 1, 2) g
+            WHERE c.destination_id = g.destination_id AND c.status = g.status;
+        DELETE FROM delivery_totals c USING (
+            SELECT DISTINCT o.destination_id, o.status FROM {_MOVED}) g
+            WHERE c.destination_id = g.destination_id AND c.status = g.status
+            AND c.deliveries = 0;''',
+            each="STATEMENT",
         )
     }
     """,
