@@ -121,6 +121,10 @@ class PostgresBackend:
                 autocommit=True,
                 connect_timeout=CONNECT_TIMEOUT,
                 application_name=application or whoami(),
+                # Plans made for the values at hand: a prepared statement's generic plan
+                # cannot use the partial index of pending deliveries (its status is a
+                # parameter), and misjudges the IN lists; planning these is cheap.
+                options="-c plan_cache_mode=force_custom_plan",
             )
         except psycopg.Error as error:
             if why == "open":
