@@ -12,6 +12,7 @@ session-level advisory lock held by a connection of its own for the process's li
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -245,7 +246,13 @@ class PostgresBackend:
     async def close(self) -> None:
         await self._db.close()
         if self._sender is not None:
-            await self._sender.close()  # ending the session releases the lock
+            # Released before the session ends: the server drops a closed session's locks
+            # a moment after the close returns, and a bot started at once would be refused.
+            with contextlib.suppress(psycopg.Error):
+                await self._sender.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, SENDER_LOCK)
+                )
+            await self._sender.close()  # a crash ends the session, which releases it too
             self._sender = None
 
     async def _migrate(self) -> None:

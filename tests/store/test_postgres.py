@@ -47,9 +47,11 @@ async def test_a_newer_schema_is_refused(postgres_server: PostgresServer) -> Non
 
 
 def terminate_sessions(admin: psycopg.Connection[object], name: str) -> None:
-    """End every session on the database `name`, as a server restart or a failover does."""
+    """End every session on the database `name`, as a server restart or a failover does;
+    returns once they have ended."""
     admin.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = %s",
+        (name,),
     )
 
 
