@@ -58,6 +58,7 @@ class Backend(Protocol):
     placeholders; errors are the driver's own (`DB_ERRORS`)."""
 
     name: str  # for messages: the path, or the URL without its password
+    for_update: str  # what ends a SELECT that locks its rows: " FOR UPDATE", or ""
 
     def hour_sql(self, published: str) -> str: ...
     def cannot_write(self, error: BaseException) -> bool: ...
@@ -183,6 +184,10 @@ class Database:
 
     def _hour_sql(self, published: str) -> str:
         return self.backend.hour_sql(published)
+
+    def _for_update(self) -> str:
+        """What ends a SELECT to lock the rows it reads until the transaction ends."""
+        return self.backend.for_update
 
     async def _execute(self, sql: str, args: Sequence[Any] = ()) -> int:
         """Run a statement; how many rows it changed."""

@@ -113,8 +113,13 @@ class FeedStore(Database):
     # -- for add_headlines, in its transaction ----------------------------------------
 
     async def _feed_to_fill(self, name: str) -> tuple[int, bool]:
-        """The feed's id and whether its first poll was stored; KeyError if unknown."""
-        row = await self._fetchone("SELECT id, initialized FROM feeds WHERE name = ?", (name,))
+        """The feed's id and whether its first poll was stored; KeyError if unknown. The
+        feed's row is locked until the transaction ends: another process storing a poll
+        of the same feed waits, then finds what this one stored (SQLite's BEGIN IMMEDIATE
+        keeps all writers apart already)."""
+        row = await self._fetchone(
+            f"SELECT id, initialized FROM feeds WHERE name = ?{self._for_update()}", (name,)
+        )
         if row is None:
             raise KeyError(name)
         return row[0], bool(row[1])

@@ -90,6 +90,7 @@ class PostgresBackend:
     def __init__(self, url: str, db: psycopg.AsyncConnection[Any]) -> None:
         self.url = url
         self.name = redact(url)
+        self.for_update = " FOR UPDATE"
         self._db = db
         self._sender: psycopg.AsyncConnection[Any] | None = None
         self._secrets = _secrets(url)

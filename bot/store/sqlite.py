@@ -39,6 +39,7 @@ class SqliteBackend:
         self.db = db
         self.path = path
         self.name = str(path)
+        self.for_update = ""  # BEGIN IMMEDIATE has locked the whole file already
         self._sender_lock: LockFile | None = None
 
     @classmethod

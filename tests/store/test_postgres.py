@@ -6,16 +6,19 @@ both backends through the `storage` fixture.)"""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 
 from bot.config import FeedConfig
+from bot.models import ChatRef, Headline
 from bot.store import Storage, StorageError, schema, schema_postgres
 from bot.store.postgres import redact
 from testing.postgres import PostgresServer
 
 FEED = FeedConfig("World", "https://example.org/rss", 600)
+NOW = 1_790_000_000.0
 
 
 def test_both_backends_have_the_same_migrations() -> None:
@@ -35,6 +38,41 @@ async def test_processes_starting_together_migrate_once(postgres_server: Postgre
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_two_processes_storing_one_feeds_poll_store_each_entry_once(
+    postgres_server: PostgresServer,
+) -> None:
+    """As `poll --once` beside a running bot does: both find the same new entries."""
+    url = postgres_server.database()
+    first, second = await Storage.open(url), await Storage.open(url)
+    try:
+        await first.sync_feeds([FEED])
+        await first.subscribe(ChatRef("fake", "1"))
+        await first.add_headlines("World", [], now=NOW)  # the first poll, stored empty
+        entries = [
+            Headline(
+                feed="World",
+                entry_id=f"id-{n}",
+                title=f"Story {n}",
+                link=f"https://example.org/{n}",
+                summary="",
+                published=datetime.fromtimestamp(NOW - n, UTC),
+            )
+            for n in range(20)
+        ]
+        results = await asyncio.gather(
+            first.add_headlines("World", entries[:15], now=NOW),
+            second.add_headlines("World", entries[5:], now=NOW),
+        )
+        assert sorted(len(r.new) for r in results) == [5, 15]
+        assert (await first.feed_state("World")).headlines == 20
+        [destination] = await first.destinations()
+        owed = await first.pending_deliveries(destination, limit=100, now=NOW + 86400)
+        assert sorted(d.headline.entry_id for d in owed) == sorted(e.entry_id for e in entries)
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_a_newer_schema_is_refused(postgres_server: PostgresServer) -> None:
