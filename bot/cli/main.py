@@ -184,7 +184,8 @@ async def _poll_async(config: Config, *, dry_run: bool) -> int:
     from bot.app import HeadlinesBot
 
     bot = HeadlinesBot(config, [] if dry_run else build_adapters(config, console_commands=False))
-    # Polling beside a running bot is safe (SQLite keeps the writes apart); sending is not.
+    # Polling beside a running bot is safe (the database keeps the writes apart); sending
+    # is not.
     await bot.open(sender=False)
     try:
         results = await bot.poll_all()

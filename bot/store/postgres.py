@@ -82,6 +82,27 @@ def to_psycopg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+def _say(url: str, text: str) -> str:
+    """A StorageError's message: `text`, with no password of `url` in it anywhere (a
+    driver's error could quote the connection string)."""
+    for secret in _secrets(url):
+        text = text.replace(secret, "***")
+    return f"storage: {text}"
+
+
+async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
+    return await psycopg.AsyncConnection.connect(
+        url,
+        autocommit=True,
+        connect_timeout=CONNECT_TIMEOUT,
+        application_name=whoami(),
+        # Plans made for the values at hand: a prepared statement's generic plan cannot
+        # use the partial index of pending deliveries (its status is a parameter), and
+        # misjudges the IN lists; planning these is cheap.
+        options="-c plan_cache_mode=force_custom_plan",
+    )
+
+
 def whoami() -> str:
     return f"headlines-bot pid {os.getpid()} on {socket.gethostname()}"[:63]
 
@@ -93,53 +114,31 @@ class PostgresBackend:
         self.for_update = " FOR UPDATE"
         self._db = db
         self._sender: psycopg.AsyncConnection[Any] | None = None
-        self._secrets = _secrets(url)
 
     @classmethod
     async def open(cls, url: str) -> Self:
-        backend = cls(url, None)  # type: ignore[arg-type]
-        backend._db = await backend.connect("open")
+        try:
+            db = await _connect(url)
+        except psycopg.Error as error:
+            message = f"cannot open the database {redact(url)}: {error}"
+            raise StorageError(_say(url, message)) from None
+        backend = cls(url, db)
         try:
             await backend._migrate()
         except psycopg.Error as error:
-            await backend._db.close()
-            raise StorageError(backend.message(f"cannot use the database {{}}: {error}")) from None
+            await db.close()
+            message = f"cannot use the database {backend.name}: {error}"
+            raise StorageError(_say(url, message)) from None
         except BaseException:
-            await backend._db.close()
+            await db.close()
             raise
         return backend
-
-    def message(self, text: str) -> str:
-        """`text` with `{}` as the database's name, and no password in it anywhere."""
-        text = "storage: " + text.format(self.name)
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
-    async def connect(self, why: str, application: str = "") -> psycopg.AsyncConnection[Any]:
-        try:
-            return await psycopg.AsyncConnection.connect(
-                self.url,
-                autocommit=True,
-                connect_timeout=CONNECT_TIMEOUT,
-                application_name=application or whoami(),
-                # Plans made for the values at hand: a prepared statement's generic plan
-                # cannot use the partial index of pending deliveries (its status is a
-                # parameter), and misjudges the IN lists; planning these is cheap.
-                options="-c plan_cache_mode=force_custom_plan",
-            )
-        except psycopg.Error as error:
-            if why == "open":
-                raise StorageError(
-                    self.message(f"cannot open the database {{}}: {error}")
-                ) from None
-            raise
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         """The connection, opened again if it broke; a failure to reconnect raises
         psycopg's OperationalError, which the write health counts."""
         if self._db.closed or self._db.broken:
-            self._db = await self.connect("reconnect")
+            self._db = await _connect(self.url)
         return self._db
 
     def hour_sql(self, published: str) -> str:
@@ -212,9 +211,11 @@ class PostgresBackend:
         if self._sender is not None:
             return
         try:
-            sender = await self.connect("claim", application=whoami())
+            sender = await _connect(self.url)
         except psycopg.Error as error:
-            raise StorageError(self.message(f"cannot lock the database {{}}: {error}")) from None
+            raise StorageError(
+                _say(self.url, f"cannot lock the database {self.name}: {error}")
+            ) from None
         row = await (
             await sender.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_SPACE, SENDER_LOCK))
         ).fetchone()
@@ -236,10 +237,11 @@ class PostgresBackend:
         if holder and holder[1]:
             name += f" from {holder[1]}"
         raise DatabaseInUse(
-            self.message(
-                f"another bot sends from the database {{}} ({name}, holding its advisory "
+            _say(
+                self.url,
+                f"another bot sends from the database {self.name} ({name}, holding its advisory "
                 "lock): one database has one sending bot. Stop that one first, or give "
-                "this one its own `database`."
+                "this one its own `database`.",
             ),
             name,
         )
