@@ -11,19 +11,55 @@ import logging
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 from bot.chat.i18n import region_hashtags, tr
-from bot.models import ChatRef, Command, Headline, Reply
-from bot.ports import CommandCallback, Sent
+from bot.config import Config, DestinationConfig, PlatformTable
+from bot.models import ChatRef, Command, Digest, Headline, Reply
+from bot.ports import NO_OBSERVER, CommandCallback, Observer, PlatformHealth, Sent
+from bot.regions.names import display_name
 
 log = logging.getLogger(__name__)
 
 CHAT = ChatRef("console", "stdout", kind="private", title="console")
+# The console's own word for a headline's picture (it prints the address, fetching nothing).
+_PICTURE = {"en": "Picture", "es": "Imagen"}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleConfig:
+    """The `[console]` table of the config file."""
+
+    enabled: bool = False
+    regions: tuple[str, ...] = ()
+    commands: bool = False
+
+    @property
+    def destinations(self) -> tuple[DestinationConfig, ...]:
+        return (DestinationConfig(CHAT.chat_id, self.regions),)
+
+
+def parse_section(t: PlatformTable) -> ConsoleConfig | None:
+    default = ConsoleConfig()
+    config = ConsoleConfig(
+        enabled=t.bool("enabled", default.enabled),
+        regions=t.regions("regions"),
+        commands=t.bool("commands", default.commands),
+    )
+    t.done()
+    return config if config.enabled else None
+
+
+def build_adapter(section: ConsoleConfig, config: Config, *, one_off: bool) -> ConsoleAdapter:
+    # A one-off run (`poll`) reads no commands: it would wait on the terminal.
+    read = section.commands and not one_off
+    return ConsoleAdapter(read_commands=read, language=config.language)
 
 
 class ConsoleAdapter:
     platform = "console"
+    observer: Observer = NO_OBSERVER
 
     def __init__(
         self, out: TextIO | None = None, *, read_commands: bool = False, language: str = "en"
@@ -42,6 +78,19 @@ class ConsoleAdapter:
         self._count += 1
         self.print(format_post(headlines[0], language))
         return Sent(message_id=str(self._count))
+
+    async def send_digest(self, chat: ChatRef, digest: Digest, language: str) -> Sent:
+        self._count += 1
+        self.print(format_digest(digest, language))
+        return Sent(message_id=str(self._count), count=digest.total)
+
+    async def send_text(self, chat: ChatRef, text: str) -> Sent:
+        self._count += 1
+        self.print(f"! {text}")
+        return Sent(message_id=str(self._count))
+
+    def health(self) -> PlatformHealth:
+        return PlatformHealth(True)  # stdout is always there
 
     async def stop(self) -> None:
         if self._reader is not None:
@@ -87,7 +136,23 @@ def format_post(headline: Headline, language: str) -> str:
         lines.append(f"  {headline.summary}")
     when = headline.published.strftime("%Y-%m-%d %H:%M UTC")
     lines.append(f"  {headline.link}")
+    if headline.image:
+        lines.append(f"  {_PICTURE.get(language, _PICTURE['en'])}: {headline.image}")
     lines.append(f"  {tr(language, 'source')}: {headline.feed}, {when} {tags}")
+    return "\n".join(lines)
+
+
+def format_digest(digest: Digest, language: str) -> str:
+    """A digest as text: the title, each region's headlines under its name, the hint."""
+    lines = [f"== {tr(language, f'digest_title_{digest.period}', count=digest.total)} =="]
+    for section in digest.sections:
+        lines.append(f"-- {display_name(section.region, language)} --")
+        for headline in section.headlines:
+            lines.append(f"- {headline.title} ({headline.feed})")
+            lines.append(f"  {headline.link}")
+        if section.more:
+            lines.append(f"  {tr(language, 'digest_more', count=section.more)}")
+    lines.append(tr(language, "digest_hint"))
     return "\n".join(lines)
 
 

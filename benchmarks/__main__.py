@@ -27,8 +27,9 @@ QUICK: dict[str, list[str]] = {
     "commands": ["--headlines", "5000", "--runs", "100"],
     "commands_text": ["--repeat", "10"],
     "discord_fanout": ["--channels", "100", "--burst", "10"],
+    "filters": ["--seconds", "0.5"],
     "ingest": ["--feeds", "200", "--entries", "20"],
-    "telegram_fanout": ["--private", "100", "--channels", "30", "--burst", "40"],
+    "telegram_fanout": ["--private", "100", "--channels", "30", "--burst", "40", "--filtered"],
 }
 
 

@@ -1,7 +1,8 @@
 """Command latency benchmark: every command against a large archive in a real SQLite file.
 
 Fills a database with N headlines through `Storage.add_headlines` (20 feeds of one or two
-regions each, one headline in 20 placed nowhere, published over the last 30 days, three
+regions each, one headline in 20 placed nowhere, published over the last 30 days, titles
+of three words from a list of about 100 for /search to find, three
 subscribed chats whose deliveries are then marked sent), then times each command through
 `bot.commands.Commands.handle`, as the adapters call it, and the reads `status` makes.
 Prints p50 and p99 per command in milliseconds.
@@ -36,6 +37,23 @@ FEEDS = 20
 DAYS = 30
 BATCH = 500  # headlines per feed per add_headlines call, as a busy feed's poll might list
 SUBSCRIBERS = {"100": (), "101": ("Asia",), "102": ("Europe", "Africa")}
+# Words for the titles, so that /search has common words and rare ones to find: title n
+# of feed i holds three of them, the first of a few common ones (each in about one title
+# in 8), the others of all (about one in 100).
+COMMON = ("storm", "election", "strike", "budget", "protest", "summit", "trade", "court")
+MORE_WORDS = """port rail oil gas wheat bank rate vote poll crash flood fire quake drought heat
+    talks deal ban tax fund aid war truce border visa court judge police army navy
+    school health virus vaccine hospital climate carbon solar wind nuclear coal mine
+    market shares bond debt loan jobs wages pension strike union farmers fishing
+    airport airline train bus road bridge dam river coast island city village capital
+    minister president senate congress party leader rival coalition reform law
+    protest rally march riot curfew arrest trial verdict appeal prison escape"""
+WORDS = (*COMMON, *MORE_WORDS.split())
+
+
+def title_words(n: int, i: int) -> str:
+    first = COMMON[(n * 7 + i) % len(COMMON)]
+    return f"{first} {WORDS[(n * 31 + i * 17) % len(WORDS)]} {WORDS[(n * 13 + i) % len(WORDS)]}"
 
 
 def feed_regions(i: int) -> tuple[str, ...]:
@@ -65,7 +83,7 @@ async def fill(path: Path | str, headlines: int) -> float:
                     Headline(
                         feed=feed.name,
                         entry_id=f"{i}-{n}",
-                        title=f"Headline {n} of feed {i}",
+                        title=f"Headline {n} of feed {i}: {title_words(n, i)}",
                         link=f"https://example.org/{i}/{n}",
                         summary="A summary of some length, as feeds give them. " * 3,
                         # Feeds interleave: each gets its own offset within the step.
@@ -116,6 +134,12 @@ async def measure(path: Path | str, runs: int) -> None:
                 "/region europe",
                 "/help",
                 "/start",
+                "/search storm",
+                "/search storm asia",
+                "/search election budget",
+                '/search "port strike"',
+                "/search quake oceania",
+                "/search nothingmatches",
             )
         ]
         # An admin (re)subscribing one of 50 chats in turn: a write transaction each time.

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.discord import DiscordAdapter
+from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.config import DiscordConfig
 from adapters.discord.http import REQUESTS_PER_SECOND
 from bot.chat.commands import Commands
-from bot.config import DestinationConfig, DiscordConfig, FeedConfig
+from bot.config import DestinationConfig, FeedConfig
 from bot.models import Headline
+from bot.ops.metrics import Metrics
 from bot.outbox.sender import Outbox
+from bot.ports import NO_OBSERVER, Observer
 from bot.store import Storage
 from testing.fake_discord import TOKEN, FakeDiscord
 
@@ -91,6 +94,10 @@ def headlines(count: int) -> list[Headline]:
     ]
 
 
+# --metrics: the sends are counted as `[http] listen` has the bot count them.
+OBSERVER: Observer = NO_OBSERVER
+
+
 async def fanout(
     name: str, database: Path, channels: list[str], posts: int, rate: float, batch: int = 10
 ) -> Result:
@@ -103,12 +110,15 @@ async def fanout(
         async with FakeDiscord(enforce_limits=True, channels=channels) as fake:
             config = DiscordConfig(token=TOKEN, api_base_url=fake.url)
             adapter = DiscordAdapter(config, guild_ready_timeout=0.05, requests_per_second=rate)
+            adapter.observer = OBSERVER
             await adapter.start(Commands(storage).handle)
             before = fake.rate_limited  # start-up requests are not the benchmark's
             loop = asyncio.get_running_loop()
             try:
                 started = loop.time()
-                await Outbox(storage, {"discord": adapter}, batch=batch).deliver_due()
+                await Outbox(
+                    storage, {"discord": adapter}, batch=batch, observer=OBSERVER
+                ).deliver_due()
                 returned = loop.time() - started
             finally:
                 await adapter.stop()
@@ -165,7 +175,13 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=REQUESTS_PER_SECOND, help="the adapter's requests/s ceiling"
     )
+    parser.add_argument(
+        "--metrics", action="store_true", help="count the sends as [http] has the bot do"
+    )
     args = parser.parse_args()
+    if args.metrics:
+        global OBSERVER
+        OBSERVER = Metrics(("discord",))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     results = asyncio.run(run(args.channels, args.burst, args.rate))
     print(HEADER)

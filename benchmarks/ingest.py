@@ -5,7 +5,12 @@ once by the real bot (first pass: everything new), then again with every feed an
 304 (second pass). Prints entries/s, how late the event loop ran meanwhile (parsing must
 stay off it), the second pass's duration, and the bot process's peak memory.
 
-    .venv/bin/python -m benchmarks.ingest [--feeds 1000] [--entries 50] [--postgres]
+    .venv/bin/python -m benchmarks.ingest [--feeds 1000] [--entries 50] [--metrics]
+        [--postgres]
+
+With --metrics the bot keeps its Prometheus metrics as `[http] listen` makes it do (the
+listener itself is not started: what is measured is the counting), and one scrape of
+/metrics' text is timed at the end.
 
 With `--postgres` the bot stores into a PostgreSQL server of the benchmark's own
 (testing/postgres.py, as the tests start it: fsync off), or into `--database URL`; the
@@ -48,19 +53,26 @@ def serve(feeds: int, entries: int, port: Connection) -> None:
     asyncio.run(serve_forever())
 
 
-async def run(feeds: int, entries: int, workers: int, database: str = "") -> None:
+async def run(
+    feeds: int, entries: int, workers: int, database: str = "", metrics: bool = False
+) -> None:
     receiver, sender = multiprocessing.Pipe(duplex=False)
     process = multiprocessing.Process(target=serve, args=(feeds, entries, sender), daemon=True)
     process.start()
     try:
         base = f"http://127.0.0.1:{receiver.recv()}"
-        await measure(feeds, base, workers, process.pid, database)
+        await measure(feeds, base, workers, process.pid, database, metrics)
     finally:
         process.terminate()
 
 
 async def measure(
-    feeds: int, base: str, workers: int, server_pid: int | None, database: str = ""
+    feeds: int,
+    base: str,
+    workers: int,
+    server_pid: int | None,
+    database: str = "",
+    metrics: bool = False,
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = parse_config(
@@ -68,6 +80,7 @@ async def measure(
                 "database": database or str(Path(tmp) / "bench.db"),
                 "feeds": [{"name": f"feed {i}", "url": f"{base}/feed/{i}"} for i in range(feeds)],
                 "fetch": {"parse_workers": workers},
+                **({"http": {"listen": "127.0.0.1:0"}} if metrics else {}),
             }
         )
         bot = HeadlinesBot(config)
@@ -82,6 +95,11 @@ async def measure(
             started = time.perf_counter()
             again = await bot.poll_all()
             second = time.perf_counter() - started
+            scrape = 0.0
+            if bot.metrics is not None:
+                started = time.perf_counter()
+                await bot.metrics_text()
+                scrape = time.perf_counter() - started
         finally:
             await bot.stop()
     stored = sum(r.new for r in results)
@@ -90,11 +108,14 @@ async def measure(
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"database: {describe(config.database)}")
     print(f"feeds: {feeds}, failed: {failed}, parse workers: {workers or 'none (a thread)'}")
+    print(f"metrics: {'kept' if metrics else 'off'}")
     print(f"first pass: {stored} entries stored in {first:.2f}s = {stored / first:,.0f} entries/s")
     print(f"  event loop late by at most {lag.worst * 1000:.0f} ms meanwhile")
     print(f"second pass: {unchanged}/{feeds} answered 304 in {second:.2f}s")
     print(f"peak memory of the bot process (max RSS): {peak_mb:.0f} MB")
     print(f"peak memory of the bot with its parse workers (sum of PSS): {memory.peak_mb:.0f} MB")
+    if scrape:
+        print(f"one scrape of /metrics' text: {scrape * 1000:.1f} ms")
 
 
 class Memory:
@@ -168,15 +189,19 @@ def main() -> None:
         help="parse worker processes (default: as the bot's default; 0: a thread)",
     )
     parser.add_argument(
+        "--metrics", action="store_true", help="keep the Prometheus metrics, as [http] does"
+    )
+    parser.add_argument(
         "--postgres", action="store_true", help="store into a PostgreSQL server of its own"
     )
     parser.add_argument("--database", default="", help="store into this postgresql:// URL")
     args = parser.parse_args()
     if args.postgres and not args.database:
         with postgres.running() as server:
-            asyncio.run(run(args.feeds, args.entries, args.workers, server.database("bench")))
+            database = server.database("bench")
+            asyncio.run(run(args.feeds, args.entries, args.workers, database, args.metrics))
         return
-    asyncio.run(run(args.feeds, args.entries, args.workers, args.database))
+    asyncio.run(run(args.feeds, args.entries, args.workers, args.database, args.metrics))
 
 
 if __name__ == "__main__":

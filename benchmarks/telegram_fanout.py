@@ -5,12 +5,13 @@ fake Bot API server, which enforces Telegram's limits over true sliding windows 
 messages/s in total, 20 a minute into a group or channel, 1 a second into a private chat)
 and answers 429 past them. Scenarios: one headline to 1,000 subscribed private chats, one
 to 100 channels, and a burst of 100 headlines into one channel (packed to keep within its
-20 a minute). Prints the seconds taken against the limit (K/30 s for K messages), the 429s
-received (goal 0) and the deliveries lost (must be 0). The fake runs in the bot's own
-process and event loop: 30 messages a second is little work for either.
+20 a minute); with `--filtered`, the private chats again, each with a keyword filter of
+50 terms the headline passes. Prints the seconds taken against the limit (K/30 s for K
+messages), the 429s received (goal 0) and the deliveries lost (must be 0). The fake runs
+in the bot's own process and event loop: 30 messages a second is little work for either.
 
     .venv/bin/python -m benchmarks.telegram_fanout [--private 1000] [--channels 100]
-        [--burst 100] [--unpaced]
+        [--burst 100] [--unpaced] [--filtered]
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.telegram import TelegramAdapter
+from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.pacing import RateLimits
 from bot.chat.commands import Commands
-from bot.config import DestinationConfig, FeedConfig, TelegramConfig
+from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Headline
+from bot.ops.metrics import Metrics
 from bot.outbox.sender import Outbox
+from bot.ports import NO_OBSERVER, Observer
 from bot.store import Storage
 from testing.fake_telegram import TOKEN, FakeLimits, FakeTelegram
 
@@ -84,6 +88,16 @@ def headlines(count: int) -> list[Headline]:
     ]
 
 
+# --filtered: every private chat has a keyword filter of 50 terms (bot.filters) that the
+# headline passes, so the same messages go out and the difference is the filters' cost.
+FILTER = (
+    (*(f"word{i}" for i in range(20)), "general strike", "power cuts", "electricity"),
+    (*(f"other{i}" for i in range(20)), *(f"the phrase {i}" for i in range(7))),
+)
+# --metrics: the sends are counted as `[http] listen` has the bot count them.
+OBSERVER: Observer = NO_OBSERVER
+
+
 async def fanout(
     name: str,
     database: Path,
@@ -91,6 +105,7 @@ async def fanout(
     channels: list[str],
     posts: int,
     limits: RateLimits,
+    filtered: bool = False,
 ) -> Result:
     storage = await Storage.open(database)
     try:
@@ -98,15 +113,18 @@ async def fanout(
         await storage.add_headlines(FEED.name, [])  # the feed's quiet first poll
         for chat in private:
             await storage.subscribe(ChatRef("telegram", chat, "private"))
+            if filtered:
+                await storage.set_filter(ChatRef("telegram", chat), lambda *_: FILTER)
         await storage.sync_destinations("telegram", [DestinationConfig(c) for c in channels])
         queued = await storage.add_headlines(FEED.name, headlines(posts), max_per_poll=posts)
         async with FakeTelegram(limits=FakeLimits()) as fake:
             config = TelegramConfig(token=TOKEN, api_base_url=fake.url)
             adapter = TelegramAdapter(config, limits=limits)
+            adapter.observer = OBSERVER
             await adapter.start(Commands(storage).handle)
             try:
                 started = time.perf_counter()
-                await Outbox(storage, {"telegram": adapter}).deliver_due()
+                await Outbox(storage, {"telegram": adapter}, observer=OBSERVER).deliver_due()
                 seconds = time.perf_counter() - started
             finally:
                 await adapter.stop()
@@ -128,7 +146,9 @@ async def fanout(
         await storage.close()
 
 
-async def run(private: int, channels: int, burst: int, unpaced: bool) -> list[Result]:
+async def run(
+    private: int, channels: int, burst: int, unpaced: bool, filtered: bool = False
+) -> list[Result]:
     # --unpaced: the adapter's total and per-group windows opened wide, to show that the
     # fake does answer 429 and that the outbox still loses nothing.
     limits = RateLimits(total=10_000, group=10_000) if unpaced else RateLimits()
@@ -141,6 +161,10 @@ async def run(private: int, channels: int, burst: int, unpaced: bool) -> list[Re
                     f"1 headline -> {private} private", Path(tmp, "p.db"), chats, [], 1, limits
                 )
             )
+            if filtered:
+                name = f"1 headline -> {private} filtered"
+                path = Path(tmp, "f.db")
+                results.append(await fanout(name, path, chats, [], 1, limits, filtered=True))
         if channels:
             chats = [f"-100{7_000_000_000 + i}" for i in range(channels)]
             results.append(
@@ -170,9 +194,20 @@ def main() -> None:
     parser.add_argument(
         "--unpaced", action="store_true", help="turn the adapter's pacing off (429s expected)"
     )
+    parser.add_argument(
+        "--filtered",
+        action="store_true",
+        help="the private chats again, each with a keyword filter of 50 terms",
+    )
+    parser.add_argument(
+        "--metrics", action="store_true", help="count the sends as [http] has the bot do"
+    )
     args = parser.parse_args()
+    if args.metrics:
+        global OBSERVER
+        OBSERVER = Metrics(("telegram",))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    results = asyncio.run(run(args.private, args.channels, args.burst, args.unpaced))
+    results = asyncio.run(run(args.private, args.channels, args.burst, args.unpaced, args.filtered))
     print(HEADER)
     for result in results:
         print(result.line())

@@ -19,13 +19,19 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.backoff import Backoff
 from bot.chat.commands import Commands
-from bot.config import Config
+from bot.config import Config, FeedConfig
 from bot.ingest.fetcher import Fetcher
 from bot.ingest.poller import Poller, PollResult, poll_jitter
 from bot.ingest.workers import Parsers
+from bot.models import ChatRef
+from bot.ops import health
+from bot.ops.alerts import Alerts
+from bot.ops.http import HttpServer
+from bot.ops.metrics import Metrics
 from bot.outbox.sender import Outbox
-from bot.ports import Adapter, CannotStart
+from bot.ports import NO_OBSERVER, Adapter, CannotStart, PlatformHealth
 from bot.store import DB_ERRORS, Storage
+from bot.store.destinations import SPLIT_INTO_THREADS
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +46,37 @@ POLL_GRACE = 3.0
 # While the database cannot be written, a small write tries it this often: when one
 # succeeds, polls and sends resume by themselves.
 PROBE_EVERY = 10.0
+# How often due digests are looked for: a digest goes within a minute of its time.
+DIGEST_CHECK_EVERY = 60.0
+# How often the operator's alerts are checked (bot.ops.alerts).
+ALERTS_EVERY = 30.0
 
 
 class HeadlinesBot:
-    def __init__(self, config: Config, adapters: Sequence[Adapter] = ()) -> None:
+    def __init__(
+        self,
+        config: Config,
+        adapters: Sequence[Adapter] = (),
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self.adapters = list(adapters)
+        self.clock = clock  # when digests fall due: tests move it
         self._scheduler: AsyncIOScheduler | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self._started: list[Adapter] = []
         self._reconnects: set[asyncio.Task[None]] = set()
         self._jobs: dict[str, asyncio.Task[object]] = {}  # scheduled work running, by name
         self._resources = contextlib.AsyncExitStack()  # what open() opened, to close
+        # Operations (issue 11): metrics when something can read them, the HTTP listener,
+        # and the platforms that are not connected: since when, and why.
+        self.metrics = Metrics(tuple(config.platforms)) if config.http.listen else None
+        self.observer = self.metrics or NO_OBSERVER
+        for adapter in self.adapters:
+            adapter.observer = self.observer
+        self.http: HttpServer | None = None
+        self._down: dict[str, tuple[float, str]] = {}
 
     async def open(self, *, sender: bool = True) -> None:
         """Open storage and make it agree with the config; connects to nothing. As a
@@ -63,7 +88,8 @@ class HeadlinesBot:
         await self.storage.sync_feeds(self.config.feeds)
         for platform, destinations in self.config.destinations().items():
             for d in await self.storage.sync_destinations(platform, destinations):
-                if d.from_config and not d.active:
+                # A chat split into topics receives through them: nothing to warn of.
+                if d.from_config and not d.active and d.inactive_reason != SPLIT_INTO_THREADS:
                     log.warning(
                         "bot: %s chat %s from the config receives nothing: %s "
                         "(`enable %s:%s` or /subscribe there resumes it)",
@@ -74,7 +100,12 @@ class HeadlinesBot:
                         d.chat.chat_id,
                     )
         self.commands = Commands(
-            self.storage, tuple(f.name for f in self.config.feeds), self.config.language
+            self.storage,
+            tuple(f.name for f in self.config.feeds),
+            self.config.language,
+            clock=self.clock,
+            adapters={a.platform: a for a in self.adapters},
+            config=self.config,
         )
         fetch = self.config.fetch
         self.fetcher = Fetcher(
@@ -87,16 +118,23 @@ class HeadlinesBot:
         self.parsers = Parsers(fetch.parse_workers)
         self._resources.push_async_callback(self.parsers.close)
         self.poller = Poller(self.config, self.storage, self.fetcher, self.parsers)
+        self.alerts = Alerts(
+            self.storage,
+            self.config,
+            lambda: {a.platform: self.platform_health(a) for a in self.adapters},
+        )
         self.outbox = Outbox(
             self.storage,
             {a.platform: a for a in self.adapters},
             language=self.config.language,
+            observer=self.observer,
         )
 
     async def start(self) -> None:
         """Open, connect every platform, then poll on schedule and deliver continuously."""
         await self.open()
         await self.connect(retry=True)
+        await self.split_configured_chats()
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         now = datetime.now().astimezone()
         for i, feed in enumerate(self.config.feeds):
@@ -130,8 +168,28 @@ class HeadlinesBot:
             name="try writing the database while it cannot be written",
             coalesce=True,
         )
+        # Digests: every minute, those due are queued (at once too, for those that fell
+        # due while the bot was down).
+        self._scheduler.add_job(
+            self._in_background,
+            IntervalTrigger(seconds=DIGEST_CHECK_EVERY),
+            args=["queue due digests", self.queue_digests],
+            id="digests",
+            name="queue due digests",
+            coalesce=True,
+            next_run_time=now,
+        )
+        self._scheduler.add_job(
+            self._in_background,
+            IntervalTrigger(seconds=ALERTS_EVERY),
+            args=["check the alerts", self.check_alerts],
+            id="alerts",
+            name="check the operator's alerts",
+            coalesce=True,
+        )
         self._scheduler.start()
         self._outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
+        await self._listen()
         log.info(
             "bot: running with %d feeds and %s",
             len(self.config.feeds),
@@ -150,9 +208,11 @@ class HeadlinesBot:
         for adapter, result in zip(self.adapters, results, strict=True):
             if result is None:
                 self._started.append(adapter)  # so that stop() disconnects it, whatever else
+                self._down.pop(adapter.platform, None)
             elif isinstance(result, CannotStart | asyncio.CancelledError):
                 fatal = fatal or result
             else:
+                self._down[adapter.platform] = (time.time(), f"could not start: {result}")
                 log.error("bot: %s could not start: %s", adapter.platform, result)
                 if retry:
                     task = asyncio.create_task(self._reconnect(adapter))
@@ -160,6 +220,27 @@ class HeadlinesBot:
                     task.add_done_callback(self._reconnects.discard)
         if fatal is not None:
             raise fatal
+
+    async def split_configured_chats(self) -> None:
+        """Config destinations with `topics = true` that still receive as a whole are split
+        into one thread per region, as /subscribe topics does; once split (or stopped by
+        /unsubscribe) they are left as they are at the next start."""
+        for platform, configured in self.config.destinations().items():
+            for d in configured:
+                if not d.topics:
+                    continue
+                destination = await self.storage.destination(ChatRef(platform, d.chat_id))
+                if destination is None or not destination.active:
+                    continue
+                language = d.language or self.config.language
+                try:
+                    count = await self.commands.split_into_topics(destination.chat, language)
+                except Exception as error:
+                    log.warning(
+                        "bot: %s chat %s is not split into topics: %s", platform, d.chat_id, error
+                    )
+                    continue
+                log.info("bot: %s chat %s posts into %d topics", platform, d.chat_id, count)
 
     async def _reconnect(self, adapter: Adapter) -> None:
         retry = Backoff(RECONNECT_FIRST, RECONNECT_MAX)
@@ -172,8 +253,11 @@ class HeadlinesBot:
                 log.error(
                     "bot: %s cannot start and will not be retried: %s", adapter.platform, error
                 )
+                self._down[adapter.platform] = (0.0, f"cannot start: {error}")
                 return
             except Exception as error:
+                since = self._down.get(adapter.platform, (time.time(), ""))[0]
+                self._down[adapter.platform] = (since, f"could not start: {error}")
                 delay = retry.next()
                 log.warning(
                     "bot: %s still cannot start (%s); next try in %.0fs",
@@ -183,6 +267,7 @@ class HeadlinesBot:
                 )
                 continue
             self._started.append(adapter)
+            self._down.pop(adapter.platform, None)
             log.info("bot: %s connected", adapter.platform)
             self.outbox.wake()
             return
@@ -204,18 +289,31 @@ class HeadlinesBot:
         feed = self.config.feed(name)
         if feed is None:
             raise KeyError(name)
+        began = time.perf_counter()
+        result = await self._poll_feed(feed, force)
+        if result.outcome != "not due":
+            outcome = f"error:{result.error or 'other'}" if result.error else result.outcome
+            self.observer.polled(outcome, time.perf_counter() - began, result.new)
+        return result
+
+    async def _poll_feed(self, feed: FeedConfig, force: bool) -> PollResult:
+        name = feed.name
         health = self.storage.health
         if not health.writable:
             # What it found could not be stored; the health says why, once a minute.
-            return PollResult(name, "failed", detail=f"not polled: {health.describe()}")
+            return PollResult(
+                name, "failed", detail=f"not polled: {health.describe()}", error="storage"
+            )
         try:
             result = await self.poller.poll(feed, force=force)
         except Exception as error:
             if isinstance(error, DB_ERRORS) and not health.writable:
-                return PollResult(name, "failed", detail=health.describe())
+                return PollResult(name, "failed", detail=health.describe(), error="storage")
             # A poll must never take the scheduler down; the next one tries again.
             log.exception("poller: unexpected error polling %s", name)
-            return PollResult(name, "failed", detail="unexpected error, see the log")
+            return PollResult(
+                name, "failed", detail="unexpected error, see the log", error="internal"
+            )
         if result.deliveries:
             self.outbox.wake()
         return result
@@ -243,6 +341,20 @@ class HeadlinesBot:
             return  # the health logs it, once a minute
         self.outbox.wake()
 
+    async def queue_digests(self, now: float | None = None) -> int:
+        """Queue the digests due by `now` (default: the bot's clock) in the outbox; how many."""
+        if not self.storage.health.writable:
+            return 0
+        try:
+            queued = await self.storage.queue_due_digests(self.clock() if now is None else now)
+        except Exception:
+            log.exception("digest: could not queue the due digests; trying again later")
+            return 0
+        if queued:
+            log.info("digest: %d digests queued", queued)
+            self.outbox.wake()
+        return queued
+
     async def forget_old(self) -> int:
         """Keep the archive to `keep_days`: what the feeds stopped listing long ago goes."""
         if not self.storage.health.writable:
@@ -256,9 +368,67 @@ class HeadlinesBot:
             log.info("storage: forgot %d headlines older than %d days", gone, self.config.keep_days)
         return gone
 
+    # -- operations: health and metrics (issue 11) --------------------------------------
+
+    async def _listen(self) -> None:
+        """Serve /healthz and /metrics when `[http] listen` says where."""
+        if self.metrics is None:
+            return
+        self.metrics.start()
+        server = HttpServer(self.config.http, self.health, self.metrics_text)
+        try:
+            await server.start()
+        except OSError as error:
+            # The bot's job goes on; a probe that finds nothing there says the rest.
+            log.error("http: cannot listen on %s: %s", self.config.http.listen, error)
+            return
+        self.http = server
+
+    async def check_alerts(self) -> None:
+        """Open and resolve the operator's alerts; their messages go out at once."""
+        if not self.storage.health.writable:
+            return  # the database's own error says it; alerts resume with the writes
+        try:
+            opened, resolved = await self.alerts.check()
+        except DB_ERRORS:
+            if self.storage.health.writable:
+                log.exception("alerts: could not check the alerts; trying again later")
+            return
+        if opened or resolved:
+            self.outbox.wake()
+
+    def platform_health(self, adapter: Adapter) -> PlatformHealth:
+        if adapter in self._started:
+            return adapter.health()
+        since, why = self._down.get(adapter.platform, (0.0, "not started"))
+        return PlatformHealth(False, since, detail=why)
+
+    async def health(self) -> dict[str, object]:
+        """The health report of /healthz (bot.ops.health). The database is tried with a
+        write that changes nothing, so that the answer is about now."""
+        with contextlib.suppress(*DB_ERRORS):
+            await self.storage.probe()  # its health records how it went
+        scheduler = self._scheduler is not None and self._scheduler.running
+        return health.report(
+            writable=self.storage.health.writable,
+            database_error=self.storage.health.error,
+            scheduler=scheduler,
+            platforms={a.platform: self.platform_health(a) for a in self.adapters},
+        )
+
+    async def metrics_text(self) -> bytes:
+        assert self.metrics is not None
+        await self.metrics.refresh(self.storage, self.parsers.restarts)
+        return self.metrics.exposition()
+
     async def stop(self) -> None:
         """Stop polling, let polls and sends in flight finish (for a bounded time),
         disconnect, close the database."""
+        if self.http is not None:
+            await self.http.stop()
+            self.http = None
+        if self.metrics is not None:
+            await self.metrics.stop()
         if self._scheduler is not None:
             # Paused, then one turn of the loop: a job the scheduler has just started runs
             # its only step (starting a task) rather than being cancelled by the shutdown.

@@ -12,23 +12,25 @@ import os
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from bot import filters
 from bot.models import LANGUAGES
+from bot.outbox.digest import DigestError
+from bot.outbox.digest import parse_setting as parse_digest
 from bot.regions.names import REGIONS, find_region
 
-TELEGRAM_TOKEN_ENV = "HEADLINES_TELEGRAM_TOKEN"
-DISCORD_TOKEN_ENV = "HEADLINES_DISCORD_TOKEN"
 KEEP_DAYS_MIN = 7
 WEEK = 7 * 86400
 
 # Every number in the file and its range, least and most. The upper bounds are far above
 # any useful value: they stop a typo (a few zeros too many) here, before it overflows a
 # timer or a database column in the running bot. README and config.example.toml list them.
+# (A platform's own numbers give their range where they read them: `Table.int(limits=)`.)
 LIMITS: dict[str, tuple[int, int]] = {
     "poll_interval": (30, WEEK),
     "backfill": (0, 1000),
@@ -42,6 +44,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "fetch.concurrency": (1, 100),
     "fetch.parse_workers": (0, 32),
     "feeds[].interval": (30, WEEK),
+    "alerts.feed_failing_after": (60, WEEK),
+    "alerts.backlog_after": (60, WEEK),
 }
 
 
@@ -69,30 +73,35 @@ class DestinationConfig:
     regions: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     language: str = ""
+    digest: str = ""  # "daily 08:00 America/Mexico_City" (bot.outbox.digest); "": none
+    # Split the chat (a forum group) into one thread per region at start, as
+    # /subscribe topics does; only platforms with such threads read it.
+    topics: bool = False
+    # Keyword filters (bot.filters), as /filter sets them: terms in their stored form.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class TelegramConfig:
-    token: str = field(repr=False)
-    api_base_url: str = ""
-    link_previews: bool = False
-    destinations: tuple[DestinationConfig, ...] = ()
+class PlatformConfig(Protocol):
+    """A platform's section of the file, as its adapter package parses it: a frozen
+    dataclass whose secret fields are declared with `secret_field()`."""
+
+    @property
+    def destinations(self) -> tuple[DestinationConfig, ...]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class DiscordConfig:
-    token: str = field(repr=False)
-    api_base_url: str = ""
-    gateway_url: str = ""
-    guild_id: str = ""
-    destinations: tuple[DestinationConfig, ...] = ()
+# The field metadata that marks a secret: masked by check-config, left out of repr.
+SECRET = "secret"
 
 
-@dataclass(frozen=True, slots=True)
-class ConsoleConfig:
-    enabled: bool = False
-    regions: tuple[str, ...] = ()
-    commands: bool = False
+def secret_field() -> Any:
+    """A dataclass field holding a secret (a token): `token: str = secret_field()`."""
+    return field(repr=False, metadata={SECRET: True})
+
+
+def secrets(section: object) -> dict[str, str]:
+    """The secret fields of a platform's section (a dataclass), by name."""
+    return {f.name: getattr(section, f.name) for f in fields(section) if f.metadata.get(SECRET)}
 
 
 def default_parse_workers() -> int:
@@ -113,8 +122,42 @@ class FetchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """`[http]`: where /healthz and /metrics listen ("" : nowhere), and the bearer token
+    they ask for ("" : none)."""
+
+    listen: str = ""
+    token: str = field(default="", repr=False)
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    """`[alerts]`: the operator's chat on each platform that has one, by the platform's
+    name (`telegram = "-100123"`, `discord = 123`), and when a problem becomes an alert
+    (seconds)."""
+
+    operator_chats: Mapping[str, str] = field(default_factory=dict)
+    feed_failing_after: int = 6 * 3600
+    backlog_after: int = 30 * 60
+
+    def chats(self) -> dict[str, str]:
+        """The operator's chat on each platform that has one."""
+        return dict(self.operator_chats)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
-    database: Path | str  # an SQLite file, or a postgresql:// URL (see _database)
+    # An SQLite file (in the file: relative to the file's folder), or a postgresql:// URL
+    # (see _database).
+    database: Path | str = Path("headlines.db")
     poll_interval: int = 600
     backfill: int = 0
     max_posts_per_poll: int = 20
@@ -123,26 +166,38 @@ class Config:
     language: str = "en"
     fetch: FetchConfig = field(default_factory=FetchConfig)
     feeds: tuple[FeedConfig, ...] = ()
-    telegram: TelegramConfig | None = None
-    discord: DiscordConfig | None = None
-    console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    # Every platform the bot was built with, by name: its section of the file, or None
+    # where the file has none or turns it off.
+    platforms: Mapping[str, PlatformConfig | None] = field(default_factory=dict)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def feed(self, name: str) -> FeedConfig | None:
         return next((f for f in self.feeds if f.name == name), None)
 
+    def sections(self) -> dict[str, PlatformConfig]:
+        """The platforms this file turns on, by name."""
+        return {name: s for name, s in self.platforms.items() if s is not None}
+
     def destinations(self) -> dict[str, tuple[DestinationConfig, ...]]:
         """The destinations this file names, per platform; every platform is listed, so
         that destinations removed from the file (or a platform removed) stop receiving."""
-        console = (DestinationConfig("stdout", self.console.regions),)
-        return {
-            "telegram": self.telegram.destinations if self.telegram else (),
-            "discord": self.discord.destinations if self.discord else (),
-            "console": console if self.console.enabled else (),
-        }
+        return {name: s.destinations if s else () for name, s in self.platforms.items()}
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
-    """Read and check the TOML file at `path`; tokens may come from `env` instead."""
+# The file's defaults are the dataclasses' defaults, read from these and never restated.
+_CONFIG = Config()
+_FEED = FeedConfig(name="", url="", interval=_CONFIG.poll_interval)
+_DESTINATION = DestinationConfig(chat_id="")
+
+
+def load_config(
+    path: str | Path,
+    env: Mapping[str, str] | None = None,
+    platforms: Mapping[str, SectionParser] = {},
+) -> Config:
+    """Read and check the TOML file at `path`; tokens may come from `env` instead. Each
+    of `platforms` (the adapters' registry) parses its own table, `[name]`."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -158,26 +213,32 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: a number too long
         raise ConfigError("", f"{path} is not valid TOML: {exc}") from None
-    return parse_config(data, base_dir=path.parent, env=os.environ if env is None else env)
+    env = os.environ if env is None else env
+    return parse_config(data, base_dir=path.parent, env=env, platforms=platforms)
 
 
 def parse_config(
-    data: Mapping[str, Any], *, base_dir: Path = Path("."), env: Mapping[str, str] = {}
+    data: Mapping[str, Any],
+    *,
+    base_dir: Path = Path("."),
+    env: Mapping[str, str] = {},
+    platforms: Mapping[str, SectionParser] = {},
 ) -> Config:
-    t = _Table(data, "")
+    t = Table(data, "")
     database = _database(t, base_dir, env)
-    poll_interval = t.int("poll_interval", 600)
-    language = t.choice("language", "en", LANGUAGES)
+    poll_interval = t.int("poll_interval", _CONFIG.poll_interval)
+    language = t.choice("language", _CONFIG.language, LANGUAGES)
 
     f = t.table("fetch")
+    default = FetchConfig()
     fetch = FetchConfig(
-        timeout=f.float("timeout", 20.0),
-        max_bytes=f.int("max_bytes", 5_000_000),
-        max_failures=f.int("max_failures", 20),
-        max_backoff=f.int("max_backoff", 6 * 3600),
-        concurrency=f.int("concurrency", 20),
-        user_agent=f.str("user_agent", ""),
-        parse_workers=f.int("parse_workers", default_parse_workers()),
+        timeout=f.float("timeout", default.timeout),
+        max_bytes=f.int("max_bytes", default.max_bytes),
+        max_failures=f.int("max_failures", default.max_failures),
+        max_backoff=f.int("max_backoff", default.max_backoff),
+        concurrency=f.int("concurrency", default.concurrency),
+        user_agent=f.str("user_agent", default.user_agent),
+        parse_workers=f.int("parse_workers", default.parse_workers),
     )
     f.done()
 
@@ -187,52 +248,24 @@ def parse_config(
         if name in names[:i]:
             raise ConfigError(f"feeds[{i}].name", f'"{name}" is used by another feed')
 
-    telegram = discord = None
-    if "telegram" in data:
-        tg = t.table("telegram")
-        telegram = TelegramConfig(
-            token=_token(tg, env, TELEGRAM_TOKEN_ENV),
-            api_base_url=tg.url("api_base_url", ""),
-            link_previews=tg.bool("link_previews", False),
-            destinations=tuple(
-                _destination(d, d.chat("chat"), names) for d in tg.tables("destinations")
-            ),
-        )
-        tg.done()
-    if "discord" in data:
-        dc = t.table("discord")
-        discord = DiscordConfig(
-            token=_token(dc, env, DISCORD_TOKEN_ENV),
-            api_base_url=dc.url("api_base_url", ""),
-            gateway_url=dc.url("gateway_url", "", schemes=("ws", "wss")),
-            guild_id=dc.snowflake("guild_id"),
-            destinations=tuple(
-                _destination(d, d.snowflake("channel", required=True), names)
-                for d in dc.tables("destinations")
-            ),
-        )
-        dc.done()
-    c = t.table("console")
-    console = ConsoleConfig(
-        enabled=c.bool("enabled", False),
-        regions=c.regions("regions"),
-        commands=c.bool("commands", False),
-    )
-    c.done()
+    sections: dict[str, PlatformConfig | None] = {}
+    for name, parse in platforms.items():
+        table = t.raw(name)
+        sections[name] = None if table is None else parse(PlatformTable(table, name, names, env))
 
     config = Config(
         database=database,
         poll_interval=poll_interval,
-        backfill=t.int("backfill", 0),
-        max_posts_per_poll=t.int("max_posts_per_poll", 20),
-        max_age_hours=t.int("max_age_hours", 72),
+        backfill=t.int("backfill", _CONFIG.backfill),
+        max_posts_per_poll=t.int("max_posts_per_poll", _CONFIG.max_posts_per_poll),
+        max_age_hours=t.int("max_age_hours", _CONFIG.max_age_hours),
         keep_days=_keep_days(t),
         language=language,
         fetch=fetch,
         feeds=feeds,
-        telegram=telegram,
-        discord=discord,
-        console=console,
+        platforms=sections,
+        http=_http(t.table("http")),
+        alerts=_alerts(t.table("alerts"), sections),
     )
     t.done()
     return config
@@ -243,12 +276,12 @@ DATABASE_URL_ENV = "HEADLINES_DATABASE_URL"
 DATABASE_SCHEMES = ("postgresql", "postgres")
 
 
-def _database(t: _Table, base_dir: Path, env: Mapping[str, str]) -> Path | str:
+def _database(t: Table, base_dir: Path, env: Mapping[str, str]) -> Path | str:
     """`database`: a file path (SQLite, relative to the config file) or a postgresql://
     URL; $HEADLINES_DATABASE_URL, when set, wins over the file (so the URL, which may
     hold a password, need not be written in it). The URL is checked here and never
     shown with its password."""
-    value = t.str("database", "headlines.db")
+    value = t.str("database", str(_CONFIG.database))
     key = t.key("database")
     if env.get(DATABASE_URL_ENV):
         value, key = env[DATABASE_URL_ENV], DATABASE_URL_ENV
@@ -278,8 +311,60 @@ def _database(t: _Table, base_dir: Path, env: Mapping[str, str]) -> Path | str:
     return value
 
 
-def _keep_days(t: _Table) -> int:
-    days = t.int("keep_days", 90)
+# -- operations: the HTTP listener and the operator's alert chats (issue 11) -------------
+
+
+def _http(t: Table) -> HttpConfig:
+    listen = t.str("listen", "")
+    if listen:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ConfigError(
+                t.key("listen"),
+                f'expected "host:port" with a port from 0 (any free one) to 65535, got {listen!r}',
+            )
+        if not _is_host(host):
+            raise ConfigError(t.key("listen"), f"{host!r} is not a host name nor an IP address")
+    http = HttpConfig(listen=listen, token=t.str("token", ""))
+    t.done()
+    return http
+
+
+def _alerts(t: Table, sections: Mapping[str, PlatformConfig | None]) -> AlertsConfig:
+    """`[alerts]`: a key per platform names its operator chat, which needs that platform's
+    own table; the rest say when a problem becomes an alert."""
+    default = AlertsConfig()
+    chats = {}
+    for platform in sections:
+        value = t.raw(platform)
+        if value is None:
+            continue
+        section = sections[platform]
+        if section is None:
+            raise ConfigError(
+                t.key(platform), f"alerts go to {platform}, but there is no [{platform}]"
+            )
+        # The platform reads its own chat ids (a Telegram chat, a Discord channel's id).
+        read_chat = getattr(section, "read_chat", None)
+        if read_chat is not None:
+            chats[platform] = read_chat(t, platform)
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+            raise ConfigError(t.key(platform), f"expected a chat id, got {show(value)}")
+        if isinstance(value, str):
+            t.check_text(platform, value)
+        chats[platform] = str(value).strip()
+    alerts = AlertsConfig(
+        operator_chats=chats,
+        feed_failing_after=t.int("feed_failing_after", default.feed_failing_after),
+        backlog_after=t.int("backlog_after", default.backlog_after),
+    )
+    t.done()
+    return alerts
+
+
+def _keep_days(t: Table) -> int:
+    days = t.int("keep_days", _CONFIG.keep_days)
     if 0 < days < KEEP_DAYS_MIN:
         # Shorter would forget entries a feed still lists, and post them again.
         raise ConfigError(
@@ -289,7 +374,7 @@ def _keep_days(t: _Table) -> int:
     return days
 
 
-def _feed(t: _Table, default_interval: int) -> FeedConfig:
+def _feed(t: Table, default_interval: int) -> FeedConfig:
     keywords = t.table("keywords")
     rules = []
     for word in keywords.names():
@@ -301,7 +386,7 @@ def _feed(t: _Table, default_interval: int) -> FeedConfig:
         name=t.str("name", required=True),
         url=t.url("url", required=True),
         interval=t.int("interval", default_interval),
-        language=t.choice("language", "", ("", *LANGUAGES)),
+        language=t.choice("language", _FEED.language, ("", *LANGUAGES)),
         regions=t.regions("regions"),
         keywords=tuple(rules),
     )
@@ -309,42 +394,78 @@ def _feed(t: _Table, default_interval: int) -> FeedConfig:
     return feed
 
 
-def _destination(t: _Table, chat_id: str, feed_names: list[str]) -> DestinationConfig:
-    feeds = t.strs("feeds")
-    for name in feeds:
-        if name not in feed_names:
-            raise ConfigError(t.key("feeds"), f'no feed is named "{name}"')
-    dest = DestinationConfig(
-        chat_id=chat_id,
-        regions=t.regions("regions"),
-        feeds=feeds,
-        language=t.choice("language", "", ("", *LANGUAGES)),
-    )
-    t.done()
-    return dest
-
-
-def _token(t: _Table, env: Mapping[str, str], env_name: str) -> str:
-    token = env.get(env_name, "") or t.str("token", "")
-    t.seen.add("token")
-    if not token:
+def _keyword_filter(t: Table) -> dict[str, tuple[str, ...]]:
+    """A destination's `include` and `exclude` lists: words or phrases, read as /filter
+    reads them (bot.filters), within its limits."""
+    lists = {}
+    for name in ("include", "exclude"):
+        terms = []
+        for text in t.strs(name):
+            try:
+                terms.append(filters.term(text))
+            except filters.FilterError as error:
+                raise ConfigError(t.key(name), _filter_problem(error)) from None
+        lists[name] = tuple(dict.fromkeys(terms))
+    if len(lists["include"]) + len(lists["exclude"]) > filters.MAX_TERMS:
         raise ConfigError(
-            t.key("token"), f"missing: set it here or in the environment as {env_name}"
+            t.key("include"), f"at most {filters.MAX_TERMS} terms in include and exclude together"
         )
-    return token
+    return lists
+
+
+def _filter_problem(error: filters.FilterError) -> str:
+    shown = repr(error.values.get("term", ""))
+    if error.key == "filter_term_empty":
+        return f"{shown} holds no word to match"
+    if error.key == "filter_term_too_long":
+        return f"{shown} is longer than {filters.MAX_TERM_CHARS} characters"
+    return f"{shown} has more than {filters.MAX_TERM_WORDS} words"
+
+
+def _digest(t: Table) -> str:
+    """A destination's `digest`, checked as /digest reads it, but with its time zone named:
+    the file is read where no chat has saved one."""
+    text = t.str("digest", "")
+    if not text:
+        return ""
+    try:
+        setting = parse_digest(text.split())
+    except DigestError as error:
+        problem = DIGEST_PROBLEMS.get(error.key, error.key).format(**error.values)
+        raise ConfigError(
+            t.key("digest"),
+            f'{problem}, got {text!r}; e.g. "daily 08:00 Europe/Madrid", "weekly mon 08:00 UTC"',
+        ) from None
+    if setting is None:
+        return ""
+    return str(setting)
+
+
+# What a digest setting's problems (bot.outbox.digest.DigestError) mean in the file.
+DIGEST_PROBLEMS = {
+    "digest_bad_word": "{word!r} is not a period (hourly, daily, weekly), a day, a time or a zone",
+    "digest_no_period": "give a period: hourly, daily or weekly",
+    "digest_hourly_alone": "an hourly digest takes no time or day",
+    "digest_needs_time": "give a time of day (HH:MM)",
+    "digest_needs_day": "a weekly digest needs a day (mon ... sun)",
+    "digest_daily_day": "a daily digest takes no day",
+    "digest_needs_zone": "give an IANA time zone (such as Europe/Madrid or UTC)",
+    "digest_bad_time": "{word!r} is not a time of day (HH:MM, 00:00 to 23:59)",
+    "digest_bad_zone": "{zone!r} is not an IANA time zone (did you mean {hint}?)",
+}
 
 
 def _unknown_region(name: str) -> str:
     return f"unknown region {name!r}; expected one of: {', '.join(REGIONS)}"
 
 
-class _Table:
+class Table:
     """One TOML table being read: typed getters that name the key in their errors, and a
     record of the keys read so that `done()` can reject unknown (misspelt) keys."""
 
     def __init__(self, data: Any, path: str) -> None:
         if not isinstance(data, Mapping):
-            raise ConfigError(path, f"expected a table, got {_show(data)}")
+            raise ConfigError(path, f"expected a table, got {show(data)}")
         self.data = data
         self.path = path
         self.seen: set[str] = set()
@@ -366,13 +487,13 @@ class _Table:
     def str(self, name: str, default: str = "", required: bool = False) -> str:
         value = self.raw(name, default, required)
         if not isinstance(value, str):
-            raise ConfigError(self.key(name), f"expected a string, got {_show(value)}")
-        self._check_text(name, value)
+            raise ConfigError(self.key(name), f"expected a string, got {show(value)}")
+        self.check_text(name, value)
         if required and not value.strip():
             raise ConfigError(self.key(name), "must not be empty")
         return value.strip()
 
-    def _check_text(self, name: str, value: str) -> None:
+    def check_text(self, name: str, value: str) -> None:
         # No setting is a text of several lines; a newline or a NUL that slipped in would
         # break an HTTP header, a database path or a post's layout later, far from here.
         if any(unicodedata.category(c) == "Cc" for c in value):
@@ -380,33 +501,35 @@ class _Table:
                 self.key(name), f"must not contain control characters (a newline...): {value!r}"
             )
 
-    def int(self, name: str, default: int) -> int:
-        return int(self.number(name, default, whole=True))
+    def int(self, name: str, default: int, limits: tuple[int, int] | None = None) -> int:
+        return int(self.number(name, default, whole=True, limits=limits))
 
-    def float(self, name: str, default: float) -> float:
-        return float(self.number(name, default, whole=False))
+    def float(self, name: str, default: float, limits: tuple[int, int] | None = None) -> float:
+        return float(self.number(name, default, whole=False, limits=limits))
 
-    def number(self, name: str, default: float, *, whole: bool) -> int | float:
-        """The number at `name`, within its range in LIMITS (found by its key, with the
-        index of a list left out: `feeds[].interval`)."""
-        least, most = LIMITS[re.sub(r"\[\d+\]", "[]", self.key(name))]
+    def number(
+        self, name: str, default: float, *, whole: bool, limits: tuple[int, int] | None = None
+    ) -> int | float:
+        """The number at `name`, within `limits` (least, most); by default its range in
+        LIMITS, found by its key with the index of a list left out: `feeds[].interval`."""
+        least, most = limits or LIMITS[re.sub(r"\[\d+\]", "[]", self.key(name))]
         value = self.raw(name, default)
         kind = int if whole else int | float
         if isinstance(value, bool) or not isinstance(value, kind):
             expected = "a whole number" if whole else "a number"
-            raise ConfigError(self.key(name), f"expected {expected}, got {_show(value)}")
+            raise ConfigError(self.key(name), f"expected {expected}, got {show(value)}")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(self.key(name), f"expected a finite number, got {_show(value)}")
+            raise ConfigError(self.key(name), f"expected a finite number, got {show(value)}")
         if value < least:
-            raise ConfigError(self.key(name), f"must be at least {least}, got {_show(value)}")
+            raise ConfigError(self.key(name), f"must be at least {least}, got {show(value)}")
         if value > most:
-            raise ConfigError(self.key(name), f"must be at most {most}, got {_show(value)}")
+            raise ConfigError(self.key(name), f"must be at most {most}, got {show(value)}")
         return value
 
     def bool(self, name: str, default: bool) -> bool:
         value = self.raw(name, default)
         if not isinstance(value, bool):
-            raise ConfigError(self.key(name), f"expected true or false, got {_show(value)}")
+            raise ConfigError(self.key(name), f"expected true or false, got {show(value)}")
         return value
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -432,38 +555,12 @@ class _Table:
                 raise ConfigError(self.key(name), f"{shown}: {problem}" if problem else shown)
         return value.rstrip("/") if name != "url" else value
 
-    def snowflake(self, name: str, required: bool = False) -> str:
-        """A Discord id: a whole number of 64 bits, written as a number or a string; ""
-        when absent and not required."""
-        value = self.raw(name, "", required)
-        if value == "" and not required:
-            return ""
-        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,20}", value.strip()):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
-            raise ConfigError(self.key(name), f"expected a numeric id, got {_show(value)}")
-        return str(value)
-
-    def chat(self, name: str) -> str:
-        """A Telegram chat: its numeric id (64 bits), or a channel's @name."""
-        value = self.raw(name, required=True)
-        if isinstance(value, str):
-            self._check_text(name, value)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | str)
-            or (isinstance(value, int) and not -(2**63) <= value < 2**63)
-            or not str(value).strip()
-        ):
-            raise ConfigError(self.key(name), f"expected a chat id or @name, got {_show(value)}")
-        return str(value).strip()
-
     def strs(self, name: str) -> tuple[str, ...]:
         value = self.raw(name, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(self.key(name), f"expected a list of strings, got {_show(value)}")
+            raise ConfigError(self.key(name), f"expected a list of strings, got {show(value)}")
         for v in value:
-            self._check_text(name, v)
+            self.check_text(name, v)
         return tuple(v.strip() for v in value)
 
     def regions(self, name: str) -> tuple[str, ...]:
@@ -476,22 +573,74 @@ class _Table:
                 found.append(region)
         return tuple(found)
 
-    def table(self, name: str) -> _Table:
-        return _Table(self.raw(name, {}), self.key(name))
+    def table(self, name: str) -> Table:
+        return Table(self.raw(name, {}), self.key(name))
 
-    def tables(self, name: str) -> list[_Table]:
+    def tables(self, name: str) -> list[Table]:
         value = self.raw(name, [])
         if not isinstance(value, list):
             raise ConfigError(
-                self.key(name), f"expected a list of tables ([[{name}]]), got {_show(value)}"
+                self.key(name), f"expected a list of tables ([[{name}]]), got {show(value)}"
             )
-        return [_Table(item, f"{self.key(name)}[{i}]") for i, item in enumerate(value)]
+        return [Table(item, f"{self.key(name)}[{i}]") for i, item in enumerate(value)]
 
     def done(self) -> None:
         unknown = [k for k in self.data if k not in self.seen]
         if unknown:
             known = ", ".join(sorted(self.seen)) or "none"
             raise ConfigError(self.key(unknown[0]), f"unknown key (known keys here: {known})")
+
+
+class PlatformTable(Table):
+    """A platform's table (`[telegram]`), as its parser is handed it: what its
+    destinations and secrets are read with, besides the getters of any table."""
+
+    def __init__(self, data: Any, path: str, feed_names: list[str], env: Mapping[str, str]) -> None:
+        super().__init__(data, path)
+        self.feed_names = feed_names
+        self.env = env
+
+    def secret(self, name: str, env_name: str) -> str:
+        """A secret (a token) from the environment variable `env_name`, else from the
+        file; required."""
+        value = self.env.get(env_name, "") or self.str(name, "")
+        self.seen.add(name)
+        if not value:
+            raise ConfigError(
+                self.key(name), f"missing: set it here or in the environment as {env_name}"
+            )
+        return value
+
+    def destinations(
+        self, chat: Callable[[Table], str], *, topics: bool = False
+    ) -> tuple[DestinationConfig, ...]:
+        """The `[[name.destinations]]` tables; `chat` reads the platform's chat id from
+        each (its key and form are the platform's own). With `topics`, the platform can
+        split a chat into a thread per region, and a destination may ask for it."""
+        return tuple(
+            self._destination(t, chat(t), topics=topics) for t in self.tables("destinations")
+        )
+
+    def _destination(self, t: Table, chat_id: str, *, topics: bool) -> DestinationConfig:
+        feeds = t.strs("feeds")
+        for name in feeds:
+            if name not in self.feed_names:
+                raise ConfigError(t.key("feeds"), f'no feed is named "{name}"')
+        dest = DestinationConfig(
+            chat_id=chat_id,
+            regions=t.regions("regions"),
+            feeds=feeds,
+            language=t.choice("language", _DESTINATION.language, ("", *LANGUAGES)),
+            digest=_digest(t),
+            **_keyword_filter(t),
+            topics=t.bool("topics", _DESTINATION.topics) if topics else _DESTINATION.topics,
+        )
+        t.done()
+        return dest
+
+
+# A platform's parser: reads its table (`[telegram]`), None when the table turns it off.
+SectionParser = Callable[[PlatformTable], PlatformConfig | None]
 
 
 def _url_problem(url: str, schemes: tuple[str, ...]) -> str | None:
@@ -543,7 +692,7 @@ def _is_host(host: str) -> bool:
     return len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a table"
     if isinstance(value, list):

@@ -29,6 +29,7 @@ class Headline:
     language: str = "en"
     regions: tuple[str, ...] = ()
     id: int = 0
+    image: str = ""  # the entry's picture: an http(s) URL, or empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +45,15 @@ class ChatRef:
     kind: str = ""
     title: str = ""
     username: str = ""  # a public @name the chat can also be addressed by (Telegram)
+    # A part of the chat that is a destination of its own (a Telegram forum topic's
+    # message_thread_id); empty: the chat itself.
+    thread_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """A chat that receives new headlines, with its region filter (empty: all regions)."""
+    """A chat that receives new headlines, with its region filter (empty: all regions)
+    and its keyword filter (`include`, `exclude`: terms of bot.filters; empty: none)."""
 
     id: int
     chat: ChatRef
@@ -58,6 +63,15 @@ class Destination:
     active: bool = True
     inactive_reason: str = ""
     from_config: bool = False
+    # Digests: "daily 08:00 Europe/Madrid" (bot.outbox.digest), or "" for each headline as
+    # it comes; `timezone` is the chat's saved IANA zone, for a digest given without one.
+    digest: str = ""
+    timezone: str = ""
+    # One of the threads `/subscribe topics` made, one per region (its only region): the
+    # outbox makes it again if it was deleted.
+    region_thread: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 class DeliveryStatus(StrEnum):
@@ -67,6 +81,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"  # the platform accepted it
     FAILED = "failed"  # refused, or its destination went away
     CANCELLED = "cancelled"  # no longer owed: unsubscribed, or moved to a chat that had it
+    HELD = "held"  # owed to the chat's next digest: pending once the digest is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,29 @@ class Delivery:
     destination: Destination
     headline: Headline
     attempts: int = 0
+    digest: int = 0  # the digest it goes out in (its deliveries share it); 0: on its own
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSection:
+    """One region's part of a digest (`region` "" for world news): its newest headlines,
+    newest first, and how many more it had."""
+
+    region: str
+    headlines: tuple[Headline, ...]
+    more: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The headlines a chat was owed over one period, sent as one delivery. `key` is the
+    same for the same digest across restarts; `period` is "hourly", "daily" or "weekly";
+    `total` counts every headline, shown or not."""
+
+    key: int
+    period: str
+    sections: tuple[DigestSection, ...]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)

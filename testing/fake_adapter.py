@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.models import ChatRef, Command, Headline, Reply
-from bot.ports import CommandCallback, SendError, Sent
+from bot.models import ChatRef, Command, Digest, Headline, Reply
+from bot.ports import NO_OBSERVER, CommandCallback, Observer, PlatformHealth, SendError, Sent
 
 
 @dataclass
@@ -21,6 +21,11 @@ class FakeAdapter:
     started: bool = False
     send_delay: float = 0.0
     start_failures: list[BaseException] = field(default_factory=list)
+    digests: list[tuple[str, Digest]] = field(default_factory=list)
+    texts: list[tuple[str, str]] = field(default_factory=list)  # (chat, text) of send_text
+    # What `health` says while started; a test sets it to play a lost connection or a pause.
+    state: PlatformHealth = field(default_factory=lambda: PlatformHealth(True))
+    observer: Observer = NO_OBSERVER
 
     async def start(self, on_command: CommandCallback) -> None:
         if self.start_failures:
@@ -36,6 +41,21 @@ class FakeAdapter:
         batch = tuple(h.title for h in headlines[: self.per_message])
         self.sent.append((chat.chat_id, batch))
         return Sent(message_id=str(len(self.sent)), count=len(batch))
+
+    async def send_digest(self, chat: ChatRef, digest: Digest, language: str) -> Sent:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.digests.append((chat.chat_id, digest))
+        return Sent(message_id=f"digest {len(self.digests)}", count=digest.total)
+
+    async def send_text(self, chat: ChatRef, text: str) -> Sent:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.texts.append((chat.chat_id, text))
+        return Sent(message_id=f"text{len(self.texts)}")
+
+    def health(self) -> PlatformHealth:
+        return self.state if self.started else PlatformHealth(False, detail="not started")
 
     async def stop(self) -> None:
         self.started = False

@@ -18,6 +18,14 @@ Per-channel buckets (5 messages per 5 s) are always reported in the rate-limit h
 with `enforce_limits` it also answers 429 past them and past 50 requests/s overall, as
 Discord does, so a benchmark can count the 429s a client provokes.
 
+Forum channels (type 15) carry `available_tags` and `flags` (REQUIRE_TAG): a post is
+`POST /channels/{forum}/threads` with `applied_tags` (400 50035 past 5 or for a tag the
+forum does not have, 400 40067 without one where a tag is required), paced like
+messages; `PATCH /channels/{id}` edits `available_tags` with Manage Channels only (403
+50013 without, 400 50035 past 20) and tells the client with CHANNEL_UPDATE. An
+announcement channel (type 5) takes `POST .../messages/{id}/crosspost`, with its own
+bucket (10 an hour per channel, always enforced: 429 past it).
+
 Pitfalls it avoids (see ../shared/reference/testing-with-real-clients.md): JSON responses
 carry exactly `Content-Type: application/json`, gateway frames are plain text.
 """
@@ -53,6 +61,7 @@ VOICE_ID, CATEGORY_ID, FORUM_ID, THREAD_ID, ARCHIVED_THREAD_ID = (
     "3104",
     "3105",
 )
+ANNOUNCEMENT_ID = "3106"
 DM_CHANNEL_ID = "3900"
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions).
@@ -65,10 +74,13 @@ MEMBER_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | SEND_MESSAGES_
 ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_CHANNELS
 
 # Channel types.
-TEXT, DM, VOICE, CATEGORY = 0, 1, 2, 4
+TEXT, DM, VOICE, CATEGORY, ANNOUNCEMENT = 0, 1, 2, 4, 5
 NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD, STAGE, FORUM = 10, 11, 12, 13, 15
 THREADS = (NEWS_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
 NO_MESSAGES = (CATEGORY, FORUM)  # Discord answers 400 50008 to a post there
+REQUIRE_TAG = 1 << 4  # a forum's flag: every post needs a tag
+MAX_APPLIED_TAGS, MAX_AVAILABLE_TAGS, TAG_NAME_CHARS, THREAD_NAME_CHARS = 5, 20, 20, 100
+CROSSPOSTS_PER_HOUR = 10  # per announcement channel
 
 APPLICATION_COMMAND = 2
 DISCORD_EPOCH_MS = 1_420_070_400_000
@@ -87,6 +99,10 @@ class Channel:
     parent_id: str | None = None
     overwrites: list[dict[str, Any]] = field(default_factory=list)
     archived: bool = False
+    # A forum's tags ({"id", "name", "moderated", "emoji_id", "emoji_name"}) and flags.
+    available_tags: list[dict[str, Any]] = field(default_factory=list)
+    flags: int = 0
+    applied_tags: list[str] = field(default_factory=list)  # a forum post's
 
 
 @dataclass
@@ -105,6 +121,21 @@ class Posted:
     @property
     def ephemeral(self) -> bool:
         return bool(self.payload.get("flags", 0) & 64)
+
+
+@dataclass
+class ForumPost:
+    """A post the bot created in a forum: a thread, its tags and its first message."""
+
+    forum_id: str
+    thread_id: str
+    name: str
+    applied_tags: list[str]
+    message: Posted
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return self.message.embeds
 
 
 @dataclass
@@ -163,6 +194,8 @@ class FakeDiscord:
         global_window: float = 1.0,
         channels: Iterable[str] = CHANNEL_IDS,
         response_delay: float = 0.0,
+        crosspost_limit: int = CROSSPOSTS_PER_HOUR,
+        crosspost_window: float = 3600.0,
     ) -> None:
         self.enforce_limits = enforce_limits
         self.channel_limit = channel_limit
@@ -177,11 +210,16 @@ class FakeDiscord:
             FORUM_ID: Channel("ideas", FORUM),
             THREAD_ID: Channel("live-blog", PUBLIC_THREAD, parent_id=first),
             ARCHIVED_THREAD_ID: Channel("old-blog", PUBLIC_THREAD, parent_id=first, archived=True),
+            ANNOUNCEMENT_ID: Channel("announcements", ANNOUNCEMENT),
         }
+        self.crosspost_limit = crosspost_limit
+        self.crosspost_window = crosspost_window
         self.response_delay = response_delay
         self.refuse_identify = 0  # a close code to answer IDENTIFY with (4014: intents)
 
         self.messages: list[Posted] = []
+        self.forum_posts: list[ForumPost] = []
+        self.crossposted: list[tuple[str, str]] = []  # (channel id, message id) published
         self.interactions: dict[str, Interaction] = {}
         self.synced: dict[str, list[dict[str, Any]]] = {}  # "global" or a guild id
         self.requests: list[tuple[str, str]] = []
@@ -421,6 +459,24 @@ class FakeDiscord:
         overwrites.append({"id": BOT_ID, "type": 1, "allow": "0", "deny": str(permissions)})
         await self._dispatch("CHANNEL_UPDATE", self._channel(target))
 
+    def forum(
+        self, channel_id: str, tags: Iterable[str] = (), *, require_tag: bool = False
+    ) -> None:
+        """Make `channel_id` a forum with tags of these names (and REQUIRE_TAG)."""
+        channel = self.channels.setdefault(channel_id, Channel(f"forum-{channel_id}", FORUM))
+        channel.type = FORUM
+        channel.flags = REQUIRE_TAG if require_tag else 0
+        channel.available_tags = [
+            {"id": self._snowflake(), "name": name, "moderated": False}
+            | {"emoji_id": None, "emoji_name": None}
+            for name in tags
+        ]
+
+    def tag_names(self, forum_id: str, tag_ids: Iterable[str]) -> list[str]:
+        """The names of a forum's tags, by id."""
+        names = {t["id"]: t["name"] for t in self.channels[forum_id].available_tags}
+        return [names[t] for t in tag_ids]
+
     def bot_permissions(self, channel_id: str) -> int:
         """The bot's permissions in a channel: @everyone's, then the overwrites for
         @everyone and for the bot, as Discord computes them."""
@@ -449,6 +505,12 @@ class FakeDiscord:
     async def wait_for_identifies(self, count: int) -> None:
         async with self._identified:
             await asyncio.wait_for(self._identified.wait_for(lambda: self.identifies >= count), 10)
+
+    async def wait_for_crossposts(self, count: int) -> None:
+        async with self._message_added:
+            await asyncio.wait_for(
+                self._message_added.wait_for(lambda: len(self.crossposted) >= count), 10
+            )
 
     async def wait_for_messages(self, count: int) -> None:
         async with self._message_added:
@@ -500,6 +562,12 @@ class FakeDiscord:
             return _json(commands)
         if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
             return await self._post_message(request, parts[1], body)
+        if method == "POST" and parts[0] == "channels" and parts[2:] == ["threads"]:
+            return await self._post_in_forum(parts[1], body)
+        if method == "PATCH" and parts[0] == "channels" and len(parts) == 2:
+            return await self._edit_channel(parts[1], body)
+        if method == "POST" and parts[0] == "channels" and parts[-1] == "crosspost":
+            return await self._crosspost(parts[1], parts[3])
         if method == "GET" and parts[0] == "channels" and len(parts) == 2:
             if parts[1] not in self.channels:
                 return _json({"message": "Unknown Channel", "code": 10003}, 404)
@@ -565,6 +633,158 @@ class FakeDiscord:
             request.transport.close()
         return _json(self._message(posted), headers=headers)
 
+    async def _post_in_forum(self, forum_id: str, body: dict[str, Any]) -> web.Response:
+        """A forum post: a public thread named `name`, with `applied_tags` and a first
+        `message`, refused as Discord refuses it."""
+        forum = self.channels.get(forum_id)
+        if forum is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        permissions = self.bot_permissions(forum_id)
+        if not permissions & VIEW_CHANNEL:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        if forum.type != FORUM:
+            # (Discord starts a thread without a message elsewhere; the bot never asks that.)
+            body = {"message": "Cannot execute action on this channel type", "code": 50024}
+            return _json(body, 400)
+        if not permissions & SEND_MESSAGES:
+            return _json({"message": "Missing Permissions", "code": 50013}, 403)
+        body = body or {}
+        name = str(body.get("name") or "")
+        tags = [str(t) for t in body.get("applied_tags") or []]
+        known = {t["id"] for t in forum.available_tags}
+        errors: dict[str, Any] = {}
+        if not 1 <= len(name) <= THREAD_NAME_CHARS:
+            errors["name"] = _error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        if len(tags) > MAX_APPLIED_TAGS:
+            errors["applied_tags"] = _error("BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+        elif any(t not in known for t in tags):
+            errors["applied_tags"] = _error("TAG_INVALID", "Tag is not available in this forum.")
+        if errors:
+            self.refused_bodies += 1
+            return _json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
+        if forum.flags & REQUIRE_TAG and not tags:
+            body = {"message": "A tag is required to create a forum post in this channel"}
+            return _json(body | {"code": 40067}, 400)
+        message = body.get("message") or {}
+        refused = self._refuse_body(message)
+        if refused:
+            return refused
+        limited, headers = self._take_from_bucket(f"threads:{forum_id}")
+        if limited:
+            return limited
+        thread_id = self._snowflake()
+        self.channels[thread_id] = Channel(name, PUBLIC_THREAD, forum_id, applied_tags=tags)
+        # A forum post's first message has the thread's id.
+        now = asyncio.get_running_loop().time()
+        posted = Posted(thread_id, message, thread_id, now)
+        self.forum_posts.append(ForumPost(forum_id, thread_id, name, tags, posted))
+        async with self._message_added:
+            self.messages.append(posted)
+            self._message_added.notify_all()
+        return _json(self._channel(thread_id) | {"message": self._message(posted)}, headers=headers)
+
+    async def _edit_channel(self, channel_id: str, body: dict[str, Any]) -> web.Response:
+        """PATCH /channels/{id}: this fake edits a forum's `available_tags` only."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        permissions = self.bot_permissions(channel_id)
+        if not permissions & VIEW_CHANNEL:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        if not permissions & MANAGE_CHANNELS:
+            return _json({"message": "Missing Permissions", "code": 50013}, 403)
+        tags = (body or {}).get("available_tags")
+        if tags is None or channel.type != FORUM:
+            return _json({"message": f"fake discord: cannot edit {sorted(body or {})}"}, 400)
+        errors: dict[str, Any] = {}
+        if len(tags) > MAX_AVAILABLE_TAGS:
+            errors["available_tags"] = _error("BASE_TYPE_MAX_LENGTH", "Must be 20 or fewer.")
+        for i, tag in enumerate(tags):
+            if not 1 <= len(str(tag.get("name") or "")) <= TAG_NAME_CHARS:
+                message = "Must be between 1 and 20 in length."
+                bad = {"name": _error("BASE_TYPE_BAD_LENGTH", message)}
+                errors.setdefault("available_tags", {})[str(i)] = bad
+        if errors:
+            return _json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
+        # Tags sent with an id are kept, without one created; those left out are deleted.
+        channel.available_tags = [
+            {
+                "id": str(tag.get("id") or self._snowflake()),
+                "name": tag["name"],
+                "moderated": bool(tag.get("moderated")),
+                "emoji_id": tag.get("emoji_id"),
+                "emoji_name": tag.get("emoji_name"),
+            }
+            for tag in tags
+        ]
+        await self._dispatch("CHANNEL_UPDATE", self._channel(channel_id))
+        return _json(self._channel(channel_id))
+
+    async def _crosspost(self, channel_id: str, message_id: str) -> web.Response:
+        """Publish a message of an announcement channel to the servers following it."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        if not self.bot_permissions(channel_id) & VIEW_CHANNEL:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        if channel.type != ANNOUNCEMENT:
+            body = {"message": "Cannot execute action on this channel type", "code": 50024}
+            return _json(body, 400)
+        if not any(m.id == message_id and m.channel_id == channel_id for m in self.messages):
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        if (channel_id, message_id) in self.crossposted:
+            body = {"message": "This message has already been crossposted.", "code": 40033}
+            return _json(body, 400)
+        limited, headers = self._take_from_bucket(
+            f"crosspost:{channel_id}",
+            limit=self.crosspost_limit,
+            window=self.crosspost_window,
+            enforce=True,
+        )
+        if limited:
+            return limited
+        async with self._message_added:
+            self.crossposted.append((channel_id, message_id))
+            self._message_added.notify_all()
+        posted = next(m for m in self.messages if m.id == message_id)
+        return _json(self._message(posted) | {"flags": 1}, headers=headers)  # CROSSPOSTED
+
+    def _take_from_bucket(
+        self,
+        bucket: str,
+        *,
+        limit: int | None = None,
+        window: float | None = None,
+        enforce: bool | None = None,
+    ) -> tuple[web.Response | None, dict[str, str]]:
+        """Count a request against a fixed-window bucket: (a 429 if it is spent and
+        limits are enforced, else None; the rate-limit headers Discord sends)."""
+        limit = self.channel_limit if limit is None else limit
+        window = self.channel_window if window is None else window
+        enforce = self.enforce_limits if enforce is None else enforce
+        now = asyncio.get_running_loop().time()
+        start, count = self._windows.get(bucket, (now, 0))
+        if now >= start + window:
+            start, count = now, 0
+        reset_after = start + window - now
+        if count >= limit and enforce:
+            self.rate_limited += 1
+            body = {"message": "You are being rate limited.", "retry_after": reset_after}
+            headers = _limit_headers(reset_after, False, True) | {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+                "X-RateLimit-Bucket": f"fake-{bucket.split(':')[0]}",
+            }
+            return _json(body | {"global": False}, 429, headers), {}
+        self._windows[bucket] = (start, count + 1)
+        return None, {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - count - 1)),
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": f"fake-{bucket.split(':')[0]}",
+        }
+
     def _refuse_post(self, channel_id: str) -> web.Response | None:
         """Discord's answer when the bot may not post in the channel at all."""
         channel = self.channels.get(channel_id)
@@ -612,6 +832,11 @@ class FakeDiscord:
             url = embed.get("url")
             if url is not None and (url in self.bad_urls or not _well_formed(url)):
                 fields["url"] = _error("URL_TYPE_INVALID_URL", "Not a well formed URL.")
+            for picture in ("image", "thumbnail"):
+                url = (embed.get(picture) or {}).get("url")
+                if picture in embed and (url in self.bad_urls or not _well_formed(url)):
+                    invalid = _error("URL_TYPE_INVALID_URL", "Not a well formed URL.")
+                    fields[picture] = {"url": invalid}
             if "timestamp" in embed:
                 try:
                     datetime.fromisoformat(embed["timestamp"])
@@ -812,6 +1037,16 @@ class FakeDiscord:
         }
         if channel.type in (VOICE, STAGE):
             data |= {"bitrate": 64000, "user_limit": 0, "rtc_region": None}
+        if channel.type == FORUM:
+            data |= {
+                "available_tags": channel.available_tags,
+                "flags": channel.flags,
+                "topic": None,
+                "rate_limit_per_user": 0,
+                "default_reaction_emoji": None,
+                "default_sort_order": None,
+                "default_forum_layout": 0,
+            }
         if channel.type not in THREADS:
             return data | {"position": 0, "permission_overwrites": channel.overwrites}
         return data | {
@@ -820,6 +1055,7 @@ class FakeDiscord:
             "member_count": 1,
             "rate_limit_per_user": 0,
             "flags": 0,
+            "applied_tags": channel.applied_tags,
             "thread_metadata": {
                 "archived": channel.archived,
                 "auto_archive_duration": 1440,

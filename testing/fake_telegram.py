@@ -1,10 +1,13 @@
 """A fake Telegram Bot API server on 127.0.0.1 for the real python-telegram-bot to talk to.
 
 It answers what the bot uses (getMe, deleteWebhook, getUpdates long polling with offsets,
-setMyCommands, sendMessage, getChatMember), parses parse_mode=HTML the way Telegram does
-(only its tags, `<` and `&` escaped, else 400 "can't parse entities"), can be told to fail
-(429 with retry_after, 403, 400, migrate_to_chat_id, 5xx, a request held open), and can
-enforce Telegram's sending limits with true sliding windows, answering 429 past them.
+setMyCommands, sendMessage, sendPhoto, getChatMember, getChat, createForumTopic), models
+forum supergroups (topics made, deleted or closed; message_thread_id on sends and on the
+commands sent in a topic; one rate window per chat, whatever the topic), parses
+parse_mode=HTML the way Telegram does (only its tags, `<` and `&` escaped, else 400
+"can't parse entities"), can be told to fail (429 with retry_after, 403, 400,
+migrate_to_chat_id, 5xx, a request held open, a picture it cannot fetch), and can enforce
+Telegram's sending limits with true sliding windows, answering 429 past them.
 """
 
 from __future__ import annotations
@@ -132,6 +135,8 @@ class SentMessage:
     source: str
     params: dict[str, Any]
     at: float
+    thread_id: str = ""  # the forum topic it went to
+    photo: str = ""  # sendPhoto's picture URL; `text` is then the caption
 
     def links(self) -> list[str]:
         return [e["url"] for e in self.entities if e["type"] == "text_link"]
@@ -151,6 +156,21 @@ class Failure:
     error_code: int
     description: str
     parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Topic:
+    """A forum topic as createForumTopic made it."""
+
+    name: str
+    icon_color: int
+    closed: bool = False
+    deleted: bool = False
+
+
+# The icon colours createForumTopic accepts.
+TOPIC_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
+MAX_CAPTION = 1024
 
 
 @dataclass
@@ -198,18 +218,40 @@ class FakeTelegram:
         self._arrivals: dict[str, deque[float]] = {}
         self._all_arrivals: deque[float] = deque()
         self._runner: web.AppRunner | None = None
+        # Forum supergroups: their topics by message_thread_id, and whether the bot may
+        # manage topics there.
+        self.topics: dict[str, dict[str, Topic]] = {}
+        self._topic_rights: dict[str, bool] = {}
+        self.unfetchable: set[str] = set()  # picture URLs sendPhoto cannot get
 
     async def __aenter__(self) -> FakeTelegram:
+        await self._listen(0)
+        port = self._runner.addresses[0][1] if self._runner else 0
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def _listen(self, port: int) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._dispatch)
         # access_log=None: request paths carry the token, and tests check it is never logged.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
+        await web.TCPSite(self._runner, "127.0.0.1", port, reuse_address=True).start()
+
+    async def go_offline(self) -> None:
+        """Telegram cannot be reached: the connections in use are closed, and new ones
+        refused (nothing listens on the port), until `go_online`."""
+        self._closing.set()  # long polls in progress end
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def go_online(self) -> None:
+        """Telegram answers again, on the same port."""
+        self._closing.clear()
+        await self._listen(int(self.url.rpartition(":")[2]))
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing.set()
@@ -257,6 +299,40 @@ class FakeTelegram:
     def make_admin(self, chat_id: str | int, user_id: int) -> None:
         self.admins.setdefault(str(chat_id), set()).add(user_id)
 
+    def make_forum(self, chat_id: str | int, *, can_manage_topics: bool = True) -> None:
+        """`chat_id` is a supergroup with topics on; the bot may make topics there only
+        as an administrator with can_manage_topics."""
+        self.topics.setdefault(str(chat_id), {})
+        self._topic_rights[str(chat_id)] = can_manage_topics
+        self._chats[str(chat_id)] = {
+            "id": int(chat_id),
+            "type": "supergroup",
+            "title": "A forum",
+            "is_forum": True,
+        }
+
+    def add_topic(self, chat_id: str | int, name: str) -> str:
+        """A topic someone made in the forum `chat_id`; its message_thread_id."""
+        self._message_id += 1
+        thread_id = str(self._message_id)
+        self.topics[str(chat_id)][thread_id] = Topic(name, TOPIC_COLORS[0])
+        return thread_id
+
+    def delete_topic(self, chat_id: str | int, thread_id: str | int) -> None:
+        self.topics[str(chat_id)][str(thread_id)].deleted = True
+
+    def close_topic(self, chat_id: str | int, thread_id: str | int, closed: bool = True) -> None:
+        self.topics[str(chat_id)][str(thread_id)].closed = closed
+
+    def topic_named(self, chat_id: str | int, name: str) -> str:
+        """The message_thread_id of the live topic called `name` in `chat_id`."""
+        [thread_id] = [
+            t
+            for t, topic in self.topics[str(chat_id)].items()
+            if topic.name == name and not topic.deleted
+        ]
+        return thread_id
+
     async def private_command(
         self, text: str, user_id: int = 1001, language_code: str = "en"
     ) -> None:
@@ -277,9 +353,14 @@ class FakeTelegram:
         title: str = "A group",
         supergroup: bool = False,
         language_code: str = "en",
+        thread_id: str | int | None = None,
     ) -> None:
+        """A command in a group; with `thread_id`, in that topic of a forum (make_forum)."""
         chat = {"id": chat_id, "type": "supergroup" if supergroup else "group", "title": title}
-        await self._message_update("message", text, chat, _user(user_id, language_code))
+        if str(chat_id) in self.topics:
+            chat = {**chat, "type": "supergroup", "is_forum": True}
+        extra = {"message_thread_id": int(thread_id), "is_topic_message": True} if thread_id else {}
+        await self._message_update("message", text, chat, _user(user_id, language_code), extra)
 
     async def channel_command(self, text: str, chat_id: int, *, title: str = "A channel") -> None:
         chat = {"id": chat_id, "type": "channel", "title": title}
@@ -368,17 +449,32 @@ class FakeTelegram:
         return _ok({"status": "member", "user": user})
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> web.Response:
+        return await self._send(params, "text", 4096, "message is too long")
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> web.Response:
+        """A picture by URL, which Telegram fetches (or cannot: `unfetchable`), with an
+        optional caption of at most 1,024 characters."""
+        return await self._send(params, "caption", MAX_CAPTION, "message caption is too long")
+
+    async def _send(
+        self, params: dict[str, Any], field_name: str, limit: int, too_long: str
+    ) -> web.Response:
         arrived = time.monotonic()
         chat_id = str(params.get("chat_id", ""))
         gate = self._gates.get(chat_id)
         if gate is not None:
             gate.arrived.set()
             await gate.release.wait()
-        response = self._refuse(chat_id, arrived)
+        response = self._refuse(chat_id, arrived) or self._refuse_thread(chat_id, params)
         if response is not None:
             return response
+        photo = str(params.get("photo", ""))
+        if field_name == "caption" and photo in self.unfetchable:
+            return self._reject(
+                chat_id, 400, "Bad Request: wrong file identifier/HTTP URL specified"
+            )
         parse_mode = params.get("parse_mode", "")
-        source = str(params.get("text", ""))
+        source = str(params.get(field_name, ""))
         if parse_mode == "HTML":
             try:
                 text, entities = parse_html(source)
@@ -386,14 +482,24 @@ class FakeTelegram:
                 return self._reject(chat_id, 400, f"Bad Request: can't parse entities: {error}")
         else:
             text, entities = source, []
-        if not text.strip():
+        if field_name == "text" and not text.strip():
             return self._reject(chat_id, 400, "Bad Request: message text is empty")
-        if utf16_length(text) > 4096:
-            return self._reject(chat_id, 400, "Bad Request: message is too long")
+        if utf16_length(text) > limit:
+            return self._reject(chat_id, 400, f"Bad Request: {too_long}")
         self._count(chat_id, arrived)
         self._message_id += 1
+        thread_id = str(params.get("message_thread_id", ""))
         message = SentMessage(
-            self._message_id, chat_id, text, entities, parse_mode, source, params, arrived
+            self._message_id,
+            chat_id,
+            text,
+            entities,
+            parse_mode,
+            source,
+            params,
+            arrived,
+            thread_id,
+            photo,
         )
         self.sent.append(message)
         async with self._changed:
@@ -403,11 +509,60 @@ class FakeTelegram:
             "date": int(time.time()),
             "chat": self._chat(chat_id),
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Headlines"},
-            "text": text,
         }
-        if entities:
-            result["entities"] = entities
+        if thread_id:
+            result |= {"message_thread_id": int(thread_id), "is_topic_message": True}
+        if photo:
+            size = {"file_id": f"photo{message.message_id}", "width": 800, "height": 600}
+            result["photo"] = [{**size, "file_unique_id": f"u{message.message_id}"}]
+            if text:
+                result["caption"] = text
+            if entities:
+                result["caption_entities"] = entities
+        else:
+            result["text"] = text
+            if entities:
+                result["entities"] = entities
         return _ok(result)
+
+    async def _api_getChat(self, params: dict[str, Any]) -> web.Response:
+        chat_id = str(params.get("chat_id", ""))
+        if chat_id in self._gone:
+            return _error(403, self._gone[chat_id])
+        return _ok({**self._chat(chat_id), "accent_color_id": 0, "max_reaction_count": 11})
+
+    async def _api_createForumTopic(self, params: dict[str, Any]) -> web.Response:
+        arrived = time.monotonic()
+        chat_id = str(params.get("chat_id", ""))
+        response = self._refuse(chat_id, arrived)
+        if response is not None:
+            return response
+        if chat_id not in self.topics:
+            return self._reject(chat_id, 400, "Bad Request: the chat is not a forum")
+        if not self._topic_rights.get(chat_id):
+            return self._reject(chat_id, 400, "Bad Request: not enough rights to manage topics")
+        name = str(params.get("name", ""))
+        if not 1 <= len(name) <= 128:
+            return self._reject(chat_id, 400, "Bad Request: TOPIC_TITLE_EMPTY")
+        color = int(params.get("icon_color", TOPIC_COLORS[0]))
+        if color not in TOPIC_COLORS:
+            return self._reject(chat_id, 400, "Bad Request: TOPIC_ICON_COLOR_INVALID")
+        self._count(chat_id, arrived)  # its "topic created" message counts as one
+        self._message_id += 1
+        self.topics[chat_id][str(self._message_id)] = Topic(name, color)
+        return _ok({"message_thread_id": self._message_id, "name": name, "icon_color": color})
+
+    def _refuse_thread(self, chat_id: str, params: dict[str, Any]) -> web.Response | None:
+        """A send to a topic that was deleted (or never was) or is closed."""
+        thread_id = str(params.get("message_thread_id", ""))
+        if not thread_id:
+            return None
+        topic = self.topics.get(chat_id, {}).get(thread_id)
+        if topic is None or topic.deleted:
+            return self._reject(chat_id, 400, "Bad Request: message thread not found")
+        if topic.closed:
+            return self._reject(chat_id, 400, "Bad Request: TOPIC_CLOSED")
+        return None
 
     # -- failures and limits ---------------------------------------------------------
 
@@ -446,7 +601,8 @@ class FakeTelegram:
         return None
 
     def _over_limit(self, chat_id: str, now: float) -> float:
-        """Seconds until a message to `chat_id` would fit every window; 0 if it fits now."""
+        """Seconds until a message to `chat_id` would fit every window; 0 if it fits now.
+        The window is the chat's, whatever forum topic a message goes to."""
         assert self.limits is not None
         limits = self.limits
         if chat_id.isdigit():
@@ -479,7 +635,12 @@ class FakeTelegram:
     # -- building updates -------------------------------------------------------------
 
     async def _message_update(
-        self, kind: str, text: str, chat: dict[str, Any], user: dict[str, Any] | None
+        self,
+        kind: str,
+        text: str,
+        chat: dict[str, Any],
+        user: dict[str, Any] | None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self._chats[str(chat["id"])] = chat
         self._update_id += 1
@@ -490,6 +651,7 @@ class FakeTelegram:
             "date": int(time.time()),
             "chat": chat,
             "text": text,
+            **(extra or {}),
         }
         if command:
             message["entities"] = [

@@ -5,6 +5,7 @@ to the spec."""
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -52,6 +53,17 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | 
     url = server.database()
     yield url
     server.drop(url)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Bot processes a test started: any still running at its end are killed."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture

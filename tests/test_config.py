@@ -1,4 +1,5 @@
-"""The config file: what a user writes, and the messages they get when it is wrong."""
+"""The config file: what a user writes, and the messages they get when it is wrong. (Each
+platform's own table: tests/adapters/test_*_config.py.)"""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, parse_config
+import adapters
+from adapters.discord.config import DiscordConfig
+from adapters.telegram.config import TelegramConfig
+from bot.config import Config, ConfigError, parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def parse(data: dict[str, object], env: dict[str, str] | None = None) -> Config:
+    """`data` read as the bot reads a file: with every platform's table."""
+    return parse_config(data, env=env or {}, platforms=adapters.section_parsers())
 
 
 def feeds(**extra: object) -> dict[str, object]:
@@ -20,27 +29,28 @@ def feeds(**extra: object) -> dict[str, object]:
 
 def error_of(data: dict[str, object], env: dict[str, str] | None = None) -> str:
     with pytest.raises(ConfigError) as caught:
-        parse_config(data, env=env or {})
+        parse(data, env)
     return str(caught.value)
 
 
 def test_example_config_is_valid_and_complete() -> None:
     tokens = {"HEADLINES_TELEGRAM_TOKEN": "1:a", "HEADLINES_DISCORD_TOKEN": "b"}
-    config = load_config(ROOT / "config.example.toml", env=tokens)
+    config = adapters.load(ROOT / "config.example.toml", env=tokens)
     assert [f.name for f in config.feeds] == ["World Dispatch (EN)", "Despacho Mundial (ES)"]
     assert config.feeds[1].language == "es"
-    assert config.telegram is not None and config.telegram.destinations
-    assert config.discord is not None and config.discord.destinations
+    telegram, discord = config.platforms["telegram"], config.platforms["discord"]
+    assert isinstance(telegram, TelegramConfig) and telegram.destinations
+    assert isinstance(discord, DiscordConfig) and discord.destinations
     assert isinstance(config.database, Path) and config.database.is_absolute()
 
 
 def test_defaults() -> None:
-    config = parse_config(feeds())
+    config = parse(feeds())
     feed = config.feeds[0]
     assert (feed.interval, feed.language, feed.regions) == (600, "", ())
     assert (config.backfill, config.max_posts_per_poll, config.poll_interval) == (0, 20, 600)
     assert (config.max_age_hours, config.keep_days) == (72, 90)
-    assert config.telegram is None and config.discord is None
+    assert config.platforms["telegram"] is None and config.platforms["discord"] is None
 
 
 def test_database_is_a_file_or_a_postgresql_url_and_the_environment_wins() -> None:
@@ -61,7 +71,7 @@ def test_database_is_a_file_or_a_postgresql_url_and_the_environment_wins() -> No
 
 
 def test_feed_interval_defaults_to_poll_interval() -> None:
-    config = parse_config({"poll_interval": 900, **feeds()})
+    config = parse({"poll_interval": 900, **feeds()})
     assert config.feeds[0].interval == 900
 
 
@@ -84,7 +94,7 @@ def test_unknown_key_inside_a_feed() -> None:
 
 
 def test_regions_are_checked_and_accept_aliases() -> None:
-    assert parse_config(feeds(regions=["latam", "Oriente Medio"])).feeds[0].regions == (
+    assert parse(feeds(regions=["latam", "Oriente Medio"])).feeds[0].regions == (
         "Latin America",
         "Middle East",
     )
@@ -116,7 +126,7 @@ def test_numbers_beyond_their_range_are_errors_not_overflows_at_run_time() -> No
     assert error_of({**feeds(), "fetch": {"concurrency": 10**6}}) == (
         "fetch.concurrency: must be at most 100, got 1000000"
     )
-    assert parse_config({**feeds(), "fetch": {"timeout": 300}}).fetch.timeout == 300.0
+    assert parse({**feeds(), "fetch": {"timeout": 300}}).fetch.timeout == 300.0
 
 
 @pytest.mark.parametrize(
@@ -150,28 +160,12 @@ def test_urls_clients_can_use_are_accepted() -> None:
         "https://noticias.españa.example/rss",
         "http://localhost/",
     ):
-        assert parse_config(feeds(url=url)).feeds[0].url == url
+        assert parse(feeds(url=url)).feeds[0].url == url
     gateway = {"token": "t", "gateway_url": "wss://gateway.discord.gg:99999"}
     assert error_of({**feeds(), "discord": gateway}) == (
         'discord.gateway_url: expected a ws(s) URL, got "wss://gateway.discord.gg:99999": '
         "the port must be from 1 to 65535, got 99999"
     )
-
-
-def test_discord_ids_are_numbers_of_64_bits() -> None:
-    def discord(**section: object) -> dict[str, object]:
-        return {**feeds(), "discord": {"token": "t", **section}}
-
-    config = parse_config(discord(guild_id="12", destinations=[{"channel": 2**64 - 1}]))
-    assert config.discord is not None and config.discord.guild_id == "12"
-    assert config.discord.destinations[0].chat_id == str(2**64 - 1)
-    assert error_of(discord(destinations=[{"channel": "#general"}])) == (
-        "discord.destinations[0].channel: expected a numeric id, got '#general'"
-    )
-    assert error_of(discord(guild_id=2**64)) == (
-        f"discord.guild_id: expected a numeric id, got {2**64}"
-    )
-    assert error_of(discord(destinations=[{}])) == "discord.destinations[0].channel: missing"
 
 
 def test_control_characters_in_strings_are_errors() -> None:
@@ -187,24 +181,52 @@ def test_duplicate_feed_names() -> None:
     assert error_of(data) == 'feeds[1].name: "A" is used by another feed'
 
 
-def test_token_from_environment_wins_and_missing_token_says_how() -> None:
-    data = {**feeds(), "telegram": {"destinations": [{"chat": "@news"}]}}
-    config = parse_config(data, env={"HEADLINES_TELEGRAM_TOKEN": "123:abc"})
-    assert config.telegram is not None and config.telegram.token == "123:abc"
-    assert config.telegram.destinations[0].chat_id == "@news"
-    assert "123:abc" not in repr(config)
-    assert error_of(data) == (
-        "telegram.token: missing: set it here or in the environment as HEADLINES_TELEGRAM_TOKEN"
-    )
-
-
 def test_destination_feed_filter_must_name_a_feed() -> None:
     data = {**feeds(), "discord": {"token": "t", "destinations": [{"channel": 1, "feeds": ["X"]}]}}
     assert error_of(data) == 'discord.destinations[0].feeds: no feed is named "X"'
 
 
+def test_destinations_take_a_digest_with_its_time_zone() -> None:
+    tg = {
+        "token": "t",
+        "destinations": [{"chat": "@a", "digest": "daily 8:00 america/mexico_city"}],
+    }
+    section = parse({**feeds(), "telegram": tg}).platforms["telegram"]
+    assert isinstance(section, TelegramConfig)
+    assert section.destinations[0].digest == "daily 08:00 America/Mexico_City"
+    dc = {"token": "t", "destinations": [{"channel": 1, "digest": "daily 08:00"}]}
+    assert error_of({**feeds(), "discord": dc}) == (
+        "discord.destinations[0].digest: give an IANA time zone (such as Europe/Madrid or UTC), "
+        'got \'daily 08:00\'; e.g. "daily 08:00 Europe/Madrid", "weekly mon 08:00 UTC"'
+    )
+    dc["destinations"][0]["digest"] = "daily 08:00 Europe/Madird"
+    assert "'Europe/Madird' is not an IANA time zone (did you mean Europe/Madrid?)" in error_of(
+        {**feeds(), "discord": dc}
+    )
+
+
+def test_destinations_take_include_and_exclude_lists() -> None:
+    chat = {"chat": "@news", "include": ["Huelga", "General  Strike"], "exclude": ["fútbol"]}
+    section = parse({**feeds(), "telegram": {"token": "t", "destinations": [chat]}})
+    [destination] = section.destinations()["telegram"]
+    assert destination.include == ("huelga", "general strike")
+    assert destination.exclude == ("futbol",)
+    channel = {"channel": 1, "exclude": ["***"]}
+    assert error_of({**feeds(), "discord": {"token": "t", "destinations": [channel]}}) == (
+        "discord.destinations[0].exclude: '***' holds no word to match"
+    )
+    many = {"chat": 1, "include": [f"w{i}" for i in range(51)]}
+    assert error_of({**feeds(), "telegram": {"token": "t", "destinations": [many]}}) == (
+        "telegram.destinations[0].include: at most 50 terms in include and exclude together"
+    )
+    long = {"chat": 1, "include": ["x" * 61]}
+    assert "longer than 60 characters" in error_of(
+        {**feeds(), "telegram": {"token": "t", "destinations": [long]}}
+    )
+
+
 def test_keywords_map_words_to_regions() -> None:
-    config = parse_config(feeds(keywords={"Kashmir": "Asia", "Sahel": "africa"}))
+    config = parse(feeds(keywords={"Kashmir": "Asia", "Sahel": "africa"}))
     assert config.feeds[0].keywords == (("Kashmir", "Asia"), ("Sahel", "Africa"))
     assert "feeds[0].keywords.Atlantis" in error_of(feeds(keywords={"Atlantis": "Atlantida"}))
 
@@ -263,10 +285,10 @@ def test_numbers_too_long_to_write_out_are_errors(tmp_path: Path) -> None:
     assert done.stderr.startswith(f"config error: {path} is not valid TOML: Exceeds the limit")
     path.write_text(f"poll_interval = 0x{'f' * 5000}\n")
     with pytest.raises(ConfigError, match=r"^poll_interval: must be at most 604800, got a number"):
-        load_config(path)
+        adapters.load(path)
     path.write_text(f'[telegram]\ntoken = "t"\n[[telegram.destinations]]\nchat = {2**63}\n')
     with pytest.raises(ConfigError, match="chat: expected a chat id or @name, got 9223372"):
-        load_config(path)
+        adapters.load(path)
 
 
 def test_cli_reports_invalid_toml(tmp_path: Path) -> None:
@@ -280,3 +302,61 @@ def test_cli_reports_invalid_toml(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "is not valid TOML" in done.stderr
+
+
+def test_check_config_shows_a_destinations_keyword_filter(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[feeds]]\nname = "A"\nurl = "https://example.org/rss"\n'
+        '[discord]\ntoken = "t"\n[[discord.destinations]]\nchannel = 1\n'
+        'include = ["Huelga", "general strike"]\nexclude = ["fútbol"]\n',
+        encoding="utf-8",
+    )
+    done = check_config(path)
+    assert done.returncode == 0, done.stderr
+    assert (
+        'discord destination 1: all regions; keywords +huelga +"general strike" -futbol'
+        in done.stdout.splitlines()
+    )
+
+
+def test_the_http_and_alerts_sections(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[feeds]]\nname = "A"\nurl = "https://a.example/"\n'
+        '[http]\nlisten = "0.0.0.0:9464"\ntoken = "very-secret-token"\n'
+        '[alerts]\ntelegram = "@ops"\ndiscord = 123\nfeed_failing_after = 3600\n'
+        '[telegram]\ntoken = "1:t"\n[discord]\ntoken = "d"\n'
+    )
+    done = check_config(path)
+    assert done.returncode == 0, done.stderr
+    assert "http: /healthz and /metrics on 0.0.0.0:9464, token set (very…17 characters)" in (
+        done.stdout
+    )
+    assert "very-secret-token" not in done.stdout + done.stderr
+    config = parse(
+        {
+            "http": {"listen": "[::1]:9464"},
+            "alerts": {"telegram": -100123, "discord": "42"},
+            "telegram": {"token": "1:t"},
+            "discord": {"token": "d"},
+        }
+    )
+    assert (config.http.host, config.http.port) == ("::1", 9464)
+    assert config.alerts.chats() == {"telegram": "-100123", "discord": "42"}
+    assert (config.alerts.feed_failing_after, config.alerts.backlog_after) == (21600, 1800)
+    assert parse({}).http.listen == "" and parse({}).alerts.chats() == {}
+    for bad, problem in (
+        ({"http": {"listen": "9464"}}, 'http.listen: expected "host:port"'),
+        ({"http": {"listen": "a b:1"}}, "http.listen: 'a b' is not a host name"),
+        ({"alerts": {"backlog_after": 5}}, "alerts.backlog_after: must be at least 60"),
+        (
+            {"alerts": {"discord": "#ops"}, "discord": {"token": "d"}},
+            "alerts.discord: expected a numeric id",
+        ),
+        ({"alerts": {"slack": "x"}}, "alerts.slack: unknown key"),
+        ({"alerts": {"discord": 1}}, "alerts.discord: alerts go to discord, but there is no"),
+    ):
+        with pytest.raises(ConfigError) as error:
+            parse(bad)
+        assert str(error.value).startswith(problem), str(error.value)

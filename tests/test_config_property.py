@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 
+import adapters
 from bot.app import HeadlinesBot
 from bot.cli.main import main
-from bot.config import LIMITS, Config, load_config
+from bot.config import LIMITS, Config
 from testing.fake_adapter import FakeAdapter
 from testing.feedserver import FeedServer, make_rss, sample_entries
 
@@ -113,6 +114,7 @@ FEED = st.builds(
     ),
 )
 TOKEN = st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=10)
+DIGEST = st.sampled_from(["", "hourly", "daily 08:00 America/Mexico_City", "weekly lun 7:30 UTC"])
 VALID_CONFIGS = st.fixed_dictionaries(
     {"feeds": st.lists(FEED, min_size=1, max_size=3, unique_by=lambda f: f["name"].strip())},
     optional={
@@ -130,8 +132,9 @@ VALID_CONFIGS = st.fixed_dictionaries(
             optional={
                 "api_base_url": valid_url(),
                 "link_previews": st.booleans(),
+                "images": st.sampled_from(["preview", "photo", "off"]),
                 "destinations": st.lists(
-                    table({"regions": REGIONS, "language": LANGUAGE}).map(
+                    table({"regions": REGIONS, "language": LANGUAGE, "digest": DIGEST}).map(
                         lambda d: {"chat": "@news", **d}
                     ),
                     max_size=2,
@@ -145,7 +148,10 @@ VALID_CONFIGS = st.fixed_dictionaries(
                 "gateway_url": valid_url(("ws", "wss")),
                 "guild_id": SNOWFLAKE,
                 "destinations": st.lists(
-                    st.fixed_dictionaries({"channel": SNOWFLAKE}, optional={"regions": REGIONS}),
+                    st.fixed_dictionaries(
+                        {"channel": SNOWFLAKE},
+                        optional={"regions": REGIONS, "crosspost": st.booleans()},
+                    ),
                     max_size=2,
                 ),
             },
@@ -161,6 +167,9 @@ def wild(key: str) -> st.SearchStrategy[Any]:
         return wild_number(key)
     if key.endswith(("url", "gateway_url")):
         return WILD_URL | ANY_VALUE
+    if key.endswith("digest"):
+        bad = ["daily", "daily 08:00", "daily 25:00 UTC", "weekly 08:00 UTC", "daily 8 Mars/Base"]
+        return st.sampled_from(bad) | ANY_VALUE
     if key.endswith(("guild_id", "channel", "chat")):
         return st.sampled_from([2**64, "12a", "@x", -5, "", " ", "a\nb"]) | ANY_VALUE
     return st.sampled_from(["", " ", "a\x00b", "a\nb", "Atlantis"]) | ANY_VALUE
@@ -192,11 +201,21 @@ KEYS = [
     *LIMITS,
     *("database", "language", "fetch", "fetch.user_agent", "feeds", "feeds[]"),
     *(f"feeds[].{k}" for k in ("name", "url", "language", "regions", "keywords")),
-    *(f"telegram.{k}" for k in ("token", "api_base_url", "link_previews", "destinations")),
-    *(f"telegram.destinations[].{k}" for k in ("chat", "regions", "feeds", "language")),
+    *(
+        f"telegram.{k}"
+        for k in ("token", "api_base_url", "link_previews", "images", "destinations")
+    ),
+    *(
+        f"telegram.destinations[].{k}"
+        for k in ("chat", "regions", "feeds", "language", "digest", "topics")
+    ),
     *(f"discord.{k}" for k in ("token", "api_base_url", "gateway_url", "guild_id")),
     *("discord.destinations[].channel", "discord.destinations[].regions"),
+    "discord.destinations[].digest",
+    "discord.destinations[].crosspost",
     *("console", "console.enabled", "console.regions", "console.commands"),
+    *(f"{p}.destinations[].{k}" for p in ("telegram", "discord") for k in ("include", "exclude")),
+    *("http", "http.listen", "http.token", "alerts", "alerts.telegram", "alerts.discord"),
 ]
 # What a table must hold to be valid, for a key to be changed in it alone.
 REQUIRED = {
@@ -275,7 +294,7 @@ async def start_stop_and_poll(config: Config, directory: Path) -> None:
             database=directory / "bot.db",
             feeds=tuple(replace(f, url=server.url("/feed")) for f in config.feeds),
         )
-        platforms = [p for p in ("telegram", "discord") if getattr(config, p) is not None]
+        platforms = [p for p in ("telegram", "discord") if config.platforms[p] is not None]
         running = HeadlinesBot(config, [FakeAdapter(platform=p) for p in platforms])
         try:
             await running.start()
@@ -342,4 +361,4 @@ def test_run_starts_polls_and_stops_with_any_config_check_config_accepts(
     with tempfile.TemporaryDirectory() as directory:
         path = write(directory, file)
         if check_config(path, capsys) == 0:
-            asyncio.run(start_stop_and_poll(load_config(path), Path(directory)))
+            asyncio.run(start_stop_and_poll(adapters.load(path), Path(directory)))

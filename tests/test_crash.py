@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import os
+import contextlib
 import random
 import signal
+import sqlite3
 import statistics
 import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.models import ChatRef
+from bot.regions.names import REGIONS, WORLD
+from bot.store import Storage
 from testing.fake_telegram import FakeTelegram
-from testing.feedserver import FeedServer, make_rss, sample_entries
+from testing.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
+from testing.processes import start_bot, tail, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
 CHATS = [1001 + i for i in range(100)]  # private chats: ~1/s to each, ~30/s in all
 PER_CHAT = 5
 KILLS = 10
@@ -47,28 +49,6 @@ api_base_url = "{api_url}"
     )
 
 
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def start_bot(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PTB_TIMEDELTA": "1"}
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "--log-level", "debug", "run", "--config", str(config)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
 async def test_sigkill_during_a_fan_out_loses_nothing_and_repeats_little(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -87,7 +67,7 @@ async def test_sigkill_during_a_fan_out_loses_nothing_and_repeats_little(
             # Kill as soon as Telegram took the message at a random point of this life's
             # share of the fan-out: the worst moment, its answer not yet read by the bot.
             share = int(total * (k + pick.uniform(0.2, 0.9)) / (KILLS + 1))
-            process = start_bot(config, log)
+            process = start_bot(config, log, "--log-level", "debug")
             processes.append(process)
             started = len(telegram.sent)
             await wait_for(lambda s=share, n=started: len(telegram.sent) > max(s, n), process, log)
@@ -96,7 +76,7 @@ async def test_sigkill_during_a_fan_out_loses_nothing_and_repeats_little(
             kills.append(len(telegram.sent))
         assert kills[-1] < total, "the kills came too late to test anything"
 
-        last = start_bot(config, log)
+        last = start_bot(config, log, "--log-level", "debug")
         processes.append(last)
         everything = {(str(c), e.title) for c in CHATS for e in entries}
         await wait_for(lambda: received(telegram) >= everything, last, log)
@@ -146,15 +126,187 @@ def title_of(text: str) -> str:
     return text.splitlines()[0]
 
 
-async def wait_for(condition: object, process: subprocess.Popen[bytes], log: Path) -> None:
-    for _ in range(300):
-        if condition():  # type: ignore[operator]
-            return
-        if process.poll() is not None:
-            raise AssertionError(f"the bot exited early:\n{tail(log)}")
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for the bot:\n{tail(log)}")
+# -- digests -----------------------------------------------------------------------------
 
 
-def tail(log: Path) -> str:
-    return log.read_text()[-3000:]
+def database_rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    """Rows of `sql` from the running bot's database (WAL: reading beside it is fine);
+    none while the bot has not made it yet (opened read-only, so as not to make it)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            return db.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+async def test_sigkill_just_after_a_digest_is_due_sends_it_once_after_the_restart(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    entries = sample_entries(3, start=datetime.now(UTC))
+    # Half a day away, whatever the time the test runs: the first run must not send it.
+    at = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+    database = tmp_path / "bot.db"
+    statuses = "SELECT status, digest FROM deliveries ORDER BY id"
+    async with FeedServer() as feeds, FakeTelegram() as telegram:
+        feeds.set_feed("/news", make_rss(entries))
+        config = tmp_path / "config.toml"
+        log = tmp_path / "bot.log"
+        config.write_text(
+            f"""
+database = "bot.db"
+backfill = 3
+max_age_hours = 0
+[[feeds]]
+name = "World"
+url = "{feeds.url("/news")}"
+[telegram]
+token = "123456:TEST-token-never-logged"
+api_base_url = "{telegram.url}"
+[[telegram.destinations]]
+chat = 1001
+digest = "daily {at} UTC"
+"""
+        )
+        first = start_bot(config, log)
+        processes.append(first)
+        # The poll's headlines are held for the digest, not sent.
+        await wait_for(lambda: len(database_rows(database, statuses)) == 3, first, log)
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(first.wait, 20) == 0, tail(log)
+        assert database_rows(database, statuses) == [("held", 0)] * 3
+        assert telegram.messages(1001) == []
+
+        # The day passes: the digest is due when the bot next looks.
+        with contextlib.closing(sqlite3.connect(database)) as db, db:
+            db.execute("UPDATE destinations SET digest_due = 0")
+        gate = telegram.hold(1001)  # its send reaches Telegram, which has not answered
+        second = start_bot(config, log)
+        processes.append(second)
+        await wait_for(gate.arrived.is_set, second, log)
+        queued = database_rows(database, statuses)
+        assert {status for status, _ in queued} == {"pending"}
+        assert len({key for _, key in queued}) == 1 and queued[0][1] != 0  # one digest
+        second.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(second.wait)
+        # That send was never taken: Telegram fails it, to a bot no longer there.
+        telegram.server_error(1001)
+        gate.release.set()
+        for _ in range(100):
+            if telegram.rejected:
+                break
+            await asyncio.sleep(0.05)
+        assert telegram.rejected and telegram.messages(1001) == []
+
+        last = start_bot(config, log)
+        processes.append(last)
+        await wait_for(lambda: telegram.messages(1001), last, log)
+        await wait_for(
+            lambda: {s for s, _ in database_rows(database, statuses)} == {"sent"}, last, log
+        )
+        last.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(last.wait, 20) == 0, tail(log)
+    [digest] = telegram.messages(1001)  # once
+    assert digest.text.startswith("Your daily digest: 3 headlines")
+    assert all(entry.title in digest.text for entry in entries)
+    [(due,)] = database_rows(database, "SELECT digest_due FROM destinations")
+    assert due > datetime.now(UTC).timestamp()  # the next one, tomorrow
+    text = log.read_text()
+    assert "TEST-token-never-logged" not in text and "Traceback" not in text
+
+
+# -- a fan-out into forum topics -------------------------------------------------------
+
+FORUMS = [-1009000000001 - i for i in range(6)]
+# Per forum: Asia's topic owed 7 headlines, Europe's 7, World's 2: 16 messages, within a
+# group's 20 a minute, so each life of the bot sends one headline per message.
+TOPIC_STORIES = (
+    [(f"Japan: cabinet story {i}", "Asia") for i in range(4)]
+    + [(f"France: strike story {i}", "Europe") for i in range(4)]
+    + [(f"Japan and France sign trade pact {i}", "Asia Europe") for i in range(3)]
+    + [(f"Stock markets rally on rate hopes {i}", "") for i in range(2)]
+)
+TOPIC_KILLS = 4
+
+
+async def test_sigkill_during_a_fan_out_to_topics_loses_nothing_and_repeats_one_per_topic(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    entries = [
+        FeedEntry(title, link=f"https://news.example/t{i}", guid=f"t{i}", published=now)
+        for i, (title, _) in enumerate(TOPIC_STORIES)
+    ]
+    seed = random.randrange(1 << 32)
+    pick = random.Random(seed)
+    async with FeedServer() as feeds, FakeTelegram() as telegram:
+        feeds.set_feed("/news", make_rss(entries))
+        # Each forum was split into topics before (as /subscribe topics does).
+        expected: set[tuple[str, str, str]] = set()
+        storage = await Storage.open(tmp_path / "bot.db")
+        try:
+            for forum in FORUMS:
+                telegram.make_forum(forum)
+                threads = {r: telegram.add_topic(forum, r or "World") for r in (*REGIONS, WORLD)}
+                chat = ChatRef("telegram", str(forum), "group")
+                await storage.subscribe_region_threads(chat, threads)
+                for title, regions in TOPIC_STORIES:
+                    for region in regions.split() or [WORLD]:
+                        expected.add((str(forum), threads[region], title))
+        finally:
+            await storage.close()
+        config = tmp_path / "config.toml"
+        log = tmp_path / "bot.log"
+        config.write_text(
+            f"""
+database = "bot.db"
+backfill = {len(entries)}
+max_age_hours = 0
+[[feeds]]
+name = "World"
+url = "{feeds.url("/news")}"
+[telegram]
+token = "123456:TEST-token-never-logged"
+api_base_url = "{telegram.url}"
+"""
+        )
+        total = len(expected)
+        kills: list[int] = []
+        for k in range(TOPIC_KILLS):
+            share = int(total * (k + pick.uniform(0.2, 0.9)) / (TOPIC_KILLS + 1))
+            process = start_bot(config, log, "--log-level", "debug")
+            processes.append(process)
+            started = len(telegram.sent)
+            await wait_for(lambda s=share, n=started: len(telegram.sent) > max(s, n), process, log)
+            process.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(process.wait)
+            kills.append(len(telegram.sent))
+        assert kills[-1] < total, "the kills came too late to test anything"
+
+        last = start_bot(config, log, "--log-level", "debug")
+        processes.append(last)
+        await wait_for(lambda: topic_posts(telegram) >= expected, last, log)
+        last.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(last.wait, 20) == 0, tail(log)
+
+    assert topic_posts(telegram) == expected  # nothing lost, nothing in a wrong topic
+    per_kill: list[Counter[tuple[str, str]]] = [Counter() for _ in kills]
+    seen: set[tuple[str, str, str]] = set()
+    for index, message in enumerate(telegram.sent):
+        key = (message.chat_id, message.thread_id, title_of(message.text))
+        if key in seen:
+            after = bisect.bisect_right(kills, index) - 1
+            assert after >= 0, f"{key} was sent twice before any kill"
+            per_kill[after][key[:2]] += 1
+        seen.add(key)
+    with capsys.disabled():
+        print(
+            f"\nrepeated posts per kill over {TOPIC_KILLS} kills of a fan-out to "
+            f"{len(FORUMS)} forums' topics (seed {seed}): {[sum(c.values()) for c in per_kill]}"
+        )
+    # At most what was in flight to a topic repeats: one post per topic per kill.
+    assert all(n == 1 for topics in per_kill for n in topics.values()), per_kill
+    assert "Traceback" not in log.read_text()
+
+
+def topic_posts(telegram: FakeTelegram) -> set[tuple[str, str, str]]:
+    return {(m.chat_id, m.thread_id, title_of(m.text)) for m in telegram.sent}

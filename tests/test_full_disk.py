@@ -18,13 +18,14 @@ import pytest
 
 import bot.outbox.sender
 from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.config import TelegramConfig
 from bot.app import HeadlinesBot
-from bot.config import TelegramConfig, load_config
+from bot.config import load_config
 from bot.outbox.sender import Outbox
 from bot.store import Storage
 from testing.fake_telegram import TOKEN, FakeTelegram
 from testing.feedserver import FeedServer, make_rss, sample_entries
-from tests.cli.test_cli import bot_cli
+from testing.processes import bot_cli
 from tests.outbox.test_outbox import owe, statuses
 
 CHATS = [str(2001 + i) for i in range(8)]  # private chats: one message a second each

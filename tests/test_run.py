@@ -7,8 +7,6 @@ import asyncio
 import signal
 import socket
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,18 +14,7 @@ import pytest
 
 from testing.feedserver import FeedServer, make_rss, sample_entries
 from testing.postgres import PostgresServer
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+from testing.processes import bot_cli, start_bot, wait_for
 
 
 def write_config(path: Path, *feed_urls: str, extra: str = "") -> None:
@@ -35,30 +22,6 @@ def write_config(path: Path, *feed_urls: str, extra: str = "") -> None:
         f'[[feeds]]\nname = "Feed {i}"\nurl = "{url}"\n' for i, url in enumerate(feed_urls)
     )
     path.write_text(f'database = "bot.db"\n{extra}\n{feeds}')
-
-
-def start_bot(
-    config: Path, stderr: Path, processes: list[subprocess.Popen[bytes]]
-) -> subprocess.Popen[bytes]:
-    with stderr.open("ab") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(config)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    processes.append(process)
-    return process
-
-
-async def wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if condition():
-            return
-        if process.poll() is not None:
-            raise AssertionError(f"the bot exited early with {process.returncode}")
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting for the bot")
 
 
 async def test_sigterm_while_polls_are_in_flight_stops_quietly(
@@ -76,8 +39,10 @@ async def test_sigterm_while_polls_are_in_flight_stops_quietly(
         )
         stderr = tmp_path / "stderr.log"
 
-        bot = start_bot(config, stderr, processes)
-        await wait_for(lambda: feeds.in_flight >= 2, bot)
+        bot = start_bot(config, stderr)
+
+        processes.append(bot)
+        await wait_for(lambda: feeds.in_flight >= 2, bot, stderr)
         bot.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(bot.wait, 60)
 
@@ -85,26 +50,6 @@ async def test_sigterm_while_polls_are_in_flight_stops_quietly(
     assert code == 0, log
     assert "bot: stopping" in log  # the stop was logged, and nothing worse was
     assert " ERROR " not in log and "Traceback" not in log, log
-
-
-async def bot_cli(*args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-    finally:
-        if process.returncode is None:  # timed out: a bot that should have exited did not
-            process.kill()
-            await process.wait()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_a_second_run_on_the_same_database_is_refused(
@@ -115,8 +60,9 @@ async def test_a_second_run_on_the_same_database_is_refused(
         config = tmp_path / "config.toml"
         write_config(config, feeds.url("/news"))
         stderr = tmp_path / "first.log"
-        first = start_bot(config, stderr, processes)
-        await wait_for(lambda: "bot: running" in stderr.read_text(), first)
+        first = start_bot(config, stderr)
+        processes.append(first)
+        await wait_for(lambda: "bot: running" in stderr.read_text(), first, stderr)
 
         code, _, err = await bot_cli("run", "--config", str(config))
         assert code == 2, err
@@ -145,8 +91,9 @@ async def test_a_second_run_on_one_postgresql_database_is_refused(
         config = tmp_path / "config.toml"
         write_config(config, feeds.url("/news"))
         stderr = tmp_path / "first.log"
-        first = start_bot(config, stderr, processes)
-        await wait_for(lambda: "bot: running" in stderr.read_text(), first)
+        first = start_bot(config, stderr)
+        processes.append(first)
+        await wait_for(lambda: "bot: running" in stderr.read_text(), first, stderr)
 
         code, _, err = await bot_cli("run", "--config", str(config))
         assert code == 2, err
@@ -169,13 +116,16 @@ async def test_after_a_crash_the_next_run_starts(
         config = tmp_path / "config.toml"
         write_config(config, feeds.url("/news"))
         first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-        first = start_bot(config, first_log, processes)
-        await wait_for(lambda: "bot: running" in first_log.read_text(), first)
+        first = start_bot(config, first_log)
+        processes.append(first)
+        await wait_for(lambda: "bot: running" in first_log.read_text(), first, first_log)
         first.send_signal(signal.SIGKILL)
         await asyncio.to_thread(first.wait)
 
-        second = start_bot(config, second_log, processes)
-        await wait_for(lambda: "bot: running" in second_log.read_text(), second)
+        second = start_bot(config, second_log)
+
+        processes.append(second)
+        await wait_for(lambda: "bot: running" in second_log.read_text(), second, second_log)
         second.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(second.wait, 60) == 0, second_log.read_text()
 
@@ -188,8 +138,9 @@ async def test_status_and_poll_once_work_beside_a_running_bot(
         config = tmp_path / "config.toml"
         write_config(config, feeds.url("/news"), extra="[console]\nenabled = true")
         stderr = tmp_path / "bot.log"
-        bot = start_bot(config, stderr, processes)
-        await wait_for(lambda: "poller: Feed 0: 3 new" in stderr.read_text(), bot)
+        bot = start_bot(config, stderr)
+        processes.append(bot)
+        await wait_for(lambda: "poller: Feed 0: 3 new" in stderr.read_text(), bot, stderr)
 
         # New headlines since the bot's first poll: `poll --once` stores them, and leaves
         # sending them to the running bot rather than posting them a second time.

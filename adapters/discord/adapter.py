@@ -13,15 +13,21 @@ all sending (http.py). Each message carries a nonce that Discord uses to drop re
 
 The slash commands are those of the core's spec (commands.py); those that anyone may run
 also work in DMs with the bot.
+
+A forum channel takes one post per headline, tagged with its regions (forum.py). In an
+announcement channel listed with `crosspost = true`, each message is then published to
+the servers following it, by a background task with its own pacing (crosspost.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -31,6 +37,9 @@ from discord.http import Route
 
 from adapters.discord.client import Client, gateway_refusal
 from adapters.discord.commands import SlashCommands
+from adapters.discord.config import TOKEN_ENV, DiscordConfig
+from adapters.discord.crosspost import Crossposter
+from adapters.discord.forum import ForumTags, thread_name
 from adapters.discord.http import REDACT, REQUESTS_PER_SECOND, RequestGate, header_seconds
 from adapters.discord.limits import (
     CHANNEL_ERRORS,
@@ -38,21 +47,36 @@ from adapters.discord.limits import (
     MAX_RECONNECT_DELAY,
     UNAUTHORIZED_PAUSE,
 )
-from adapters.discord.render import NO_MENTIONS, message_nonce, pack_embeds, plain_embed
+from adapters.discord.render import (
+    NO_MENTIONS,
+    digest_nonce,
+    headline_embed,
+    message_nonce,
+    pack_embeds,
+    plain_embed,
+    render_digest,
+)
 from bot.backoff import Backoff
-from bot.config import DiscordConfig
-from bot.models import ChatRef, Headline
+from bot.models import ChatRef, Digest, Headline
 from bot.ports import (
     CannotStart,
     CommandCallback,
     ContentRejected,
     DestinationGone,
+    Observer,
+    PlatformHealth,
     RetryAfter,
     Sent,
     TemporaryFailure,
 )
+from bot.regions.names import WORLD, display_name
 
 log = logging.getLogger(__name__)
+
+MAX_CONTENT = 2000  # characters in a message's text
+T = TypeVar("T")
+# Discord's code for a post without a tag in a forum that requires one.
+TAG_REQUIRED = 40067
 
 # Where discord.py goes when nothing is configured. Route.BASE and DEFAULT_GATEWAY are
 # class attributes, i.e. global to the process: they are read here once, before any
@@ -88,13 +112,36 @@ class DiscordAdapter:
         # Discord drops an interaction not answered within 3 s of its creation; one not
         # answered `reply_deadline` s after it is acknowledged ("thinking...") and
         # answered when done. The margin is for the acknowledgement's trip and the clocks.
-        self.commands = SlashCommands(self.platform, reply_deadline)
+        self.forums = ForumTags()
+        self.commands = SlashCommands(self.platform, reply_deadline, self.forums)
+        self.crossposts = Crossposter()
+        self._warned_crosspost: set[str] = set()  # crosspost = true, not announcements
         self.ready_timeout = ready_timeout
         self.reconnect_delay = reconnect_delay  # the first wait before a new connection
         self.client: Client | None = None
         self._gave_up = ""  # why the gateway connection ended for good
         self.invite_url = ""
         self._gateway: asyncio.Task[None] | None = None
+        self._connected, self._changed_at = False, 0.0  # as `health` last saw it
+
+    @property
+    def observer(self) -> Observer:
+        return self.gate.observer
+
+    @observer.setter
+    def observer(self, observer: Observer) -> None:
+        self.gate.observer = observer  # every answer passes the gate: it counts the 429s
+
+    def health(self) -> PlatformHealth:
+        client = self.client
+        connected = client is not None and client.is_ready() and not client.is_closed()
+        if client is not None and client.ws is not None and client.ws.socket.closed:
+            connected = False  # between a dropped gateway connection and its resume
+        if connected != self._connected:
+            self._connected, self._changed_at = connected, time.time()
+        detail = self._gave_up or ("" if connected else "gateway disconnected")
+        since = 0.0 if self._gave_up else self._changed_at
+        return PlatformHealth(connected, since, paused=self.gate.paused(), detail=detail)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -124,7 +171,7 @@ class DiscordAdapter:
             except discord.LoginFailure as error:
                 raise CannotStart(
                     "discord: Discord refused the bot token (401). Reset it in the Developer "
-                    "Portal (Bot, Reset Token) and set it as HEADLINES_DISCORD_TOKEN"
+                    f"Portal (Bot, Reset Token) and set it as {TOKEN_ENV}"
                 ) from error
             self._gateway = asyncio.create_task(
                 self._stay_connected(client), name="discord-gateway"
@@ -140,6 +187,8 @@ class DiscordAdapter:
                 if self._gateway in done:
                     self._gateway.result()  # raises why the gateway gave up
                 raise TimeoutError(f"discord: no READY from the gateway in {self.ready_timeout}s")
+            if self.config.crosspost:
+                await self.crossposts.start(self.config.token, self.gate.trace_config())
         except BaseException:
             await self.stop()
             raise
@@ -147,6 +196,7 @@ class DiscordAdapter:
         log.info("discord: connected as %s (id %s)", user, user.id if user else "?")
 
     async def stop(self) -> None:
+        await self.crossposts.stop()
         client, self.client = self.client, None
         if client is not None:
             await client.close()
@@ -202,14 +252,75 @@ class DiscordAdapter:
 
     # -- posting ---------------------------------------------------------------------
 
+    async def send_text(self, chat: ChatRef, text: str) -> Sent:
+        channel = self._channel(chat)
+        text = text[: MAX_CONTENT - 1] + "…" if len(text) > MAX_CONTENT else text
+        # The same text to the same channel within Discord's nonce window is one message.
+        nonce = hashlib.sha256(f"{chat.chat_id}\n{text}".encode()).hexdigest()[:25]
+        message = await _post(channel, [], nonce, content=text)
+        return Sent(str(message.id))
+
     async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
-        client = self.client
-        if client is None or client.is_closed():
-            reason = f" ({self._gave_up})" if self._gave_up else ""
-            raise TemporaryFailure(f"discord: not connected{reason}")
+        client = self._client()
         if not chat.chat_id.isdigit():
             raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
-        channel = client.get_partial_messageable(int(chat.chat_id))
+        known = client.get_channel(int(chat.chat_id))
+        if known is None and chat.kind == "forum":
+            # Subscribed as a forum but not in the cache (its server not ready yet): ask,
+            # rather than post a message where Discord takes only posts.
+            known = await _request(client.fetch_channel(int(chat.chat_id)))
+        if isinstance(known, discord.ForumChannel):
+            return await self._post_in_forum(known, headlines[0], language)
+        sent = await self._send_messages(client, chat, headlines, language)
+        if chat.chat_id in self.config.crosspost:
+            if isinstance(known, discord.TextChannel) and known.is_news():
+                self.crossposts.queue(int(chat.chat_id), int(sent.message_id))
+            elif chat.chat_id not in self._warned_crosspost:
+                self._warned_crosspost.add(chat.chat_id)
+                log.warning(
+                    "discord: channel %s has crosspost = true but is not an announcement "
+                    "channel; its posts are not published",
+                    chat.chat_id,
+                )
+        return sent
+
+    async def _post_in_forum(
+        self, forum: discord.ForumChannel, headline: Headline, language: str
+    ) -> Sent:
+        """One headline as one forum post, titled with it and tagged with its regions."""
+        tags = await self.forums.for_post(forum, headline.regions, language)
+        if forum.flags.require_tag and not tags:
+            wanted = ", ".join(display_name(r, "en") for r in headline.regions or (WORLD,))
+            raise ContentRejected(
+                f"discord: forum {forum.id} requires a tag, and has none for {wanted} nor "
+                "World: grant the bot Manage Channels there, or create those tags"
+            )
+        name = thread_name(headline.title, headline.link)
+        # As with messages: the embed, and if Discord refuses it, the headline as text
+        # without the fields Discord validates, before the headline is failed.
+        embeds = (headline_embed(headline, language), plain_embed(headline))
+        for attempt, embed in enumerate(embeds):
+            try:
+                posted = await _request(
+                    forum.create_thread(
+                        name=name, embed=embed, applied_tags=tags, allowed_mentions=NO_MENTIONS
+                    )
+                )
+            except ContentRejected as error:
+                log.info("discord: forum %s refused a post: %s", forum.id, error)
+                # Without its tag no form of the post helps (the forum's tags changed).
+                if _code(error) == TAG_REQUIRED or attempt == len(embeds) - 1:
+                    raise
+            else:
+                return Sent(str(posted.message.id), 1)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _send_messages(
+        self, client: Client, chat: ChatRef, headlines: Sequence[Headline], language: str
+    ) -> Sent:
+        """Headlines as messages in a text or announcement channel or a thread: as many as
+        share one, narrowed down when Discord refuses one."""
+        channel = self._channel(chat)
         embeds = pack_embeds(headlines, language)
         try:
             message = await _post(channel, embeds, message_nonce(chat, headlines, embeds))
@@ -237,13 +348,48 @@ class DiscordAdapter:
         message = await _post(channel, plain, message_nonce(chat, headlines, plain, plain=True))
         return Sent(str(message.id), 1)
 
+    async def send_digest(self, chat: ChatRef, digest: Digest, language: str) -> Sent:
+        """The digest as one message of embeds (one per region), or a few in a row where
+        Discord's limits need; each with its own nonce, so a repeat is dropped."""
+        channel = self._channel(chat)
+        first = None
+        for part, (content, embeds) in enumerate(render_digest(digest, language)):
+            nonce = digest_nonce(chat, digest, part)
+            message = await _post(channel, embeds, nonce, content)
+            first = first or message
+        return Sent(str(first.id), digest.total)
+
+    def _client(self) -> Client:
+        """The connected client, or TemporaryFailure: the delivery waits for a reconnect."""
+        client = self.client
+        if client is None or client.is_closed():
+            reason = f" ({self._gave_up})" if self._gave_up else ""
+            raise TemporaryFailure(f"discord: not connected{reason}")
+        return client
+
+    def _channel(self, chat: ChatRef) -> discord.PartialMessageable:
+        client = self._client()
+        if not chat.chat_id.isdigit():
+            raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
+        return client.get_partial_messageable(int(chat.chat_id))
+
 
 async def _post(
-    channel: discord.PartialMessageable, embeds: list[discord.Embed], nonce: str
+    channel: discord.PartialMessageable,
+    embeds: list[discord.Embed],
+    nonce: str,
+    content: str | None = None,
 ) -> Any:
     """Create one message; Discord's answers become the core's send errors."""
+    return await _request(
+        channel.send(content=content, embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=nonce)
+    )
+
+
+async def _request(call: Awaitable[T]) -> T:
+    """Await one request of discord.py; Discord's answers become the core's send errors."""
     try:
-        return await channel.send(embeds=embeds, allowed_mentions=NO_MENTIONS, nonce=nonce)
+        return await call
     except discord.RateLimited as error:
         raise RetryAfter(error.retry_after) from error
     except discord.DiscordServerError as error:
@@ -281,3 +427,9 @@ def _describe(error: discord.HTTPException, meaning: str) -> str:
     code = f", code {error.code}" if error.code else ""
     text = f": {error.text}" if error.text else ""
     return f"discord: {meaning} (HTTP {error.status}{code}){text}"
+
+
+def _code(error: ContentRejected) -> int:
+    """Discord's JSON error code behind a refusal (0 if none)."""
+    cause = error.__cause__
+    return cause.code if isinstance(cause, discord.HTTPException) else 0

@@ -14,17 +14,20 @@ import contextlib
 import inspect
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from adapters.discord.forum import TAGGED_REGIONS, ForumTags
 from adapters.discord.limits import AUTOCOMPLETE_CHOICES, CHOICE_CHARS
 from adapters.discord.render import NO_MENTIONS, render_reply
 from adapters.discord.words import MESSAGES
 from bot.chat import spec
 from bot.chat.i18n import pick_language, tr, tr_from
 from bot.models import ChatRef, Command, Reply
+from bot.outbox.digest import zone_choices
 from bot.ports import CommandCallback
 from bot.regions.names import ALIASES, REGIONS, display_name, fold_case_and_accents
 
@@ -39,7 +42,13 @@ THREAD_CHANNELS = (
     discord.ChannelType.public_thread,
     discord.ChannelType.private_thread,
 )
-POSTABLE_CHANNELS = (discord.ChannelType.text, discord.ChannelType.news, *THREAD_CHANNELS)
+# A forum takes posts (threads) rather than messages: each headline becomes one.
+POSTABLE_CHANNELS = (
+    discord.ChannelType.text,
+    discord.ChannelType.news,
+    discord.ChannelType.forum,
+    *THREAD_CHANNELS,
+)
 POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 THREAD_POST_PERMISSIONS = ("view_channel", "send_messages_in_threads", "embed_links")
 TargetChannel = app_commands.AppCommandChannel | app_commands.AppCommandThread
@@ -54,10 +63,13 @@ class SlashCommands:
     `on_command` is the core's callback (set when the adapter starts); `reply_deadline` as
     in `DiscordAdapter`."""
 
-    def __init__(self, platform: str, reply_deadline: float) -> None:
+    def __init__(
+        self, platform: str, reply_deadline: float, forums: ForumTags | None = None
+    ) -> None:
         self.platform = platform
         self.reply_deadline = reply_deadline
         self.on_command: CommandCallback | None = None
+        self.forums = forums or ForumTags()
 
     # -- the tree ------------------------------------------------------------------------
 
@@ -113,7 +125,7 @@ class SlashCommands:
         command: app_commands.Command[Any, ..., None] = app_commands.Command(
             name=command_spec.name, description=_words(command_spec.description), callback=callback
         )
-        if command_spec.admin_only:
+        if command_spec.admin_only or command_spec.operator_only:
             # Discord hides it from members without Manage Channels (a server may change
             # that: `_reply` checks again), and offers it in servers only.
             app_commands.guild_only()(command)
@@ -129,11 +141,12 @@ class SlashCommands:
                 for p in command_spec.params
             }
         )(command)
-        completions = {
-            p.name: self._complete_regions if p.kind == "regions" else self._complete_region
-            for p in command_spec.params
-            if p.kind in ("region", "regions")
+        complete = {
+            "region": self._complete_region,
+            "regions": self._complete_regions,
+            "timezone": self._complete_timezone,
         }
+        completions = {p.name: complete[p.kind] for p in command_spec.params if p.kind in complete}
         if completions:
             app_commands.autocomplete(**completions)(command)
         return command
@@ -180,10 +193,16 @@ class SlashCommands:
     ) -> Reply:
         assert self.on_command is not None
         locale = interaction.locale.value
+        forum = _forum_of(interaction, channel)
         if channel is not None:
             # Acting on another channel: what counts is the user's permissions there.
-            chat = ChatRef(self.platform, str(channel.id), "channel", _title(interaction, channel))
+            kind = "forum" if forum is not None else "channel"
+            chat = ChatRef(self.platform, str(channel.id), kind, _title(interaction, channel))
             permissions = channel.permissions
+        elif forum is not None:
+            # In a forum's post, the forum is meant: its posts are where headlines go.
+            chat = ChatRef(self.platform, str(forum.id), "forum", _title(interaction, forum))
+            permissions = interaction.permissions  # a post's are its forum's
         else:
             chat = _chat(interaction)
             permissions = interaction.permissions
@@ -192,10 +211,16 @@ class SlashCommands:
         can_admin = permissions.administrator or permissions.manage_channels
         if command_spec.admin_only and not can_admin:
             return _refusal(locale, "manage_channels")
+        tags_note = ""
         if command_spec.delivers_here:
-            refusal = await self._cannot_post(interaction, channel)
+            target = forum if forum is not None and channel is None else channel
+            refusal = await self._cannot_post(interaction, target)
             if refusal is not None:
                 return refusal
+            if forum is not None:
+                refusal, tags_note = await self._prepare_forum(forum, locale)
+                if refusal is not None:
+                    return refusal
         command = Command(
             name=command_spec.name,
             args=tuple(a for a in args if a),
@@ -203,10 +228,34 @@ class SlashCommands:
             can_admin=can_admin,
             language=locale,
         )
-        return await self.on_command(command)
+        reply = await self.on_command(command)
+        if tags_note and not reply.error:
+            reply = replace(reply, text=f"{reply.text}\n\n{tags_note}".strip())
+        return reply
+
+    async def _prepare_forum(
+        self, forum: discord.ForumChannel, locale: str
+    ) -> tuple[Reply | None, str]:
+        """Before subscribing a forum: its region tags, created if the bot may. Returns a
+        refusal when the forum requires a tag and has none the bot could use, else a note
+        naming the tags still missing (or "")."""
+        language = pick_language(locale)
+        setup = await self.forums.prepare(forum, language)
+        mention = f"<#{forum.id}>"
+        if forum.flags.require_tag and not setup.tags:
+            names = ", ".join(display_name(r, language) for r in TAGGED_REGIONS)
+            return _refusal(locale, "forum_tags_required", channel=mention, tags=names), ""
+        if not setup.missing:
+            return None, ""
+        names = ", ".join(display_name(r, language) for r in setup.missing)
+        key = "forum_tags_full" if setup.could_create else "forum_tags_missing"
+        note = tr_from(MESSAGES, language, key, channel=mention, tags=names)
+        return None, note
 
     async def _cannot_post(
-        self, interaction: discord.Interaction, channel: TargetChannel | None
+        self,
+        interaction: discord.Interaction,
+        channel: TargetChannel | discord.ForumChannel | None,
     ) -> Reply | None:
         """A refusal when the bot could not post its embeds where /subscribe points: a
         subscription there would only be deactivated at the first headline."""
@@ -243,6 +292,16 @@ class SlashCommands:
         head, _, tail = current.rpartition(",")
         prefix = f"{head.strip()}, " if head.strip() else ""
         return region_choices(tail, pick_language(interaction.locale.value), prefix)
+
+    async def _complete_timezone(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """For a time zone: IANA names whose name or city starts with what was typed."""
+        return [
+            app_commands.Choice(name=zone, value=zone)
+            for zone in zone_choices(current, AUTOCOMPLETE_CHOICES)
+            if len(zone) <= CHOICE_CHARS
+        ]
 
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -297,6 +356,8 @@ _OPTION_TYPES: dict[spec.ParamKind, Any] = {
     "region": str,
     "regions": str,
     "channel": app_commands.Transform[TargetChannel, _PostableChannel],
+    "text": str,  # words, handed to the core as typed (one argument)
+    "timezone": str,
 }
 
 
@@ -356,6 +417,23 @@ async def _answer(interaction: discord.Interaction, reply: Reply) -> None:
     await interaction.followup.send(
         content=content, embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
     )
+
+
+def _forum_of(
+    interaction: discord.Interaction, channel: TargetChannel | None
+) -> discord.ForumChannel | None:
+    """The forum a command is about: its channel option when that is a forum, else the
+    forum in one of whose posts (threads) the command was sent; None if neither."""
+    if channel is not None:
+        guild = interaction.guild
+        if channel.type != discord.ChannelType.forum or guild is None:
+            return None
+        found = guild.get_channel(channel.id)
+        return found if isinstance(found, discord.ForumChannel) else None
+    here = interaction.channel
+    if isinstance(here, discord.Thread) and isinstance(here.parent, discord.ForumChannel):
+        return here.parent
+    return None
 
 
 def _chat(interaction: discord.Interaction) -> ChatRef:

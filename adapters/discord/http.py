@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 from discord.http import Route
 
+from adapters.discord.config import TOKEN_ENV
 from adapters.discord.limits import LONGEST_WAIT, UNAUTHORIZED_PAUSE
-from bot.ports import RetryAfter
+from bot.ports import NO_OBSERVER, Observer, RetryAfter
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ class RequestGate:
     def __init__(self, requests_per_second: float, running: Callable[[], bool]) -> None:
         self.pacer = RequestPacer(requests_per_second)
         self._running = running
+        self.observer: Observer = NO_OBSERVER  # told of every 429
         # Until when (event loop time) no REST request may leave at all, and why.
         self._paused_until = float("-inf")
         self._pause_reason = ""
@@ -172,6 +174,8 @@ class RequestGate:
         retry would only repeat (and 10,000 of 401/403/429 in 10 minutes get the IP
         banned): a Cloudflare ban, a long global rate limit, a token no longer valid."""
         headers = response.headers
+        if response.status == 429:
+            self.observer.rate_limited("discord")
         if response.status == 429 and not headers.get("Via"):
             self._pause(header_seconds(headers), "Cloudflare refuses our requests (429 ban)")
         elif response.status == 429 and is_global(headers):
@@ -183,7 +187,7 @@ class RequestGate:
             self._pause(
                 UNAUTHORIZED_PAUSE,
                 "Discord no longer accepts the bot token (401); if it was reset, set the new "
-                "one as HEADLINES_DISCORD_TOKEN and restart",
+                f"one as {TOKEN_ENV} and restart",
             )
 
     def _pause(self, seconds: float, reason: str) -> None:
@@ -191,6 +195,11 @@ class RequestGate:
         if until > self._paused_until:
             self._paused_until, self._pause_reason = until, reason
             log.error("discord: %s; all sending paused for %.0fs", reason, seconds)
+
+    def paused(self) -> str:
+        """Why all sending is paused now, or "" if it is not."""
+        left = self._paused_until - asyncio.get_running_loop().time()
+        return f"{self._pause_reason} ({left:.0f}s more)" if left > 0 else ""
 
     def _refuse_while_paused(self) -> None:
         left = self._paused_until - asyncio.get_running_loop().time()

@@ -1,6 +1,8 @@
 """Discord's numbers: message and embed sizes, rate-limit waits, and the error codes that
 say whose fault a refusal is."""
 
+from adapters.discord.config import TOKEN_ENV
+
 # The longest 429 that discord.py waits out itself (30 s is the least it accepts); a
 # longer global one pauses all sending instead.
 LONGEST_WAIT = 30.0
@@ -10,7 +12,7 @@ UNAUTHORIZED_PAUSE = 600.0
 MAX_RECONNECT_DELAY = 300.0
 # Gateway close codes after which reconnecting cannot help (discord.py gives up on them).
 GATEWAY_REFUSALS = {
-    4004: "Discord refused the bot token at the gateway; reset it and set HEADLINES_DISCORD_TOKEN",
+    4004: f"Discord refused the bot token at the gateway; reset it and set {TOKEN_ENV}",
     4010: "the gateway refused the shard",
     4011: "Discord requires sharding for this bot",
     4012: "the gateway refused the API version",

@@ -18,7 +18,7 @@ from adapters.discord.limits import (
     TITLE_CHARS,
 )
 from bot.chat.i18n import region_labels, tr
-from bot.models import ChatRef, Headline, Reply
+from bot.models import ChatRef, Digest, Headline, Reply
 from bot.regions.names import (
     AFRICA,
     ASIA,
@@ -27,6 +27,7 @@ from bot.regions.names import (
     MIDDLE_EAST,
     NORTH_AMERICA,
     OCEANIA,
+    display_name,
 )
 
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -43,9 +44,10 @@ REGION_COLOURS = {
 WORLD_COLOUR = discord.Colour(0x95A5A6)
 
 
-def headline_embed(headline: Headline, language: str) -> discord.Embed:
+def headline_embed(headline: Headline, language: str, picture: str = "image") -> discord.Embed:
     """One headline: its title linking to the story, the summary, the time, a footer with
-    the source and regions, coloured by its first region."""
+    the source and regions, coloured by its first region; its picture, if it has one that
+    Discord takes, as the embed's large `image` or, with `picture="thumbnail"`, small."""
     embed = discord.Embed(
         title=_fit(headline.title or headline.link, TITLE_CHARS) or None,
         url=headline.link if _is_web_url(headline.link) else None,
@@ -58,20 +60,28 @@ def headline_embed(headline: Headline, language: str) -> discord.Embed:
     regions = ", ".join(region_labels(headline.regions, language))
     footer = f"{tr(language, 'source')}: {headline.feed} · {regions}"
     embed.set_footer(text=_shorten(footer, FOOTER_CHARS))
+    if _is_web_url(headline.image):
+        if picture == "thumbnail":
+            embed.set_thumbnail(url=headline.image)
+        else:
+            embed.set_image(url=headline.image)
     return embed
 
 
 def pack_embeds(headlines: Sequence[Headline], language: str) -> list[discord.Embed]:
     """Embeds for the first headlines that share one message: at most 10, at most 6000
-    characters in all, and always at least one."""
+    characters in all, and always at least one. A headline alone shows its picture large;
+    several show theirs as thumbnails, so that the message stays a list to scan."""
     embeds: list[discord.Embed] = []
     total = 0
     for headline in headlines[:MAX_EMBEDS]:
-        embed = headline_embed(headline, language)
+        embed = headline_embed(headline, language, picture="thumbnail")
         if embeds and total + len(embed) > MESSAGE_EMBED_CHARS:
             break
         embeds.append(embed)
         total += len(embed)
+    if len(embeds) == 1:
+        embeds[0] = headline_embed(headlines[0], language)
     return embeds
 
 
@@ -95,6 +105,60 @@ def message_nonce(
     first = headlines[0]
     key = f"{chat.chat_id}|{first.id}|{first.feed}|{first.entry_id}|{len(embeds)}|{plain}"
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()  # 24 of 25 allowed
+
+
+def render_digest(digest: Digest, language: str) -> list[tuple[str | None, list[discord.Embed]]]:
+    """A digest as messages (content, embeds): the title as the first one's content, one
+    embed per region in its colour (its headlines as a list, "and N more"), the hint to
+    /latest in the last one's footer; at most 10 embeds and 6000 characters a message."""
+    embeds = []
+    for section in digest.sections:
+        lines = [_digest_line(h) for h in section.headlines]
+        if section.more:
+            lines.append(f"*{tr(language, 'digest_more', count=section.more)}*")
+        description = ""
+        for line in lines:
+            if len(description) + len(line) + 1 > DESCRIPTION_CHARS:
+                break
+            description += line + "\n"
+        embeds.append(
+            discord.Embed(
+                title=display_name(section.region, language),
+                description=description.rstrip() or None,
+                colour=REGION_COLOURS.get(section.region, WORLD_COLOUR),
+            )
+        )
+    if not embeds:
+        embeds.append(discord.Embed(colour=WORLD_COLOUR))
+    embeds[-1].set_footer(text=_shorten(tr(language, "digest_hint"), FOOTER_CHARS))
+    title = tr(language, f"digest_title_{digest.period}", count=digest.total)
+    messages: list[tuple[str | None, list[discord.Embed]]] = []
+    batch: list[discord.Embed] = []
+    total = 0
+    for embed in embeds:
+        if batch and (len(batch) == MAX_EMBEDS or total + len(embed) > MESSAGE_EMBED_CHARS):
+            messages.append((None, batch))
+            batch, total = [], 0
+        batch.append(embed)
+        total += len(embed)
+    messages.append((None, batch))
+    messages[0] = (f"**{discord.utils.escape_markdown(title)}**", messages[0][1])
+    return messages
+
+
+def digest_nonce(chat: ChatRef, digest: Digest, part: int) -> str:
+    """As `message_nonce`, for part `part` of a digest: the same across restarts."""
+    key = f"{chat.chat_id}|digest|{digest.key}|{part}"
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+def _digest_line(headline: Headline) -> str:
+    """'• [Title](link) · Source': one headline of a digest (its region is the heading)."""
+    title = _fit(headline.title or headline.link, TITLE_CHARS).replace("[", "\\[")
+    title = title.replace("]", "\\]")
+    if _is_web_url(headline.link):
+        title = f"[{title}]({headline.link.replace('(', '%28').replace(')', '%29')})"
+    return f"• {title} · {discord.utils.escape_markdown(_shorten(headline.feed, 100))}"
 
 
 def render_reply(reply: Reply) -> tuple[str | None, list[discord.Embed]]:

@@ -1,5 +1,20 @@
-"""Telegram through python-telegram-bot."""
+"""Telegram through python-telegram-bot: its `[telegram]` table and its adapter."""
 
-from adapters.telegram.adapter import TelegramAdapter
+from __future__ import annotations
 
-__all__ = ["TelegramAdapter"]
+from typing import TYPE_CHECKING
+
+from adapters.telegram.config import TelegramConfig, parse_section
+from bot.config import Config
+
+if TYPE_CHECKING:
+    from adapters.telegram.adapter import TelegramAdapter
+
+__all__ = ["TelegramConfig", "build_adapter", "parse_section"]
+
+
+def build_adapter(section: TelegramConfig, config: Config, *, one_off: bool) -> TelegramAdapter:
+    # python-telegram-bot is imported only when the file asks for Telegram.
+    from adapters.telegram.adapter import TelegramAdapter
+
+    return TelegramAdapter(section)

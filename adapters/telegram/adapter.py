@@ -9,36 +9,56 @@ a group about 3 s after the first 20, where a chat counting a true minute answer
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import shlex
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram import error as tg_error
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.request import HTTPXRequest
 
+from adapters.telegram.config import TOKEN_ENV, TelegramConfig
 from adapters.telegram.pacing import ChatState, Pacer, RateLimits
-from adapters.telegram.render import Text, pack, post, render_reply
+from adapters.telegram.render import (
+    MAX_CAPTION,
+    MAX_TEXT,
+    Text,
+    is_web_link,
+    pack,
+    post,
+    render_digest,
+    render_reply,
+)
 from bot.backoff import backoff
 from bot.chat import spec
 from bot.chat.i18n import LANGUAGES, pick_language, tr
-from bot.config import TELEGRAM_TOKEN_ENV, TelegramConfig
-from bot.models import ChatRef, Command, Headline, Reply
+from bot.models import ChatRef, Command, Digest, Headline, Reply
 from bot.ports import (
+    NO_OBSERVER,
     CannotStart,
     CommandCallback,
     ContentRejected,
     DestinationGone,
     DestinationMoved,
+    Observer,
+    PlatformHealth,
     RetryAfter,
     SendError,
     Sent,
     TemporaryFailure,
+    ThreadClosed,
+    ThreadGone,
+    ThreadsRefused,
 )
+from bot.regions.names import REGIONS, WORLD, display_name
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +81,79 @@ GONE_MARKERS = (
     "need administrator rights",  # a channel that made the bot a member, not an admin
     "chat_admin_required",
     "chat_restricted",
-    "topic_closed",
 )
+# Bad requests about the forum topic a message was sent to (message_thread_id).
+THREAD_GONE_MARKERS = ("message thread not found", "topic_deleted", "topic_id_invalid")
+THREAD_CLOSED_MARKERS = ("topic_closed",)
+# Bad requests of sendPhoto about the picture, not the chat: the post goes out as text.
+PICTURE_MARKERS = (
+    "wrong file identifier",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "wrong remote file",
+    "webpage_curl_failed",
+    "webpage_media_empty",
+    "photo_invalid_dimensions",
+    "image_process_failed",
+    "caption is too long",
+)
+# Bad requests of createForumTopic that mean the bot may not make topics there.
+NO_TOPIC_RIGHTS_MARKERS = ("not enough rights", "chat_admin_required", "need administrator")
+NOT_FORUM_MARKERS = ("not a forum", "chat_not_forum")
+# The icon colours Telegram allows for a topic (createForumTopic's icon_color): six, so
+# of the eight region topics two share a colour; each region keeps its own.
+TOPIC_COLORS = (0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F)
+
+
+class _PictureRefused(Exception):
+    """Telegram could not use a headline's picture; the post goes out as text."""
+
+
+class Link:
+    """Whether Telegram answers: every request reports here (`WatchedRequest`), so the
+    health knows the bot lost Telegram even while it has nothing to send. A 429 is
+    counted for the metrics."""
+
+    def __init__(self, adapter: TelegramAdapter) -> None:
+        self._adapter = adapter
+        self.failing_since = 0.0
+        self.error = ""
+
+    def answered(self, status: int) -> None:
+        self.failing_since, self.error = 0.0, ""
+        if status == 429:
+            self._adapter.observer.rate_limited("telegram")
+
+    def failed(self, error: BaseException) -> None:
+        self.failing_since = self.failing_since or time.time()
+        self.error = str(error) or type(error).__name__
+
+
+class WatchedRequest(HTTPXRequest):
+    """PTB's own HTTP client, reporting every answer, or the lack of one, to a `Link`."""
+
+    def __init__(self, link: Link, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._link = link
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        try:
+            status, payload = await super().do_request(*args, **kwargs)
+        except tg_error.TelegramError as error:  # network trouble, a timeout
+            self._link.failed(error)
+            raise
+        self._link.answered(status)
+        return status, payload
 
 
 class TelegramAdapter:
     platform = "telegram"
+    observer: Observer = NO_OBSERVER
 
     def __init__(self, config: TelegramConfig, *, limits: RateLimits | None = None) -> None:
         self.config = config
         self.pacer = Pacer(limits or RateLimits())
+        self.link = Link(self)
         self._app: Application | None = None
         self._on_command: CommandCallback | None = None
         self._running = False
@@ -88,7 +171,13 @@ class TelegramAdapter:
         # Commands are answered concurrently: one waiting out a chat's rate limit must not
         # hold up the others. No job queue: the core has its own scheduler.
         builder = (
-            Application.builder().token(self.config.token).concurrent_updates(True).job_queue(None)
+            Application.builder()
+            .token(self.config.token)
+            .concurrent_updates(True)
+            .job_queue(None)
+            # PTB's defaults (256 connections for calls, 1 for getUpdates), watched.
+            .request(WatchedRequest(self.link, connection_pool_size=256))
+            .get_updates_request(WatchedRequest(self.link, connection_pool_size=1))
         )
         if self.config.api_base_url:
             # PTB's own convention ends the base URL in /bot; ours names the server.
@@ -118,7 +207,7 @@ class TelegramAdapter:
             # PTB's own message quotes the token.
             raise CannotStart(
                 "telegram: the Telegram server rejected the bot token; check "
-                f"{TELEGRAM_TOKEN_ENV} (or [telegram] token)"
+                f"{TOKEN_ENV} (or [telegram] token)"
             ) from None
         except BaseException:
             await self.stop()
@@ -143,9 +232,25 @@ class TelegramAdapter:
         for name in TOKEN_LOGGERS:
             logging.getLogger(name).removeFilter(self._redact)
 
+    def health(self) -> PlatformHealth:
+        if not self._running:
+            return PlatformHealth(False, self.link.failing_since, detail="not started")
+        if self.link.failing_since:
+            return PlatformHealth(False, self.link.failing_since, detail=self.link.error)
+        return PlatformHealth(True)
+
+    async def send_text(self, chat: ChatRef, text: str) -> Sent:
+        text = text[: MAX_TEXT - 1] + "…" if len(text) > MAX_TEXT else text
+        # As plain text, so nothing in it is read as markup; errors as `_post` gives them.
+        plain = Text(html.escape(text), text)
+        async with self.pacer.chat(chat.chat_id, chat.kind) as state:
+            message = await self._post(state, chat, plain, LinkPreviewOptions(is_disabled=True))
+        return Sent(str(message.message_id))
+
     async def send(self, chat: ChatRef, headlines: Sequence[Headline], language: str) -> Sent:
         if not headlines:
             raise ValueError("send needs at least one headline")
+        # A forum's topics are one chat to Telegram's limits: one window per chat id.
         async with self.pacer.chat(chat.chat_id, chat.kind) as state:
             count = 1
             if not state.private and len(headlines) > state.window.room(time.monotonic()):
@@ -153,23 +258,58 @@ class TelegramAdapter:
                 # message rather than fall a minute behind.
                 count = len(headlines)
             text = pack([post(h, language) for h in headlines[:count]])
-            message = await self._post(state, chat.chat_id, text, self.config.link_previews)
+            # A packed message shows no picture: one story's picture above several would
+            # seem to belong to them all.
+            image = headlines[0].image if text.count == 1 else ""
+            image = image if is_web_link(image) and self.config.images != "off" else ""
+            off = LinkPreviewOptions(is_disabled=not self.config.link_previews)
+            if image and self.config.images == "photo":
+                caption = post(headlines[0], language, MAX_CAPTION)
+                try:
+                    message = await self._post(state, chat, caption, off, photo=image)
+                    return Sent(str(message.message_id), 1)
+                except _PictureRefused as error:
+                    log.info(
+                        "telegram: no picture for chat %s (%s); sent as text", chat.chat_id, error
+                    )
+                    image = ""
+            previews = off
+            if image:  # the picture as a large preview above the text
+                previews = LinkPreviewOptions(
+                    url=image, prefer_large_media=True, show_above_text=True
+                )
+            message = await self._post(state, chat, text, previews)
         return Sent(str(message.message_id), text.count)
+
+    async def send_digest(self, chat: ChatRef, digest: Digest, language: str) -> Sent:
+        """The digest as one message, or several in a row where 4096 characters cannot
+        hold it; each waits its turn in the chat's and the bot's windows like any post."""
+        first: Message | None = None
+        no_preview = LinkPreviewOptions(is_disabled=True)  # a digest links many stories
+        async with self.pacer.chat(chat.chat_id, chat.kind) as state:
+            for text in render_digest(digest, language):
+                message = await self._post(state, chat, text, no_preview)
+                first = first or message
+        assert first is not None
+        return Sent(str(first.message_id), digest.total)
 
     async def _post(
         self,
         state: ChatState,
-        chat_id: str,
+        chat: ChatRef,
         text: Text,
-        previews: bool,
+        previews: LinkPreviewOptions,
         reply_to: int | None = None,
+        photo: str = "",
     ) -> Message:
-        """Send `text` as HTML, or as plain text if Telegram cannot parse the markup; the
-        errors come out as the core's `SendError`s."""
+        """Send `text` as HTML, or as plain text if Telegram cannot parse the markup (with
+        `photo`: a picture with `text` as its caption); the errors come out as the core's
+        `SendError`s, and a picture Telegram cannot use as `_PictureRefused`."""
+        chat_id = chat.chat_id
         try:
             try:
                 return await self._request(
-                    state, chat_id, text.html, ParseMode.HTML, previews, reply_to
+                    state, chat, text.html, ParseMode.HTML, previews, reply_to, photo
                 )
             except tg_error.BadRequest as error:
                 if "can't parse entities" not in str(error).lower():
@@ -179,7 +319,7 @@ class TelegramAdapter:
                     chat_id,
                     error,
                 )
-            return await self._request(state, chat_id, text.plain, None, previews, reply_to)
+            return await self._request(state, chat, text.plain, None, previews, reply_to, photo)
         except tg_error.RetryAfter as error:
             seconds = _seconds(error)
             state.window.held_until = time.monotonic() + seconds
@@ -189,7 +329,14 @@ class TelegramAdapter:
         except tg_error.Forbidden as error:
             raise DestinationGone(f"telegram: {error}") from None
         except tg_error.BadRequest as error:
-            if any(marker in str(error).lower() for marker in GONE_MARKERS):
+            said = str(error).lower()
+            if photo and any(marker in said for marker in PICTURE_MARKERS):
+                raise _PictureRefused(str(error)) from None
+            if any(marker in said for marker in THREAD_GONE_MARKERS):
+                raise ThreadGone(f"telegram: {error}") from None
+            if any(marker in said for marker in THREAD_CLOSED_MARKERS):
+                raise ThreadClosed(f"telegram: {error}") from None
+            if any(marker in said for marker in GONE_MARKERS):
                 raise DestinationGone(f"telegram: {error}") from None
             raise ContentRejected(f"telegram: {error}") from None
         except tg_error.TelegramError as error:  # network, timeouts, 5xx, a bad token
@@ -198,11 +345,12 @@ class TelegramAdapter:
     async def _request(
         self,
         state: ChatState,
-        chat_id: str,
+        chat: ChatRef,
         text: str,
         parse_mode: str | None,
-        previews: bool,
+        previews: LinkPreviewOptions,
         reply_to: int | None,
+        photo: str = "",
     ) -> Message:
         if not self._running:
             raise tg_error.NetworkError("the adapter is stopped")
@@ -210,22 +358,77 @@ class TelegramAdapter:
             app = self._app
             if app is None or not self._running:  # stopped while this send waited its turn
                 raise tg_error.NetworkError("the adapter is stopped")
+            reply = (
+                ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+            )
+            thread = int(chat.thread_id) if chat.thread_id else None
+            if photo:
+                return await app.bot.send_photo(
+                    chat_id=_chat_id(chat.chat_id),
+                    photo=photo,
+                    caption=text,
+                    parse_mode=parse_mode,
+                    message_thread_id=thread,
+                    reply_parameters=reply,
+                )
             return await app.bot.send_message(
-                chat_id=_chat_id(chat_id),
+                chat_id=_chat_id(chat.chat_id),
                 text=text,
                 parse_mode=parse_mode,
-                link_preview_options=LinkPreviewOptions(is_disabled=not previews),
-                reply_parameters=(
-                    ReplyParameters(reply_to, allow_sending_without_reply=True)
-                    if reply_to
-                    else None
-                ),
+                link_preview_options=previews,
+                message_thread_id=thread,
+                reply_parameters=reply,
             )
+
+    async def create_region_threads(
+        self, chat: ChatRef, regions: Sequence[str], language: str
+    ) -> dict[str, str]:
+        """One forum topic per region in the supergroup `chat`, named in `language`, with
+        a colour of its own per region; their message_thread_ids by region."""
+        app = self._app
+        if app is None or not self._running:
+            raise ThreadsRefused("failed", "telegram is not connected")
+        made: dict[str, str] = {}
+        try:
+            found = await app.bot.get_chat(_chat_id(chat.chat_id))
+            if not found.is_forum:
+                raise ThreadsRefused("not_forum", f"telegram: chat {chat.chat_id} has no topics")
+            for region in regions:
+                order = (*REGIONS, WORLD).index(region) if region in (*REGIONS, WORLD) else 0
+                # It posts a message in the group: it counts against the group's minute.
+                async with (
+                    self.pacer.chat(chat.chat_id, chat.kind) as state,
+                    self.pacer.slot(state),
+                ):
+                    topic = await app.bot.create_forum_topic(
+                        _chat_id(chat.chat_id),
+                        display_name(region, language),
+                        icon_color=TOPIC_COLORS[order % len(TOPIC_COLORS)],
+                    )
+                made[region] = str(topic.message_thread_id)
+        except tg_error.TelegramError as error:
+            said = str(error).lower()
+            reason = "failed"
+            if any(marker in said for marker in NO_TOPIC_RIGHTS_MARKERS):
+                reason = "no_rights"
+            elif any(marker in said for marker in NOT_FORUM_MARKERS):
+                reason = "not_forum"
+            raise ThreadsRefused(reason, f"telegram: {error}", made) from None
+        except ThreadsRefused as refused:
+            refused.created.update(made)
+            raise
+        return made
 
     async def _register_commands(self) -> None:
         assert self._app is not None
         for language in LANGUAGES:
-            commands = [BotCommand(c.name, c.menu_description(language)) for c in spec.COMMANDS]
+            # The operator's commands stay out of everyone's menu: they work in the alert
+            # chats alone, where the operator knows them from the alerts and /help.
+            commands = [
+                BotCommand(c.name, c.menu_description(language))
+                for c in spec.COMMANDS
+                if not c.operator_only
+            ]
             try:
                 await self._app.bot.set_my_commands(
                     commands, language_code=None if language == "en" else language
@@ -241,8 +444,16 @@ class TelegramAdapter:
         tg_chat = message.chat
         kind = {ChatType.PRIVATE: "private", ChatType.CHANNEL: "channel"}.get(tg_chat.type, "group")
         name, args = parse_command_text(message.text)
+        # In a forum, a message in a topic carries the topic's id (in other groups a reply
+        # carries one too, its thread of replies, which is no destination of its own).
+        thread = message.message_thread_id if message.is_topic_message else None
         chat = ChatRef(
-            self.platform, str(tg_chat.id), kind, tg_chat.title or "", tg_chat.username or ""
+            self.platform,
+            str(tg_chat.id),
+            kind,
+            tg_chat.title or "",
+            tg_chat.username or "",
+            thread_id=str(thread) if thread else "",
         )
         user = message.from_user
         language = (user.language_code or "") if user else ""
@@ -267,18 +478,19 @@ class TelegramAdapter:
         """Send a command's answer: flood control is waited out (up to a minute, after
         which the answer is stale), network trouble retried, a migrated group followed;
         while the adapter stops, no retries."""
-        chat_id, problem = chat.chat_id, None
+        problem = None
+        no_preview = LinkPreviewOptions(is_disabled=True)
         for attempt in range(REPLY_TRIES):
             try:
-                async with self.pacer.chat(chat_id, chat.kind) as state:
-                    await self._post(state, chat_id, text, False, quote)
+                async with self.pacer.chat(chat.chat_id, chat.kind) as state:
+                    await self._post(state, chat, text, no_preview, quote)
                 return
             except RetryAfter as error:  # the chat's window now waits it out
                 problem = error
                 if error.seconds > REPLY_MAX_WAIT or self._stopping:
                     break
             except DestinationMoved as error:
-                problem, chat_id = error, error.new_chat_id
+                problem, chat = error, replace(chat, chat_id=error.new_chat_id)
             except TemporaryFailure as error:
                 problem = error
                 if self._stopping:
@@ -310,6 +522,7 @@ class TelegramAdapter:
         log.error("telegram: a command failed", exc_info=context.error)
 
     def _polling_error(self, error: tg_error.TelegramError) -> None:
+        self.link.failed(error)
         log.warning("telegram: polling failed (%s); retrying", error)
 
 

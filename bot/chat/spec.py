@@ -17,8 +17,11 @@ MAX_COUNT = 20
 # What a parameter holds, which says how a platform offers it: a count (1-MAX_COUNT), one
 # world region, several separated by commas, or another channel to act on instead of the
 # one the command was sent in (only where a command can name one: Discord; a Telegram
-# command always acts on its own chat, so Telegram leaves such a parameter out).
-ParamKind = Literal["count", "region", "regions", "channel"]
+# command always acts on its own chat, so Telegram leaves such a parameter out); "text":
+# words as typed, quotes and signs included (/filter's terms, /search's words, /digest's
+# period, time and day, a feed's name, PLATFORM:CHAT); "timezone": an IANA time zone
+# name, which a platform with completion completes from the zone database.
+ParamKind = Literal["count", "region", "regions", "channel", "text", "timezone"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,9 @@ class CommandSpec:
     the user alone where the platform can; `greeting`: the command a platform sends by
     itself when someone opens a chat with the bot (Telegram's /start), offered only there;
     `delivers_here`: after it the chat receives posts, so an adapter first checks that it
-    can post there. `help` are its lines in /help, by default one from its parameters and
-    description; () leaves it out."""
+    can post there. `operator_only`: it runs only in the operator's alert chats
+    (`[alerts]`), refused everywhere else. `help` are its lines in /help, by default one
+    from its parameters and description; () leaves it out."""
 
     name: str
     description: Words
@@ -76,6 +80,7 @@ class CommandSpec:
     greeting: bool = False
     delivers_here: bool = False
     help: tuple[HelpLine, ...] | None = None
+    operator_only: bool = False
 
     def usage(self, language: str) -> str:
         """The typed parameters as /help writes them: "[n] [region]"."""
@@ -215,6 +220,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
                     "este chat recibe los titulares nuevos (de esas regiones)",
                 )
             ),
+            HelpLine(
+                Words(
+                    "a group with topics gets one topic per region (admins)",
+                    "un grupo con temas recibe un tema por región (administradores)",
+                ),
+                args=Words("topics", "topics"),
+            ),
         ),
     ),
     CommandSpec(
@@ -235,7 +247,212 @@ COMMANDS: tuple[CommandSpec, ...] = (
             HelpLine(
                 Words("this chat stops receiving headlines", "este chat deja de recibir titulares")
             ),
+            HelpLine(
+                Words("the region topics stop receiving", "los temas por región dejan de recibir"),
+                args=Words("topics", "topics"),
+            ),
         ),
+    ),
+)
+
+
+# Digests: one message per period instead of each headline as it comes.
+COMMANDS += (
+    CommandSpec(
+        "digest",
+        Words(
+            "One message per period instead of each headline",
+            "Un mensaje por periodo en vez de cada titular",
+        ),
+        params=(
+            Param(
+                "period",
+                "text",
+                Words(
+                    "hourly, daily, weekly, or off (empty: the current setting)",
+                    "hourly, diario, semanal u off (vacío: lo que hay ahora)",
+                ),
+                Words("period", "periodo"),
+                "periodo",
+            ),
+            Param(
+                "time",
+                "text",
+                Words(
+                    "Time of day, HH:MM (daily, weekly)", "Hora del día, HH:MM (diario, semanal)"
+                ),
+                Words("HH:MM", "HH:MM"),
+                "hora",
+            ),
+            Param(
+                "day",
+                "text",
+                Words(
+                    "Day of the week (weekly): mon ... sun",
+                    "Día de la semana (semanal): lun ... dom",
+                ),
+                Words("day", "día"),
+                "día",
+            ),
+            Param(
+                "timezone",
+                "timezone",
+                Words(
+                    "Time zone, e.g. Europe/Madrid (default: this chat's last one)",
+                    "Zona horaria, p. ej. Europe/Madrid (por defecto: la última de este chat)",
+                ),
+                Words("zone", "zona"),
+                "zona",
+            ),
+        ),
+        admin_only=True,
+        private=True,
+        help=(
+            HelpLine(
+                Words(
+                    "one message a day with the new headlines, at that time (IANA zone, "
+                    "e.g. Europe/Madrid; remembered)",
+                    "un mensaje al día con los titulares nuevos, a esa hora (zona IANA, "
+                    "p. ej. Europe/Madrid; se recuerda)",
+                ),
+                args=Words("daily HH:MM [ZONE]", "diario HH:MM [ZONA]"),
+            ),
+            HelpLine(
+                Words(
+                    "the same, every hour or once a week",
+                    "lo mismo, cada hora o una vez por semana",
+                ),
+                args=Words("hourly | weekly DAY HH:MM [ZONE]", "hourly | semanal DÍA HH:MM [ZONA]"),
+            ),
+            HelpLine(
+                Words(
+                    "each headline as it comes again (/digest alone: the current setting)",
+                    "de nuevo cada titular al llegar (/digest solo: lo que hay ahora)",
+                ),
+                args=Words("off", "off"),
+            ),
+        ),
+    ),
+    # Keyword filters and search of the archive (bot.filters).
+    CommandSpec(
+        "filter",
+        Words(
+            "Keywords this chat's headlines must or must not have",
+            "Palabras que deben tener o no los titulares de este chat",
+        ),
+        params=(
+            Param(
+                "terms",
+                "text",
+                Words(
+                    'To add: +word, -word, +"a phrase"; or clear (empty: show the filter)',
+                    'Para añadir: +palabra, -palabra, +"una frase"; o clear (vacío: ver filtro)',
+                ),
+                Words("+word -word", "+palabra -palabra"),
+                "términos",
+            ),
+        ),
+        admin_only=True,
+        private=True,
+        help=(
+            HelpLine(
+                Words("this chat's keyword filter", "el filtro de palabras de este chat"),
+                args=Words("", ""),
+            ),
+            HelpLine(
+                Words(
+                    'only headlines with a + word (if any) and no - word; "quoted phrases" too',
+                    'solo titulares con una palabra + (si hay) y ninguna -; también "frases"',
+                ),
+                args=Words("+word -word", "+palabra -palabra"),
+            ),
+            HelpLine(
+                Words(
+                    "remove the filter (or the terms named)", "quitar el filtro (o esos términos)"
+                ),
+                args=Words("clear", "clear"),
+            ),
+        ),
+    ),
+    CommandSpec(
+        "search",
+        Words("Search the archive of headlines", "Buscar en el archivo de titulares"),
+        params=(
+            Param(
+                "words",
+                "text",
+                Words(
+                    'Words to find, all of them; "quoted phrase" for words together',
+                    'Palabras a buscar, todas; "entre comillas" para palabras seguidas',
+                ),
+                Words("words", "palabras"),
+                "palabras",
+                optional=False,
+            ),
+            Param(
+                "region",
+                "region",
+                Words("Only this region", "Solo esta región"),
+                REGION,
+                "región",
+            ),
+        ),
+        help=(
+            HelpLine(
+                Words(
+                    'the newest headlines with all those words ("a phrase" in quotes)',
+                    'los titulares más nuevos con todas esas palabras ("una frase" entre comillas)',
+                )
+            ),
+        ),
+    ),
+)
+
+
+# -- the operator's commands, run in the alert chats only (bot/ops, issue 11) -------------
+FEED_NAME = Param(
+    "feed",
+    "text",
+    Words("A feed's name, as in the config", "El nombre de una fuente, como en la configuración"),
+    Words("feed", "fuente"),
+    "fuente",
+    optional=False,
+)
+COMMANDS += (
+    CommandSpec(
+        "status",
+        Words(
+            "The bot's health and open alerts (alert chat)",
+            "La salud del bot y las alertas abiertas (chat de alertas)",
+        ),
+        operator_only=True,
+    ),
+    CommandSpec(
+        "enable",
+        Words(
+            "Poll a disabled feed, or post to a chat, again (alert chat)",
+            "Volver a consultar una fuente o a publicar en un chat (chat de alertas)",
+        ),
+        params=(
+            Param(
+                "name",
+                "text",
+                Words("A feed, or PLATFORM:CHAT", "Una fuente, o PLATAFORMA:CHAT"),
+                Words("name", "nombre"),
+                "nombre",
+                optional=False,
+            ),
+        ),
+        operator_only=True,
+    ),
+    CommandSpec(
+        "release",
+        Words(
+            "Post the entries held for a feed that changed its ids (alert chat)",
+            "Publicar las entradas retenidas de una fuente que cambió sus ids (chat de alertas)",
+        ),
+        params=(FEED_NAME,),
+        operator_only=True,
     ),
 )
 
@@ -249,6 +466,12 @@ def names() -> tuple[str, ...]:
     return tuple(spec.name for spec in COMMANDS)
 
 
-def help_lines(language: str) -> list[str]:
-    """The commands' lines of /help, in the order of `COMMANDS`."""
-    return [line for spec in COMMANDS for line in spec.help_lines(language)]
+def help_lines(language: str, *, operator: bool = False) -> list[str]:
+    """The commands' lines of /help, in the order of `COMMANDS`; the operator's commands
+    only for an alert chat (`operator`)."""
+    return [
+        line
+        for spec in COMMANDS
+        if operator or not spec.operator_only
+        for line in spec.help_lines(language)
+    ]

@@ -15,7 +15,6 @@ import os
 import sys
 from typing import Any, NamedTuple, TextIO
 
-from bot.config import load_config
 from bot.models import LANGUAGES
 from bot.regions.classify import FEED, classify, explain
 from bot.regions.names import REGIONS
@@ -71,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
     stdin, stdout = sys.stdin, sys.stdout
     rules = _Rules()
     if args.feed:
-        feed = load_config(args.config).feed(args.feed)
+        import adapters  # the file's platform tables are read, and checked, as by `run`
+
+        feed = adapters.load(args.config).feed(args.feed)
         if feed is None:
             print(f"classify: no feed is named {args.feed!r} in {args.config}", file=sys.stderr)
             return 2

@@ -1,8 +1,10 @@
 """`make demo`: the bot's main job on two sample feeds, with no tokens and no internet.
 
 A local HTTP server on 127.0.0.1 serves the English and Spanish sample editions that ship
-in bot/data; the bot polls them, prints the headlines through the console adapter, sees
-one new headline appear, and answers /latest 3 and /region Asia.
+in bot/cli/data; the bot polls them, prints the headlines through the console adapter
+(with the address of each headline's picture: the feeds name pictures on an example
+domain, and nothing fetches them), sees one new headline appear, and answers /latest 3
+and /region Asia.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from adapters import section_parsers
 from adapters.console import ConsoleAdapter, format_reply, parse_command
 from bot.app import HeadlinesBot
 from bot.config import parse_config
@@ -28,6 +31,8 @@ NEW_ITEM = """
       <link>http://world-dispatch.example/en/2026/11/philippines-typhoon</link>
       <guid isPermaLink="false">wd-en-1007</guid>
       <pubDate>{date}</pubDate>
+      <media:content type="image/jpeg"
+        url="http://world-dispatch.example/img/2026/11/luzon-typhoon.jpg"/>
       <description>Schools and ports in Manila are closed as the storm nears land.</description>
     </item>
   </channel>"""
@@ -89,7 +94,8 @@ async def run_demo(keep: str | None = None) -> int:
                 {"name": "Despacho Mundial (ES)", "url": f"{server.base}/es.xml"},
             ],
             "console": {"enabled": True},
-        }
+        },
+        platforms=section_parsers(),
     )
     console = ConsoleAdapter()
     bot = HeadlinesBot(config, [console])

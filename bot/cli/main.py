@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -12,19 +13,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import __version__
-from bot.config import DATABASE_URL_ENV, Config, ConfigError, load_config
+from bot import __version__, filters
+from bot.config import DATABASE_URL_ENV, Config, ConfigError, secrets
 from bot.ingest.poller import duration
-from bot.models import DeliveryStatus
 from bot.ports import CannotStart
-from bot.store import DB_ERRORS, DatabaseInUse, StorageError, describe, is_postgres
+from bot.store import DatabaseInUse, StorageError, describe, is_postgres
 
 log = logging.getLogger("bot")
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "HEADLINES_CONFIG"
-# What `status` counts per destination (cancelled deliveries are not shown).
-SHOWN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,15 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2
-    except DatabaseInUse as error:
+    except (DatabaseInUse, CannotStart) as error:  # what the user must settle: exit 2
         print(f"error: {error}", file=sys.stderr)
         return 2
     except StorageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except CannotStart as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -100,7 +95,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print what would be posted instead of sending it; nothing is marked sent",
     )
-    with_config(command("status", _status, "Show feeds, errors, backoff and pending posts."))
+    status = command("status", _status, "Show feeds, errors, backoff and pending posts.")
+    with_config(status)
+    status.add_argument(
+        "--json", action="store_true", help="the same data as JSON, with stable keys, for scripts"
+    )
     enable = command(
         "enable",
         _enable,
@@ -135,7 +134,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> Config:
-    return load_config(args.config)
+    # The command line is where the platforms meet the core: it reads every platform's
+    # table of the file with the parser the adapters' registry gives for it.
+    import adapters
+
+    return adapters.load(args.config)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -165,10 +168,16 @@ def _check_config(args: argparse.Namespace) -> int:
     for platform, destinations in config.destinations().items():
         for d in destinations:
             regions = ", ".join(d.regions) or "all regions"
-            print(f"{platform} destination {d.chat_id}: {regions}")
-    for name, section in (("telegram", config.telegram), ("discord", config.discord)):
-        if section is not None:
-            print(f"{name}: token set ({_mask(section.token)})")
+            digest = f", a digest {d.digest}" if d.digest else ""
+            keywords = filters.describe(d.include, d.exclude)
+            shown = f"{regions}; keywords {keywords}" if keywords else regions
+            print(f"{platform} destination {d.chat_id}: {shown}{digest}")
+    for name, section in config.sections().items():
+        for key, secret in secrets(section).items():
+            print(f"{name}: {key} set ({_mask(secret)})")
+    if config.http.listen:
+        token = f"token set ({_mask(config.http.token)})" if config.http.token else "no token"
+        print(f"http: /healthz and /metrics on {config.http.listen}, {token}")
     if not config.feeds:
         print("warning: no feeds configured")
     return 0
@@ -183,7 +192,7 @@ async def _poll_async(config: Config, *, dry_run: bool) -> int:
     from adapters.console import format_post
     from bot.app import HeadlinesBot
 
-    bot = HeadlinesBot(config, [] if dry_run else build_adapters(config, console_commands=False))
+    bot = HeadlinesBot(config, [] if dry_run else build_adapters(config, one_off=True))
     # Polling beside a running bot is safe (the database keeps the writes apart); sending
     # is not.
     await bot.open(sender=False)
@@ -213,60 +222,84 @@ async def _poll_async(config: Config, *, dry_run: bool) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    config = _load(args)
-    if not is_postgres(config.database) and not Path(config.database).exists():
-        print(f"no database yet at {config.database}: the bot has not run.")
+    return asyncio.run(_status_async(_load(args), as_json=args.json))
+
+
+def _no_database_yet(config: Config) -> bool:
+    """Whether the config names an SQLite file that is not there (the bot has not run)."""
+    return not is_postgres(config.database) and not Path(config.database).exists()
+
+
+async def _status_async(config: Config, *, as_json: bool = False) -> int:
+    from bot.ops.alerts import Alerts
+    from bot.ops.status import SHOWN_STATUSES, collect
+    from bot.store import Alert, Storage
+
+    if _no_database_yet(config):
+        if as_json:
+            print(json.dumps({"database": {"path": str(config.database), "exists": False}}))
+        else:
+            print(f"no database yet at {config.database}: the bot has not run.")
         return 0
-    return asyncio.run(_status_async(config))
-
-
-async def _status_async(config: Config) -> int:
-    from bot.store import Storage
-
     storage = await Storage.open(config.database)
     try:
-        now = time.time()
-        try:
-            await storage.probe()
-        except DB_ERRORS as error:
-            print(
-                f"DATABASE CANNOT BE WRITTEN ({error}): the bot polls and sends nothing "
-                "until it can, then goes on by itself (free disk space, check permissions)"
-            )
-        print("Feeds:")
-        for s in await storage.feed_states():
-            configured = config.feed(s.name) is not None
-            print(f"  {s.name}{'' if configured else ' (no longer in config)'}: {s.url}")
-            print(
-                f"    last poll {_ago(s.last_poll_at, now)}, last success "
-                f"{_ago(s.last_success_at, now)}, status: {s.last_status or '-'}, "
-                f"{s.headlines} headlines stored"
-            )
-            if s.last_error:
-                print(f"    last error: {s.last_error} ({s.failures} failures in a row)")
-            if s.disabled_reason:
-                print(f"    DISABLED: {s.disabled_reason} (`enable {s.name}` polls it again)")
-            elif s.next_poll_at:
-                print(f"    next poll {_in(s.next_poll_at, now)}")
-        counts = await storage.delivery_counts()
-        print("Destinations:")
-        for d in await storage.destinations():
-            c = counts.get(d.id, {})
-            state = (
-                "active"
-                if d.active
-                else f"INACTIVE: {d.inactive_reason} (`enable {d.chat.platform}:"
-                f"{d.chat.chat_id}` or /subscribe there resumes it)"
-            )
-            regions = ", ".join(d.regions) or "all regions"
-            origin = "config" if d.from_config else "subscribed"
-            print(
-                f"  {d.chat.platform} {d.chat.chat_id} {d.chat.title}".rstrip()
-                + f" ({origin}, {regions}): {state}; "
-                + ", ".join(f"{status} {c.get(status, 0)}" for status in SHOWN_STATUSES)
-            )
+        data = await collect(storage, config)
     finally:
         await storage.close()
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    now = time.time()
+    database = data["database"]
+    if not database["writable"]:
+        print(
+            f"DATABASE CANNOT BE WRITTEN ({database['error']}): the bot polls and sends nothing "
+            "until it can, then goes on by itself (free disk space, check permissions)"
+        )
+    print("Feeds:")
+    for s in data["feeds"]:
+        print(f"  {s['name']}{'' if s['configured'] else ' (no longer in config)'}: {s['url']}")
+        print(
+            f"    last poll {_ago(s['last_poll_at'], now)}, last success "
+            f"{_ago(s['last_success_at'], now)}, status: {s['last_status'] or '-'}, "
+            f"{s['headlines']} headlines stored"
+        )
+        if s["last_error"]:
+            print(f"    last error: {s['last_error']} ({s['failures']} failures in a row)")
+        if s["held"]:
+            print(
+                f"    HELD: {s['held']} new entries, as its ids changed "
+                f"(`enable {s['name']}` or /release posts them)"
+            )
+        if s["disabled_reason"]:
+            print(f"    DISABLED: {s['disabled_reason']} (`enable {s['name']}` polls it again)")
+        elif s["next_poll_at"]:
+            print(f"    next poll {_in(s['next_poll_at'], now)}")
+    print("Destinations:")
+    for d in data["destinations"]:
+        state = (
+            "active"
+            if d["active"]
+            else f"INACTIVE: {d['inactive_reason']} (`enable {d['platform']}:"
+            f"{d['chat_id']}` or /subscribe there resumes it)"
+        )
+        regions = ", ".join(r or "World" for r in d["regions"]) or "all regions"
+        topic = f" topic {d['thread_id']}" if d["thread_id"] else ""
+        print(
+            f"  {d['platform']} {d['chat_id']}{topic} {d['title']}".rstrip()
+            + f" ({d['origin']}, {regions}): {state}; "
+            + ", ".join(f"{status} {d['deliveries'][status]}" for status in SHOWN_STATUSES)
+            # Digests: the setting, and how many headlines wait for the next one.
+            + (f"; digest {d['digest']}, held {d['held']}" if d["digest"] else "")
+        )
+    health = data["health"]
+    print(f"Health: {'ok' if health['ok'] else 'FAILING: ' + ', '.join(health['failing'])}")
+    if data["alerts"]:
+        alerts = Alerts(storage, config)
+        print("Open alerts:")
+        for a in data["alerts"]:
+            alert = Alert(0, a["kind"], a["subject"], a["detail"], a["opened"])
+            print(f"  since {_iso(a['opened'])}: {alerts.text(alert, 'en')}")
     return 0
 
 
@@ -275,17 +308,19 @@ def _enable(args: argparse.Namespace) -> int:
 
 
 async def _enable_async(config: Config, names: Sequence[str]) -> int:
+    from bot.ops.operator import enable
     from bot.store import Storage
 
     storage = await Storage.open(config.database)
     unknown = 0
     try:
         for name in names:
-            platform, _, chat = name.partition(":")
-            if config.feed(name) is not None and await storage.enable_feed(name):
-                print(f"feed {name}: enabled, polled again at its next turn")
-            elif chat and (destination := await storage.resume(platform, chat)):
-                print(f"{platform} {destination.chat.chat_id}: receives new headlines again")
+            done = await enable(storage, config, name)
+            if done is not None and done.feed:
+                held = f"; {done.released} held entries released" if done.released else ""
+                print(f"feed {name}: enabled, polled again at its next turn{held}")
+            elif done is not None:
+                print(f"{done.chat.replace(':', ' ', 1)}: receives new headlines again")
             else:
                 unknown += 1
                 print(f"{name}: no such feed in the config, nor destination", file=sys.stderr)

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import aiohttp
 
 from bot import __version__
+from bot.config import FetchConfig
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ ACCEPT = (
 MAX_REDIRECTS = 5
 # A Retry-After further away than this is not believed; the poller's own backoff applies.
 MAX_RETRY_AFTER = 7 * 86400.0
+
+# The config file's defaults are this fetcher's: one place for the numbers.
+DEFAULT = FetchConfig()
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
@@ -74,10 +78,10 @@ class Fetcher:
     def __init__(
         self,
         *,
-        timeout: float = 20.0,
-        max_bytes: int = 5_000_000,
-        user_agent: str = "",
-        concurrency: int = 20,
+        timeout: float = DEFAULT.timeout,
+        max_bytes: int = DEFAULT.max_bytes,
+        user_agent: str = DEFAULT.user_agent,
+        concurrency: int = DEFAULT.concurrency,
         per_host: int = 4,
     ) -> None:
         self.timeout = timeout

@@ -28,6 +28,14 @@ SUMMARY_CHARS = 300
 FUTURE_SKEW = timedelta(minutes=5)
 # Longer guids are hashed so that ids stay small enough to index and compare.
 MAX_ID_CHARS = 256
+# A picture's URL longer than this is dropped, not cut (a cut URL points nowhere): 2048
+# is what Discord takes in an embed, and far more than any real picture's address.
+MAX_IMAGE_URL_CHARS = 2048
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".bmp")
+# The first <img>'s src in markup: quoted either way or bare.
+_IMG_SRC = re.compile(
+    r"""<img\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I | re.S
+)
 
 # Query parameters that only track the reader: dropping them makes one story one id.
 _TRACKING_PARAMS = frozenset(
@@ -148,6 +156,7 @@ def _headline(
         published=published(entry, now),
         categories=categories,
         language=language,
+        image=entry_image(entry, link or base),
         regions=classify(
             title,
             summary,
@@ -179,6 +188,73 @@ def _summary(entry: Mapping[str, Any]) -> str:
         if value:
             return clean_text(str(value), markup=content.get("type") != _PLAIN)
     return ""
+
+
+def entry_image(entry: Mapping[str, Any], base: str) -> str:
+    """The entry's picture as an http(s) URL resolved against `base` (the entry's link), or
+    "": a `media:content` that is an image, else a `media:thumbnail`, else an image
+    enclosure, else the first `<img>` of the content or summary."""
+    candidates: list[str] = []
+    for media in entry.get("media_content") or ():
+        if _is_image(media.get("type"), media.get("medium"), media.get("url")):
+            candidates.append(media.get("url") or "")
+    for thumbnail in entry.get("media_thumbnail") or ():
+        # A thumbnail is a picture by definition; only a type that says otherwise is not.
+        kind = str(thumbnail.get("type") or "image/")
+        if kind.lower().startswith("image/"):
+            candidates.append(thumbnail.get("url") or "")
+    for link in entry.get("links") or ():
+        if link.get("rel") == "enclosure" and _is_image(link.get("type"), None, link.get("href")):
+            candidates.append(link.get("href") or "")
+    for url in candidates:
+        image = _image_url(url, base)
+        if image:
+            return image
+    markup = [c.get("value") for c in entry.get("content") or ()] + [entry.get("summary")]
+    for value in markup:
+        found = _IMG_SRC.search(str(value or ""))
+        if found:
+            # Markup: the src is HTML-escaped ("?a=1&amp;b=2").
+            image = _image_url(
+                html.unescape(next(g for g in found.groups() if g is not None)), base
+            )
+            if image:
+                return image
+    return ""
+
+
+def _is_image(kind: Any, medium: Any, url: Any) -> bool:
+    """Whether a media element or enclosure is a picture: by its type, else its medium,
+    else (neither given) by its file extension."""
+    if kind:
+        return str(kind).strip().lower().startswith("image/")
+    if medium:
+        return str(medium).strip().lower() == "image"
+    try:
+        path = urlsplit(str(url or "")).path.lower()
+    except ValueError:
+        return False
+    return path.endswith(_IMAGE_EXTENSIONS)
+
+
+def _image_url(url: str, base: str) -> str:
+    """`url` resolved against `base` if it is a usable http(s) address with a host, else
+    "": never javascript: or data:, nothing with spaces or control characters, nothing
+    over MAX_IMAGE_URL_CHARS."""
+    url = (url or "").strip()
+    if not url or len(url) > MAX_IMAGE_URL_CHARS:
+        return ""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return ""
+    try:
+        resolved = urljoin(base, url) if base else url
+        parts = urlsplit(resolved)
+        host = parts.hostname
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return ""
+    return resolved if len(resolved) <= MAX_IMAGE_URL_CHARS else ""
 
 
 def entry_id(guid: str, link: str, title: str, summary: str) -> str:

@@ -32,6 +32,7 @@ class PollResult:
     new: int = 0
     deliveries: int = 0
     detail: str = ""
+    error: str = ""  # a failure's kind: the fetch's ("timeout", "http"...), "parse", "storage"
 
     def describe(self) -> str:
         """One line for a person: what this poll did and why."""
@@ -115,7 +116,16 @@ class Poller:
             last_modified=fetched.last_modified,
         )
         outcome = "first" if stored.first_run else "new"
-        if stored.new:
+        if stored.held:
+            log.warning(
+                "poller: %s lists %d entries never seen, in place of those it had: its ids "
+                "changed; %d held, not posted, until `enable %s` (or /release) releases them",
+                feed.name,
+                len(stored.new),
+                stored.held,
+                feed.name,
+            )
+        elif stored.new:
             log.info(
                 "poller: %s: %d new, %d deliveries", feed.name, len(stored.new), stored.deliveries
             )
@@ -143,6 +153,7 @@ class Poller:
             last_status=status,
             last_error="",
             failures=0,
+            failing_since=0.0,
             min_interval=min_interval,
             next_poll_at=now + interval,
             **validators,
@@ -174,10 +185,14 @@ class Poller:
             last_status="failed",
             last_error=str(error),
             failures=failures,
+            failing_since=state.failing_since or now,
             next_poll_at=now + delay,
             disabled_reason=disabled,
         )
-        return PollResult(feed.name, "disabled" if disabled else "failed", detail=str(error))
+        kind = getattr(error, "kind", "parse")
+        return PollResult(
+            feed.name, "disabled" if disabled else "failed", detail=str(error), error=kind
+        )
 
 
 def poll_jitter(interval: float) -> float:

@@ -35,6 +35,7 @@ class Parsers:
         self._jobs = 0  # given to the current pool
         self._retiring: set[asyncio.Task[None]] = set()
         self._starting = asyncio.Lock()
+        self.restarts = 0  # pools replaced: recycled, or after a worker died
 
     async def parse(self, body: bytes, feed: FeedConfig, url: str) -> ParsedFeed:
         job = functools.partial(_parse, body, feed, url)
@@ -96,6 +97,7 @@ class Parsers:
         `cancel`), then exit."""
         pool, self._pool = self._pool, None
         if pool is not None:
+            self.restarts += not cancel
             task = asyncio.create_task(
                 asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=cancel)
             )

@@ -18,18 +18,26 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from itertools import islice
+from dataclasses import dataclass, replace
+from itertools import islice, takewhile
 
 from bot.backoff import Backoff, backoff
-from bot.models import Delivery, Destination
+from bot.models import ChatRef, Delivery, Destination, Digest
+from bot.outbox import digest as digests
 from bot.ports import (
+    NO_OBSERVER,
     Adapter,
     ContentRejected,
     DestinationGone,
     DestinationMoved,
+    Observer,
+    RegionThreads,
     RetryAfter,
+    SendError,
     TemporaryFailure,
+    ThreadClosed,
+    ThreadGone,
+    ThreadsRefused,
 )
 from bot.store import DB_ERRORS, Storage
 
@@ -38,6 +46,7 @@ log = logging.getLogger(__name__)
 MARKS_PER_WRITE = 200  # accepted sends recorded per transaction, at most
 WRITE_RETRY_FIRST = 1.0  # waits between tries to record them while writes fail
 WRITE_RETRY_MAX = 30.0
+NOTICES = -1  # the key of the operator's notices' drain among the destinations' drains
 
 
 @dataclass(slots=True)
@@ -60,8 +69,10 @@ class Outbox:
         retry_base: float = 5.0,
         retry_max: float = 300.0,
         check_every: float = 30.0,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.storage = storage
+        self.observer = observer
         self.adapters = dict(adapters)
         self.language = language
         self.batch = batch
@@ -76,6 +87,7 @@ class Outbox:
         self._settled = asyncio.Event()  # everything accepted is recorded, or failed to be
         self._settled.set()
         self._writer: asyncio.Task[None] | None = None
+        self._remade: set[int] = set()  # destinations whose thread a drain made again
 
     def wake(self) -> None:
         """New deliveries may be due: look now rather than at the next check."""
@@ -133,7 +145,48 @@ class Outbox:
                 task = asyncio.create_task(self._drain(destination))
                 self._drains[destination.id] = task
                 task.add_done_callback(lambda t, key=destination.id: self._forget(key, t))
+        notices = self._drains.get(NOTICES)
+        if notices is None or notices.done():
+            notices = asyncio.create_task(self._drain_notices(), name="outbox notices")
+            self._drains[NOTICES] = notices
+            notices.add_done_callback(lambda t: self._forget(NOTICES, t))
         return list(self._drains.values())
+
+    async def _drain_notices(self) -> int:
+        """Send the operator's notices (bot.ops.alerts) in order, one chat's after another:
+        each is marked sent once the platform took it. One that cannot go now holds back
+        the rest of its chat, so that a "resolved" never arrives before its alert."""
+        waiting: set[tuple[str, str]] = set()
+        try:
+            for notice in await self.storage.pending_notices():
+                chat = (notice.platform, notice.chat_id)
+                if self._stopping.is_set() or not self.storage.health.writable:
+                    break
+                adapter = self.adapters.get(notice.platform)
+                if chat in waiting or notice.due > time.time() or adapter is None:
+                    waiting.add(chat)
+                    continue
+                try:
+                    await adapter.send_text(ChatRef(*chat), notice.text)
+                except RetryAfter as error:
+                    waiting.add(chat)
+                    await self.storage.postpone_notice(
+                        notice.id, time.time() + error.seconds, str(error)
+                    )
+                except (DestinationGone, ContentRejected) as error:
+                    log.error("outbox: the alert chat %s:%s refused an alert: %s", *chat, error)
+                    await self.storage.notice_failed(notice.id, str(error))
+                except Exception as error:
+                    waiting.add(chat)
+                    delay = backoff(notice.attempts, self.retry_base, self.retry_max)
+                    log.warning("outbox: an alert to %s:%s failed (%s)", *chat, error)
+                    await self.storage.postpone_notice(notice.id, time.time() + delay, str(error))
+                else:
+                    await self.storage.notice_sent(notice.id)
+        except DB_ERRORS:
+            if self.storage.health.writable:
+                log.exception("outbox: database error sending the alerts")
+        return 0
 
     def _forget(self, key: int, task: asyncio.Task[int]) -> None:
         if self._drains.get(key) is task:
@@ -165,6 +218,8 @@ class Outbox:
             # The database's health says once a minute when it cannot be written.
             if self.storage.health.writable:
                 log.exception("outbox: database error delivering to %s", _describe(destination))
+        finally:
+            self._remade.discard(destination.id)
         return sent
 
     async def _due(self, destination: Destination) -> list[Delivery]:
@@ -172,7 +227,11 @@ class Outbox:
         the platform took is never repeated by this process."""
         held = {i for i, a in self._accepted.items() if a.destination_id == destination.id}
         due = await self.storage.pending_deliveries(destination, self.batch + len(held))
-        return [d for d in due if d.id not in held][: self.batch]
+        due = [d for d in due if d.id not in held][: self.batch]
+        if due and due[0].digest:  # a digest goes whole, in one send
+            every = await self.storage.digest_deliveries(destination, due[0].digest)
+            return [d for d in every if d.id not in held]
+        return list(takewhile(lambda d: not d.digest, due))
 
     async def _send(
         self, adapter: Adapter, destination: Destination, deliveries: list[Delivery]
@@ -181,10 +240,18 @@ class Outbox:
         draining it for now."""
         language = destination.language or self.language
         name = _describe(destination)
+        digest = deliveries[0].digest
         try:
-            sent = await adapter.send(destination.chat, [d.headline for d in deliveries], language)
+            if digest:
+                sent = await adapter.send_digest(
+                    destination.chat, _digest(destination, deliveries), language
+                )
+            else:
+                headlines = [d.headline for d in deliveries]
+                sent = await adapter.send(destination.chat, headlines, language)
         except RetryAfter as error:
             log.info("outbox: %s asks us to wait %.1fs", name, error.seconds)
+            self.observer.retried(adapter.platform)
             await self._sleep(error.seconds)
             return destination, 0
         except DestinationMoved as error:
@@ -197,21 +264,36 @@ class Outbox:
             return (moved, 0) if moved.active else None
         except DestinationGone as error:
             log.warning("outbox: %s is gone (%s); deactivated", name, error)
+            self.observer.delivery_failed(adapter.platform, "failed", len(deliveries))
             await self.storage.deactivate(destination, str(error))
+            return None
+        except ThreadGone as error:
+            return await self._thread_gone(adapter, destination, error)
+        except ThreadClosed as error:
+            log.info("outbox: %s is closed (%s); what it is owed now is skipped", name, error)
+            await self.storage.skip_pending(destination, f"topic closed: {error}")
             return None
         except ContentRejected as error:
             first = deliveries[0]
+            # A digest is one delivery: refused, it fails whole.
+            refused = deliveries if digest else [first]
             log.warning("outbox: %s refused %r: %s", name, first.headline.title, error)
-            await self.storage.mark_failed([first.id], f"content rejected: {error}")
+            self.observer.delivery_failed(adapter.platform, "failed")
+            await self.storage.mark_failed([d.id for d in refused], f"content rejected: {error}")
             return destination, 0
         except (TemporaryFailure, OSError, TimeoutError) as error:
+            self.observer.delivery_failed(adapter.platform, "postponed", len(deliveries))
             await self._postpone(name, deliveries, error)
             return None
         except Exception as error:  # an adapter bug must not stop the deliveries
             log.exception("outbox: unexpected error from the %s adapter", adapter.platform)
+            self.observer.delivery_failed(adapter.platform, "postponed", len(deliveries))
             await self._postpone(name, deliveries, error)
             return None
-        count = max(1, min(sent.count, len(deliveries)))
+        count = len(deliveries) if digest else max(1, min(sent.count, len(deliveries)))
+        self.observer.delivered(
+            adapter.platform, count, [d.headline.published.timestamp() for d in deliveries[:count]]
+        )
         now = time.time()
         for delivery in deliveries[:count]:
             self._accepted[delivery.id] = _Accepted(destination.id, sent.message_id, now)
@@ -219,6 +301,33 @@ class Outbox:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_marks(), name="outbox marks")
         return destination, count
+
+    async def _thread_gone(
+        self, adapter: Adapter, destination: Destination, error: ThreadGone
+    ) -> tuple[Destination, int] | None:
+        """A region thread that was deleted is made again, once per drain, and what it is
+        owed goes there; any other deleted thread, or one that cannot be made, stops."""
+        name = _describe(destination)
+        if (
+            destination.region_thread
+            and destination.id not in self._remade
+            and isinstance(adapter, RegionThreads)
+        ):
+            self._remade.add(destination.id)
+            region = destination.regions[0] if destination.regions else ""
+            parent = replace(destination.chat, thread_id="")
+            language = destination.language or self.language
+            try:
+                made = await adapter.create_region_threads(parent, [region], language)
+                thread_id = made[region]
+            except (ThreadsRefused, SendError, KeyError, OSError, TimeoutError) as refused:
+                error = ThreadGone(f"{error}; making it again failed: {refused}")
+            else:
+                log.info("outbox: %s was deleted; made again as thread %s", name, thread_id)
+                return await self.storage.move_thread(destination, thread_id), 0
+        log.warning("outbox: %s is gone (%s); deactivated", name, error)
+        await self.storage.deactivate(destination, str(error))
+        return None
 
     async def _write_marks(self) -> None:
         """Record accepted sends as sent, as many as are waiting per transaction, while
@@ -254,7 +363,15 @@ class Outbox:
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
 
+def _digest(destination: Destination, deliveries: list[Delivery]) -> Digest:
+    """The digest these deliveries (all of one digest key) make for `destination`."""
+    period = destination.digest.split()[0] if destination.digest else ""
+    headlines = [d.headline for d in deliveries]
+    return digests.build(deliveries[0].digest, period, headlines, destination.regions)
+
+
 def _describe(destination: Destination) -> str:
     chat = destination.chat
     title = f" ({chat.title})" if chat.title else ""
-    return f"{chat.platform} chat {chat.chat_id}{title}"
+    thread = f" thread {chat.thread_id}" if chat.thread_id else ""
+    return f"{chat.platform} chat {chat.chat_id}{thread}{title}"

@@ -6,7 +6,7 @@ deliveries they owe in the same transaction (the outbox), so a crash can lose ne
 A delivery is marked sent only after the platform accepted it.
 
 `Storage` is the one object the rest of the bot uses. It is assembled from one part per
-table (feeds.py, headlines.py, deliveries.py, destinations.py), each a class of the
+table (feeds.py, headlines.py, deliveries.py, destinations.py, digests.py), each a class of the
 queries on its table, on `Database` (db.py: the connection, transactions, migrations).
 Mixins rather than parts held in attributes: a poll's headlines and deliveries, or a
 chat's move with what it is owed, are one transaction on one connection, which every
@@ -14,6 +14,7 @@ part reaches as `self`; and callers keep one flat API (`storage.add_headlines(..
 without a layer of methods that only pass calls on.
 """
 
+from bot.store.alerts import Alert, AlertStore, Notice
 from bot.store.db import (
     DB_ERRORS,
     Database,
@@ -26,12 +27,13 @@ from bot.store.db import (
 )
 from bot.store.deliveries import DeliveryStore
 from bot.store.destinations import REMOVED_FROM_CONFIG, DestinationStore
+from bot.store.digests import DigestStore
 from bot.store.feeds import FeedState, FeedStore
 from bot.store.headlines import HeadlineStore, StoreResult
 from bot.store.schema import MIGRATIONS
 
 
-class Storage(HeadlineStore, FeedStore, DestinationStore, DeliveryStore):
+class Storage(DigestStore, HeadlineStore, FeedStore, DestinationStore, DeliveryStore, AlertStore):
     """The bot's database: every table's queries on one connection."""
 
 
@@ -39,9 +41,11 @@ __all__ = [
     "DB_ERRORS",
     "MIGRATIONS",
     "REMOVED_FROM_CONFIG",
+    "Alert",
     "Database",
     "DatabaseInUse",
     "FeedState",
+    "Notice",
     "Storage",
     "StorageError",
     "StoreResult",

@@ -12,6 +12,7 @@ from bot.store import rows
 from bot.store.db import Database
 
 PENDING = DeliveryStatus.PENDING
+HELD = DeliveryStatus.HELD
 
 
 class DeliveryStore(Database):
@@ -33,14 +34,26 @@ class DeliveryStore(Database):
         """The oldest deliveries due to `destination`, oldest headline first."""
         now = time.time() if now is None else now
         found = await self._fetchall(
-            f"""SELECT x.id, x.attempts, {rows.HEADLINE_COLUMNS}
+            f"""SELECT x.id, x.attempts, x.digest, {rows.HEADLINE_COLUMNS}
             FROM deliveries x JOIN headlines h ON h.id = x.headline_id
             JOIN feeds f ON f.id = h.feed_id
             WHERE x.destination_id = ? AND x.status = ? AND x.due <= ?
             ORDER BY x.due, h.published, h.id LIMIT ?""",
             (destination.id, PENDING, now, limit),
         )
-        return [Delivery(r[0], destination, rows.headline(r[2:]), attempts=r[1]) for r in found]
+        return [_delivery(destination, r) for r in found]
+
+    async def digest_deliveries(self, destination: Destination, digest: int) -> list[Delivery]:
+        """Every pending delivery of one digest to `destination`: they go out together."""
+        found = await self._fetchall(
+            f"""SELECT x.id, x.attempts, x.digest, {rows.HEADLINE_COLUMNS}
+            FROM deliveries x JOIN headlines h ON h.id = x.headline_id
+            JOIN feeds f ON f.id = h.feed_id
+            WHERE x.destination_id = ? AND x.status = ? AND x.digest = ?
+            ORDER BY h.published, h.id""",
+            (destination.id, PENDING, digest),
+        )
+        return [_delivery(destination, r) for r in found]
 
     async def mark_sent(self, delivery_ids: Iterable[int], message_id: str) -> None:
         await self._set_status(
@@ -100,6 +113,17 @@ class DeliveryStore(Database):
             )
         ]
 
+    async def backlog(self, now: float) -> dict[str, tuple[int, float]]:
+        """Per platform, the deliveries owed to active destinations and how long the most
+        overdue of them has been due (0 if none is due yet)."""
+        found = await self._fetchall(
+            """SELECT d.platform, count(*), min(x.due) FROM deliveries x
+            JOIN destinations d ON d.id = x.destination_id
+            WHERE x.status = ? AND d.active = 1 GROUP BY d.platform""",
+            (PENDING,),
+        )
+        return {platform: (n, max(0.0, now - due)) for platform, n, due in found}
+
     # -- for the other tables' transactions -------------------------------------------
 
     async def _waiting(self, feed_id: int) -> dict[int, int]:
@@ -116,9 +140,12 @@ class DeliveryStore(Database):
     async def _insert_deliveries(self, planned: Sequence[Planned], now: float) -> None:
         """Write the plan's deliveries (their headlines stored, so with ids)."""
         await self._executemany(
-            """INSERT INTO deliveries (headline_id, destination_id, due, created)
-            VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-            [(p.headline.id, p.destination.id, p.due, now) for p in planned],
+            """INSERT INTO deliveries (headline_id, destination_id, due, created, status)
+            VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+            [
+                (p.headline.id, p.destination.id, p.due, now, HELD if p.held else PENDING)
+                for p in planned
+            ],
         )
 
     async def _close_pending(
@@ -127,17 +154,25 @@ class DeliveryStore(Database):
         """What `destination_id` is still owed ends with `status`, for `reason`."""
         await self._execute(
             """UPDATE deliveries SET status = ?, error = ?
-            WHERE destination_id = ? AND status = ?""",
-            (status, reason, destination_id, PENDING),
+            WHERE destination_id = ? AND status IN (?, ?)""",
+            (status, reason, destination_id, PENDING, HELD),
         )
 
     async def _hand_over_pending(self, old: int, new: int) -> None:
-        """What `old` is owed goes to `new`, if `new` is active and not owed it already."""
+        """What `old` is owed goes to `new`, if `new` is active and not owed it already;
+        what was held for a digest is sent on its own if `new` has no digest."""
         await self._execute(
-            """UPDATE deliveries SET destination_id = ?
-            WHERE destination_id = ? AND status = ?
+            """UPDATE deliveries SET destination_id = ?,
+                status = CASE WHEN status = ? AND
+                    (SELECT digest FROM destinations WHERE id = ?) = '' THEN ? ELSE status END
+            WHERE destination_id = ? AND status IN (?, ?)
             AND (SELECT active FROM destinations WHERE id = ?) = 1
             AND NOT EXISTS (SELECT 1 FROM deliveries y
                 WHERE y.destination_id = ? AND y.headline_id = deliveries.headline_id)""",
-            (new, old, PENDING, new, new),
+            (new, HELD, new, PENDING, old, PENDING, HELD, new, new),
         )
+
+
+def _delivery(destination: Destination, r: Any) -> Delivery:
+    """The Delivery of a row of (id, attempts, digest, HEADLINE_COLUMNS)."""
+    return Delivery(r[0], destination, rows.headline(r[3:]), attempts=r[1], digest=r[2])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +18,8 @@ from bot.store.deliveries import DeliveryStore
 
 # Why a config destination stopped: the only reason a config file can take back.
 REMOVED_FROM_CONFIG = "removed from config"
+# Why a chat as a whole stopped: its region threads (forum topics) receive instead.
+SPLIT_INTO_THREADS = "split into topics"
 
 
 class DestinationStore(DeliveryStore):
@@ -44,18 +46,25 @@ class DestinationStore(DeliveryStore):
                 # Unless another name in the file already stands for the chat: then it is
                 # one destination, posted to once.
                 row = await self._named(platform, d.chat_id, taken=keys)
-                filters = (json.dumps(d.regions), json.dumps(d.feeds), d.language)
+                filters = (
+                    json.dumps(d.regions),
+                    json.dumps(d.feeds),
+                    d.language,
+                    json.dumps(d.include, ensure_ascii=False),
+                    json.dumps(d.exclude, ensure_ascii=False),
+                )
                 if row is None:
                     await self._execute(
                         """INSERT INTO destinations (platform, chat_id, config_key, regions,
-                            feeds, language, created) VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (platform, chat_id) DO NOTHING""",
+                            feeds, language, filter_include, filter_exclude, created)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (platform, chat_id, thread_id) DO NOTHING""",
                         (platform, d.chat_id, d.chat_id, *filters, now),
                     )
                     continue
                 await self._execute(
                     """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
-                        language = ?,
+                        language = ?, filter_include = ?, filter_exclude = ?,
                         active = CASE WHEN inactive_reason = ? THEN 1 ELSE active END,
                         inactive_reason = CASE WHEN inactive_reason = ? THEN ''
                                                ELSE inactive_reason END
@@ -70,7 +79,7 @@ class DestinationStore(DeliveryStore):
         return await self._fetchone(
             f"""SELECT id FROM destinations WHERE platform = ? AND config_key = ?
             UNION ALL SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
-                AND {not_in("config_key", taken)}
+                AND thread_id = '' AND {not_in("config_key", taken)}
             LIMIT 1""",
             (platform, name, platform, name, *taken),
         )
@@ -84,8 +93,9 @@ class DestinationStore(DeliveryStore):
             await self._adopt_username(chat)
             await self._execute(
                 """INSERT INTO destinations (platform, chat_id, kind, title, regions, language,
-                    created) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (platform, chat_id) DO UPDATE SET regions = excluded.regions,
+                    created, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (platform, chat_id, thread_id) DO UPDATE SET
+                    regions = excluded.regions,
                     kind = CASE WHEN excluded.kind = '' THEN destinations.kind
                                 ELSE excluded.kind END,
                     title = CASE WHEN excluded.title = '' THEN destinations.title
@@ -101,11 +111,42 @@ class DestinationStore(DeliveryStore):
                     json.dumps(list(regions)),
                     language,
                     time.time(),
+                    chat.thread_id,
                 ),
             )
         destination = await self.destination(chat)
         assert destination is not None
         return destination
+
+    async def set_filter(
+        self,
+        chat: ChatRef,
+        edit: Callable[[tuple[str, ...], tuple[str, ...]], tuple[Sequence[str], Sequence[str]]],
+    ) -> Destination | None:
+        """Change `chat`'s keyword filter to `edit(include, exclude)` (terms of
+        bot.filters; both empty: none), read and written in one transaction so that two
+        changes at once both count; an error `edit` raises changes nothing. None, and
+        nothing changed, when the chat is no destination. A destination the config file
+        lists by the chat's @username becomes this one first, as in `subscribe`."""
+        async with self._transaction():
+            await self._adopt_username(chat)
+            row = await self._fetchone(
+                """SELECT id, filter_include, filter_exclude FROM destinations
+                WHERE platform = ? AND chat_id = ?""",
+                (chat.platform, chat.chat_id),
+            )
+            if row is None:
+                return None
+            include, exclude = edit(tuple(json.loads(row[1])), tuple(json.loads(row[2])))
+            await self._execute(
+                "UPDATE destinations SET filter_include = ?, filter_exclude = ? WHERE id = ?",
+                (
+                    json.dumps(list(include), ensure_ascii=False),
+                    json.dumps(list(exclude), ensure_ascii=False),
+                    row[0],
+                ),
+            )
+        return await self.destination(chat)
 
     async def unsubscribe(self, chat: ChatRef) -> bool:
         """Stop deliveries to `chat`; what was still owed to it is cancelled. A destination
@@ -114,8 +155,9 @@ class DestinationStore(DeliveryStore):
         async with self._transaction():
             await self._adopt_username(chat)
             row = await self._fetchone(
-                "SELECT id FROM destinations WHERE platform = ? AND chat_id = ? AND active = 1",
-                (chat.platform, chat.chat_id),
+                """SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
+                AND thread_id = ? AND active = 1""",
+                (chat.platform, chat.chat_id, chat.thread_id),
             )
             if row is None:
                 return False
@@ -152,8 +194,9 @@ class DestinationStore(DeliveryStore):
     async def _move(self, destination_id: int, platform: str, new_chat_id: str) -> None:
         clash = await self._fetchone(
             """SELECT id, config_key FROM destinations
-            WHERE platform = ? AND chat_id = ? AND id != ?""",
-            (platform, new_chat_id, destination_id),
+            WHERE platform = ? AND chat_id = ? AND id != ? AND thread_id =
+                (SELECT thread_id FROM destinations WHERE id = ?)""",
+            (platform, new_chat_id, destination_id, destination_id),
         )
         if clash is None:
             await self._execute(
@@ -169,14 +212,15 @@ class DestinationStore(DeliveryStore):
         if not new_has_config:
             # The config file's name for the chat (and its filters) go with it.
             row = await self._fetchone(
-                "SELECT config_key, regions, feeds, language FROM destinations WHERE id = ?",
+                """SELECT config_key, regions, feeds, language, filter_include, filter_exclude
+                FROM destinations WHERE id = ?""",
                 (old,),
             )
             if row[0]:
                 await self._execute("UPDATE destinations SET config_key = '' WHERE id = ?", (old,))
                 await self._execute(
                     """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
-                    language = ? WHERE id = ?""",
+                    language = ?, filter_include = ?, filter_exclude = ? WHERE id = ?""",
                     (*row, new),
                 )
                 await self._execute(
@@ -220,7 +264,7 @@ class DestinationStore(DeliveryStore):
 
     async def _alias_row(self, chat: ChatRef, columns: str) -> Any:
         """`columns` of the destination still under the chat's @username, if any."""
-        if not chat.username:
+        if not chat.username or chat.thread_id:
             return None
         return await self._fetchone(
             f"""SELECT {columns} FROM destinations d
@@ -233,8 +277,8 @@ class DestinationStore(DeliveryStore):
         the chat's @username (until /subscribe or a move merges it). Only reads."""
         row = await self._fetchone(
             f"""SELECT {rows.DESTINATION_COLUMNS} FROM destinations d
-            WHERE platform = ? AND chat_id = ?""",
-            (chat.platform, chat.chat_id),
+            WHERE platform = ? AND chat_id = ? AND thread_id = ?""",
+            (chat.platform, chat.chat_id, chat.thread_id),
         ) or await self._alias_row(chat, rows.DESTINATION_COLUMNS)
         return rows.destination(row) if row else None
 
@@ -244,3 +288,84 @@ class DestinationStore(DeliveryStore):
             f"SELECT {rows.DESTINATION_COLUMNS} FROM destinations d {where} ORDER BY d.id", ()
         )
         return [rows.destination(r) for r in found]
+
+    # -- a chat split into one thread per region (Telegram forum topics) ------------------
+
+    async def region_threads(self, chat: ChatRef) -> dict[str, Destination]:
+        """The threads `/subscribe topics` made in `chat`, by region (WORLD: world news),
+        active or not: a thread made once is used again rather than made twice."""
+        found = await self._fetchall(
+            f"""SELECT {rows.DESTINATION_COLUMNS} FROM destinations d
+            WHERE platform = ? AND chat_id = ? AND region_thread = 1 ORDER BY d.id""",
+            (chat.platform, chat.chat_id),
+        )
+        threads = {}
+        for row in found:
+            destination = rows.destination(row)
+            threads[destination.regions[0] if destination.regions else ""] = destination
+        return threads
+
+    async def subscribe_region_threads(
+        self, chat: ChatRef, threads: Mapping[str, str], language: str = ""
+    ) -> list[Destination]:
+        """Each thread of `threads` (region -> thread id) receives its region's headlines;
+        the chat as a whole stops receiving, as its threads now carry them."""
+        now = time.time()
+        async with self._transaction():
+            for region, thread_id in threads.items():
+                await self._execute(
+                    """INSERT INTO destinations (platform, chat_id, thread_id, kind, title,
+                        regions, language, created, region_thread)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
+                    ON CONFLICT (platform, chat_id, thread_id) DO UPDATE SET
+                        regions = excluded.regions, region_thread = 1, active = 1,
+                        inactive_reason = '', language = CASE WHEN excluded.language = ''
+                            THEN destinations.language ELSE excluded.language END""",
+                    (
+                        chat.platform,
+                        chat.chat_id,
+                        thread_id,
+                        chat.kind,
+                        chat.title,
+                        json.dumps([region]),
+                        language,
+                        now,
+                    ),
+                )
+            whole = await self._fetchone(
+                """SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
+                AND thread_id = '' AND active = 1""",
+                (chat.platform, chat.chat_id),
+            )
+            if whole is not None:
+                await self._deactivate(whole[0], SPLIT_INTO_THREADS, DeliveryStatus.CANCELLED)
+        return list((await self.region_threads(chat)).values())
+
+    async def unsubscribe_region_threads(self, chat: ChatRef) -> int:
+        """The threads `/subscribe topics` made in `chat` stop receiving; how many did."""
+        async with self._transaction():
+            found = await self._fetchall(
+                """SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
+                AND region_thread = 1 AND active = 1""",
+                (chat.platform, chat.chat_id),
+            )
+            for (destination_id,) in found:
+                await self._deactivate(destination_id, "unsubscribed", DeliveryStatus.CANCELLED)
+        return len(found)
+
+    async def move_thread(self, destination: Destination, thread_id: str) -> Destination:
+        """The destination's thread was made again under `thread_id`: what it is owed goes
+        there."""
+        async with self._transaction():
+            await self._execute(
+                "UPDATE destinations SET thread_id = ? WHERE id = ?", (thread_id, destination.id)
+            )
+        moved = await self.destination(replace(destination.chat, thread_id=thread_id))
+        assert moved is not None
+        return moved
+
+    async def skip_pending(self, destination: Destination, reason: str) -> None:
+        """What `destination` is owed now is closed as failed with `reason`; it stays
+        active, so headlines after these go to it (a closed forum topic, reopened)."""
+        async with self._transaction():
+            await self._close_pending(destination.id, DeliveryStatus.FAILED, reason)

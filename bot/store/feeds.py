@@ -26,6 +26,7 @@ class FeedState:
     min_interval: int = 0
     disabled_reason: str = ""
     headlines: int = 0
+    failing_since: float = 0.0  # when the current run of failures began; 0: it works
 
 
 class FeedStore(Database):
@@ -63,7 +64,7 @@ class FeedStore(Database):
             f"""SELECT f.name, f.url, f.etag, f.last_modified, f.initialized, f.last_poll_at,
                 f.last_success_at, f.last_status, f.last_error, f.failures, f.next_poll_at,
                 f.min_interval, f.disabled_reason,
-                f.headlines
+                f.headlines, f.failing_since
             FROM feeds f {where} ORDER BY f.name""",
             args,
         )
@@ -83,6 +84,7 @@ class FeedStore(Database):
                 min_interval=r[11],
                 disabled_reason=r[12],
                 headlines=r[13],
+                failing_since=r[14],
             )
             for r in rows
         ]
@@ -100,8 +102,9 @@ class FeedStore(Database):
             )
 
     async def enable_feed(self, name: str) -> bool:
-        """Poll `name` again at once: clears its disabled reason, failures and backoff.
-        False if there is no such feed."""
+        """Poll `name` again at once: clears its disabled reason, failures and backoff (not
+        when its failures began: it is failing until a poll succeeds). False if there is no
+        such feed."""
         async with self._transaction():
             changed = await self._execute(
                 """UPDATE feeds SET disabled_reason = '', failures = 0, next_poll_at = 0

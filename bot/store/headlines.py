@@ -17,6 +17,10 @@ from bot.store.destinations import DestinationStore
 from bot.store.feeds import FeedStore
 from bot.store.schema import hour_of
 
+# /search orders by publication the most recently stored matches, this many: a story is
+# stored when it is published, give or take a feed's delay, so these hold the newest.
+SEARCH_WINDOW = 200
+
 
 @dataclass(frozen=True, slots=True)
 class StoreResult:
@@ -25,6 +29,7 @@ class StoreResult:
     new: tuple[Headline, ...]
     deliveries: int
     first_run: bool = False
+    held: int = 0  # owed, but held: the feed changed its ids (plan.ids_changed)
 
 
 class HeadlineStore(FeedStore, DestinationStore):
@@ -60,11 +65,16 @@ class HeadlineStore(FeedStore, DestinationStore):
                     list(unique),
                 )
             }
+            fresh = plan.oldest_first(h for h in unique.values() if h.entry_id not in known)
+            changed = (
+                initialized
+                and plan.mostly_unknown(len(unique), len(fresh))
+                and plan.ids_changed(len(unique), fresh, await self._last_listing(feed_id), known)
+            )
             await self._executemany(
                 "UPDATE headlines SET seen = ? WHERE feed_id = ? AND entry_id = ?",
                 [(now, feed_id, entry_id) for entry_id in known],
             )
-            fresh = plan.oldest_first(h for h in unique.values() if h.entry_id not in known)
             title_keys = {h.entry_id: plan.title_key(h.title) for h in fresh}
             # When this feed last stored each of the new titles (its newest copy).
             recent_titles = dict(
@@ -77,8 +87,8 @@ class HeadlineStore(FeedStore, DestinationStore):
             )
             await self._executemany(
                 """INSERT INTO headlines (feed_id, entry_id, title_key, title, link, summary,
-                    published, fetched, seen, categories, language, regions)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    published, fetched, seen, categories, language, regions, image)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
                     (
                         feed_id,
@@ -93,6 +103,7 @@ class HeadlineStore(FeedStore, DestinationStore):
                         json.dumps(h.categories, ensure_ascii=False),
                         h.language,
                         json.dumps(h.regions),
+                        h.image,
                     )
                     for h in fresh
                 ],
@@ -124,6 +135,14 @@ class HeadlineStore(FeedStore, DestinationStore):
                 recent_titles=recent_titles,
                 now=now,
             )
+            if changed and posted:
+                # Stored, not queued: the operator looks, then releases them (or not).
+                await self._executemany(
+                    """INSERT INTO held_headlines (headline_id, feed_id) VALUES (?, ?)
+                    ON CONFLICT DO NOTHING""",
+                    [(h.id, feed_id) for h in posted],
+                )
+                return StoreResult(tuple(stored), 0, held=len(posted))
             planned = (
                 plan.schedule(
                     posted,
@@ -139,14 +158,67 @@ class HeadlineStore(FeedStore, DestinationStore):
             await self._insert_deliveries(planned, now)
         return StoreResult(tuple(stored), len(planned), first_run=not initialized)
 
+    async def _last_listing(self, feed_id: int) -> list[plan.Listed]:
+        """The entries the feed listed at its last poll (those it saw last)."""
+        found = await self._fetchall(
+            """SELECT entry_id, title_key, link FROM headlines WHERE feed_id = ?
+            AND seen = (SELECT max(seen) FROM headlines WHERE feed_id = ?)""",
+            (feed_id, feed_id),
+        )
+        return [plan.Listed(*row) for row in found]
+
+    async def held_counts(self) -> dict[str, int]:
+        """Per feed name, the entries held since the feed changed its ids."""
+        return dict(
+            await self._fetchall(
+                """SELECT f.name, count(*) FROM held_headlines x JOIN feeds f ON f.id = x.feed_id
+                GROUP BY f.name""",
+                (),
+            )
+        )
+
+    async def release(
+        self,
+        feed: str,
+        *,
+        max_per_poll: int = 20,
+        release_every: float = 600.0,
+        now: float | None = None,
+    ) -> int | None:
+        """Queue the entries held for `feed` as a poll would have: returns how many were
+        held (0: none), None if there is no such feed."""
+        now = time.time() if now is None else now
+        async with self._transaction():
+            row = await self._fetchone("SELECT id FROM feeds WHERE name = ?", (feed,))
+            if row is None:
+                return None
+            found = await self._fetchall(
+                f"""SELECT {rows.HEADLINE_COLUMNS} FROM held_headlines x
+                JOIN headlines h ON h.id = x.headline_id JOIN feeds f ON f.id = h.feed_id
+                WHERE x.feed_id = ? ORDER BY h.published, h.id""",
+                (row[0],),
+            )
+            held = [rows.headline(r) for r in found]
+            planned = plan.schedule(
+                held,
+                await self.destinations(active_only=True),
+                waiting=await self._waiting(row[0]),
+                now=now,
+                max_per_poll=max_per_poll,
+                release_every=release_every,
+            )
+            await self._insert_deliveries(planned, now)
+            await self._execute("DELETE FROM held_headlines WHERE feed_id = ?", (row[0],))
+        return len(held)
+
     async def forget(self, unseen_since: float) -> int:
         """Drop the headlines no feed has listed since `unseen_since`, with their delivery
         records, except those still owed to someone; returns how many went."""
         doomed = """SELECT id FROM headlines h WHERE h.seen < ? AND NOT EXISTS (
-            SELECT 1 FROM deliveries x WHERE x.headline_id = h.id AND x.status = ?)"""
-        args = (unseen_since, DeliveryStatus.PENDING)
+            SELECT 1 FROM deliveries x WHERE x.headline_id = h.id AND x.status IN (?, ?))"""
+        args = (unseen_since, DeliveryStatus.PENDING, DeliveryStatus.HELD)
         async with self._transaction():
-            for table in ("headline_regions", "deliveries"):
+            for table in ("headline_regions", "deliveries", "held_headlines"):
                 await self._execute(f"DELETE FROM {table} WHERE headline_id IN ({doomed})", args)
             gone = await self._execute(f"DELETE FROM headlines WHERE id IN ({doomed})", args)
         return gone
@@ -173,6 +245,27 @@ class HeadlineStore(FeedStore, DestinationStore):
             ORDER BY {order} LIMIT ?"""
         # max: SQLite reads a negative LIMIT as no limit at all.
         return [rows.headline(r) for r in await self._fetchall(sql, (*args, max(0, limit)))]
+
+    async def search(
+        self, terms: Sequence[str], region: str | None = None, limit: int = 10
+    ) -> list[Headline]:
+        """The newest headlines whose title, summary or categories hold every one of
+        `terms` (words, or phrases of words separated by spaces, as `bot.filters.words`
+        gives them), of one region if given (`""`: those with no region).
+
+        The backend's full-text index finds them (SQLite's FTS5 table, PostgreSQL's
+        tsvector), and no user text reaches its query syntax. The index is read newest
+        stored first, which is what keeps a common word fast in a large archive: the
+        SEARCH_WINDOW most recently stored matches are ordered by publication, and the
+        newest `limit` of them returned."""
+        if not terms:
+            return []
+        matches, args = self.backend.search_sql(terms, region)
+        sql = f"""SELECT {rows.HEADLINE_COLUMNS} FROM ({matches}) m
+            JOIN headlines h ON h.id = m.id JOIN feeds f ON f.id = h.feed_id
+            ORDER BY h.published DESC, h.id DESC LIMIT ?"""
+        found = await self._fetchall(sql, (*args, SEARCH_WINDOW, max(0, limit)))
+        return [rows.headline(r) for r in found]
 
     async def region_counts(self, since: float) -> dict[str, int]:
         """How many headlines published since `since` each region has ("" for none).

@@ -1,7 +1,10 @@
 """Moving up: `migrate --to postgresql://...` copies an SQLite database into an empty
 PostgreSQL one, in one transaction: the feeds' state, the archive, the destinations and
-subscriptions and the whole outbox (pending deliveries included, with their ids), so a
-bot stopped on SQLite and started on PostgreSQL posts nothing twice and loses nothing.
+subscriptions (with their digests, topics and keyword filters) and the whole outbox
+(pending deliveries and those held for a digest included, with their ids), the
+operator's alerts and notices and the headlines held for release, so a bot stopped on
+SQLite and started on PostgreSQL posts nothing twice and loses nothing. The search index
+is the server's to build from the copied headlines.
 
 The maintained counts (headlines per feed, per region and hour; deliveries per
 destination and status) are not copied: PostgreSQL's triggers count the copied rows as
@@ -20,10 +23,20 @@ from bot.store.db import StorageError
 from bot.store.postgres import PostgresBackend
 from bot.store.sqlite import SqliteBackend
 
-# In the order their references need; the counts the triggers keep are left out.
-TABLES = ("feeds", "headlines", "headline_regions", "destinations", "deliveries")
+# In the order their references need; the counts the triggers keep are left out, and so
+# are the columns the server computes (the search index's tsvector).
+TABLES = (
+    "feeds",
+    "headlines",
+    "headline_regions",
+    "held_headlines",
+    "destinations",
+    "deliveries",
+    "alerts",
+    "notices",
+)
 MAINTAINED = {"feeds": ("headlines",)}
-IDENTITY_TABLES = ("feeds", "headlines", "destinations", "deliveries")
+IDENTITY_TABLES = ("feeds", "headlines", "destinations", "deliveries", "alerts", "notices")
 # What is compared after the copy: the maintained counts, as each database holds them.
 CHECKS = {
     "headlines per feed": "SELECT name, headlines FROM feeds",
@@ -86,7 +99,7 @@ async def _copy(
                 for name, kind in await postgres._fetchall(
                     """SELECT column_name, data_type FROM information_schema.columns
                     WHERE table_schema = current_schema() AND table_name = ?
-                    ORDER BY ordinal_position""",
+                    AND is_generated = 'NEVER' ORDER BY ordinal_position""",
                     (table,),
                 )
                 if name not in MAINTAINED.get(table, ())
@@ -123,8 +136,9 @@ async def _copy(
                     f"file, {len(theirs)} on PostgreSQL); nothing was copied"
                 )
             report(f"{what}: {len(theirs)} counts checked")
-        pending = "SELECT count(*) FROM deliveries WHERE status = 'pending'"
-        counts["pending deliveries"] = (await postgres._fetchone(pending, ()))[0]
-        if counts["pending deliveries"] != (await sqlite._fetchone(pending, ()))[0]:
-            raise StorageError("storage: the pending deliveries differ after the copy")
+        for status in ("pending", "held"):
+            owed = f"SELECT count(*) FROM deliveries WHERE status = '{status}'"
+            counts[f"{status} deliveries"] = (await postgres._fetchone(owed, ()))[0]
+            if counts[f"{status} deliveries"] != (await sqlite._fetchone(owed, ()))[0]:
+                raise StorageError(f"storage: the {status} deliveries differ after the copy")
     return counts

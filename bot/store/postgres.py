@@ -147,6 +147,24 @@ class PostgresBackend:
     def cannot_write(self, error: BaseException) -> bool:
         return cannot_write(error)
 
+    def search_sql(self, terms: Sequence[str], region: str | None) -> tuple[str, list[Any]]:
+        # The tsvector of migration 6 under its GIN index. Each term is a phrase query of
+        # its own (a word is a phrase of one), its accents folded as the index's, joined
+        # with &&: phraseto_tsquery reads no operators, so user text is never query
+        # syntax.
+        term = "phraseto_tsquery('simple', headlines_fold(?))"
+        where = [f"h.search_vector @@ ({' && '.join([term] * len(terms))})"]
+        args: list[Any] = list(terms)
+        if region is not None:
+            where.append(
+                """EXISTS (SELECT 1 FROM headline_regions r
+                WHERE r.headline_id = h.id AND r.region = ?)"""
+            )
+            args.append(region)
+        sql = f"""SELECT h.id FROM headlines h WHERE {" AND ".join(where)}
+            ORDER BY h.id DESC LIMIT ?"""
+        return sql, args
+
     async def execute(self, sql: str, args: Sequence[Any]) -> int:
         db = await self._connection()
         cursor = await db.execute(to_psycopg(sql), args)

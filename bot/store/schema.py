@@ -200,4 +200,124 @@ MIGRATIONS: tuple[str, ...] = (
         {_count_delivery("NEW", +1)}
     END;
     """,
+    # Digests: a chat's setting ("daily 08:00 Europe/Madrid", '' for none), its saved time
+    # zone and when its next digest is due. While it has one, what it is owed waits as
+    # 'held'; when the digest falls due, its held deliveries become pending together under
+    # one digest key (the smallest of their ids), in the transaction that sets the next due.
+    """
+    ALTER TABLE destinations ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+    ALTER TABLE destinations ADD COLUMN timezone TEXT NOT NULL DEFAULT '';
+    ALTER TABLE destinations ADD COLUMN digest_due REAL NOT NULL DEFAULT 0;
+    CREATE INDEX destinations_digest_due ON destinations (digest_due) WHERE digest != '';
+    ALTER TABLE deliveries ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX deliveries_held ON deliveries (destination_id) WHERE status = 'held';
+    """,
+    # 4: a chat may be split into destinations of its own, each part by its thread id (a
+    # Telegram forum topic): the key becomes (platform, chat_id, thread_id), '' being the
+    # chat itself. region_thread marks the parts `/subscribe topics` made, one per region.
+    """
+    CREATE TABLE destinations_4 (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        regions TEXT NOT NULL DEFAULT '[]',
+        feeds TEXT NOT NULL DEFAULT '[]',
+        language TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1,
+        inactive_reason TEXT NOT NULL DEFAULT '',
+        config_key TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL,
+        digest TEXT NOT NULL DEFAULT '',
+        timezone TEXT NOT NULL DEFAULT '',
+        digest_due REAL NOT NULL DEFAULT 0,
+        thread_id TEXT NOT NULL DEFAULT '',
+        region_thread INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (platform, chat_id, thread_id)
+    );
+    INSERT INTO destinations_4 (id, platform, chat_id, kind, title, regions, feeds, language,
+        active, inactive_reason, config_key, created, digest, timezone, digest_due)
+        SELECT id, platform, chat_id, kind, title, regions, feeds, language, active,
+            inactive_reason, config_key, created, digest, timezone, digest_due
+        FROM destinations;
+    DROP TABLE destinations;
+    ALTER TABLE destinations_4 RENAME TO destinations;
+    CREATE UNIQUE INDEX destinations_by_config_key ON destinations (platform, config_key)
+        WHERE config_key != '';
+    CREATE INDEX destinations_digest_due ON destinations (digest_due) WHERE digest != '';
+    """,
+    # 5: keyword filters per destination (bot.filters): JSON lists of terms, as regions.
+    """
+    ALTER TABLE destinations ADD COLUMN filter_include TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE destinations ADD COLUMN filter_exclude TEXT NOT NULL DEFAULT '[]';
+    """,
+    # 6: /search. A full-text index of the archive's titles, summaries and categories,
+    # whole words without case or accents in any language (unicode61 remove_diacritics 2:
+    # 'Bogota' finds 'Bogotá'). It holds no copy of the text (content='headlines'), and
+    # triggers keep it in step in the same transaction as whatever adds, edits or forgets
+    # a headline; the existing archive is indexed here.
+    """
+    CREATE VIRTUAL TABLE headlines_search USING fts5(
+        title, summary, categories,
+        content = 'headlines', content_rowid = 'id',
+        tokenize = "unicode61 remove_diacritics 2"
+    );
+    INSERT INTO headlines_search (headlines_search) VALUES ('rebuild');
+    CREATE TRIGGER headlines_search_add AFTER INSERT ON headlines BEGIN
+        INSERT INTO headlines_search (rowid, title, summary, categories)
+            VALUES (NEW.id, NEW.title, NEW.summary, NEW.categories);
+    END;
+    CREATE TRIGGER headlines_search_remove AFTER DELETE ON headlines BEGIN
+        INSERT INTO headlines_search (headlines_search, rowid, title, summary, categories)
+            VALUES ('delete', OLD.id, OLD.title, OLD.summary, OLD.categories);
+    END;
+    CREATE TRIGGER headlines_search_change AFTER UPDATE OF title, summary, categories
+        ON headlines BEGIN
+        INSERT INTO headlines_search (headlines_search, rowid, title, summary, categories)
+            VALUES ('delete', OLD.id, OLD.title, OLD.summary, OLD.categories);
+        INSERT INTO headlines_search (rowid, title, summary, categories)
+            VALUES (NEW.id, NEW.title, NEW.summary, NEW.categories);
+    END;
+    """,
+    # 7: what operators hear. `alerts`: one row per incident (a kind and its
+    # subject: a feed, a platform, a chat), open until `resolved`; at most one open per
+    # kind and subject, so a restart neither repeats nor loses one. `notices`: the
+    # messages to the operator's chats, an outbox of plain text, marked sent once the
+    # platform took them. `held_headlines`: entries a feed listed when it changed its ids,
+    # stored but not queued until the operator releases them. `feeds.failing_since`: when
+    # the feed's current run of failures began (0: it works).
+    """
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        opened REAL NOT NULL,
+        resolved REAL NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX alerts_open ON alerts (kind, subject) WHERE resolved = 0;
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        due REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL,
+        sent REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX notices_pending ON notices (id) WHERE status = 'pending';
+    CREATE TABLE held_headlines (
+        headline_id INTEGER PRIMARY KEY REFERENCES headlines(id),
+        feed_id INTEGER NOT NULL REFERENCES feeds(id)
+    );
+    ALTER TABLE feeds ADD COLUMN failing_since REAL NOT NULL DEFAULT 0;
+    """,
+    # 8: a headline's picture, an http(s) URL or '' (older headlines have none).
+    """
+    ALTER TABLE headlines ADD COLUMN image TEXT NOT NULL DEFAULT '';
+    """,
 )

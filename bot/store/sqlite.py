@@ -71,6 +71,21 @@ class SqliteBackend:
     def cannot_write(self, error: BaseException) -> bool:
         return cannot_write(error)
 
+    def search_sql(self, terms: Sequence[str], region: str | None) -> tuple[str, list[Any]]:
+        # FTS5's index, headlines_search. Every term is quoted, so nothing a user typed
+        # reaches its query syntax (NEAR, *, :, parentheses).
+        query = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        where, args = ["headlines_search MATCH ?"], [query]
+        if region is not None:
+            where.append(
+                """EXISTS (SELECT 1 FROM headline_regions r
+                WHERE r.headline_id = headlines_search.rowid AND r.region = ?)"""
+            )
+            args.append(region)
+        sql = f"""SELECT rowid AS id FROM headlines_search WHERE {" AND ".join(where)}
+            ORDER BY rowid DESC LIMIT ?"""
+        return sql, args
+
     async def execute(self, sql: str, args: Sequence[Any]) -> int:
         cursor = await self.db.execute(sql, args)
         return cursor.rowcount
@@ -140,4 +155,17 @@ async def _migrate(db: aiosqlite.Connection) -> None:
             f"({len(MIGRATIONS)}); upgrade the bot"
         )
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        await db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        # Foreign keys off while a migration runs, as SQLite's way of changing a table's
+        # constraints asks (build the new table, drop the old, rename): dropping a table
+        # that others reference would fail otherwise. The pragma only works outside a
+        # transaction; the check before COMMIT keeps every reference sound.
+        await db.executescript(
+            f"PRAGMA foreign_keys=OFF; BEGIN; {script}; PRAGMA user_version = {number};"
+        )
+        async with db.execute("PRAGMA foreign_key_check") as cursor:
+            broken = await cursor.fetchall()
+        if broken:
+            await db.rollback()
+            raise StorageError(f"storage: migration {number} broke references: {broken[:3]}")
+        await db.execute("COMMIT")
+        await db.execute("PRAGMA foreign_keys=ON")

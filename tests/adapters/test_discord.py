@@ -12,14 +12,16 @@ from pathlib import Path
 import discord
 import pytest
 
-from adapters.discord import DiscordAdapter
+from adapters import section_parsers
+from adapters.discord.adapter import DiscordAdapter
+from adapters.discord.config import DiscordConfig
 from adapters.discord.http import RequestPacer, counts_against_global_limit
 from adapters.discord.limits import CONTENT_CHARS, MESSAGE_EMBED_CHARS
 from adapters.discord.render import headline_embed, pack_embeds, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
 from bot.chat.i18n import tr
-from bot.config import DestinationConfig, DiscordConfig, FeedConfig, parse_config
+from bot.config import DestinationConfig, FeedConfig, parse_config
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.outbox.sender import Outbox
 from bot.ports import (
@@ -63,6 +65,7 @@ def headline(title: str, regions: tuple[str, ...] = ("Asia",), n: int = 0, **kw:
         summary=kw.get("summary", "A short summary."),
         published=NOW - timedelta(minutes=60 - n),
         regions=regions,
+        image=kw.get("image", ""),
     )
 
 
@@ -80,8 +83,12 @@ async def start_adapter(fake: FakeDiscord, storage: Storage) -> AsyncIterator[St
     """Starts adapters answering commands with the core's `Commands` on `storage`."""
     started: list[DiscordAdapter] = []
 
-    async def start(on_command: object = None, **options: float) -> DiscordAdapter:
-        config = DiscordConfig(token=TOKEN, api_base_url=fake.url, guild_id=GUILD_ID)
+    async def start(
+        on_command: object = None, *, crosspost: frozenset[str] = frozenset(), **options: float
+    ) -> DiscordAdapter:
+        config = DiscordConfig(
+            token=TOKEN, api_base_url=fake.url, guild_id=GUILD_ID, crosspost=crosspost
+        )
         adapter = DiscordAdapter(config, guild_ready_timeout=0.05, **options)
         await adapter.start(on_command or Commands(storage, ("World",)).handle)
         started.append(adapter)
@@ -187,6 +194,35 @@ async def test_headlines_before_a_refused_one_still_share_a_message(
     assert await statuses(storage, NEWS) == ["sent"] * 4
 
 
+async def test_a_headline_shows_its_picture_large_alone_and_as_a_thumbnail_when_packed(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.subscribe(ChatRef("discord", NEWS, "channel"))
+    await storage.subscribe(ChatRef("discord", SPORTS, "channel"), regions=("Europe",))
+    pictured = [
+        headline(f"Story {i}", ("Asia", "Europe"), n=i, image=f"https://cdn.example/{i}.jpg")
+        for i in range(3)
+    ]
+    await seed(storage, *pictured, headline("Bare", ("Europe",), n=5, image="javascript:x()"))
+    fake.bad_urls.add("https://cdn.example/2.jpg")  # Discord refuses it: narrowed down
+
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 8
+    packed = [m.embeds for m in fake.posted_to(NEWS)]
+    assert [[e.get("thumbnail", {}).get("url") for e in m] for m in packed] == [
+        ["https://cdn.example/0.jpg", "https://cdn.example/1.jpg"],  # before the refused one
+        [None],  # refused for its picture: then as text, still delivered
+        [None],  # a picture that is no web address is left out
+    ]
+    alone = headline_embed(pictured[0], "en").to_dict()
+    assert alone["image"] == {"url": "https://cdn.example/0.jpg"} and "thumbnail" not in alone
+    single = pack_embeds(pictured[:1], "en")[0].to_dict()
+    assert single["image"]["url"] == "https://cdn.example/0.jpg"
+    assert all("image" not in e for m in packed for e in m)
+    assert await statuses(storage, NEWS) == ["sent"] * 4
+    assert await statuses(storage, SPORTS) == ["sent"] * 4
+
+
 def test_packing_keeps_ten_embeds_and_six_thousand_characters() -> None:
     short = [headline(f"Story {i}", n=i) for i in range(12)]
     assert len(pack_embeds(short, "en")) == 10
@@ -236,9 +272,24 @@ async def test_start_returns_once_ready_and_registers_the_commands(
     assert fake.gateway_asked == 1  # found through the REST base, not the real gateway
     for scope in ("global", GUILD_ID):
         commands = {c["name"]: c for c in fake.synced[scope]}
-        assert set(commands) == {"latest", "region", "subscribe", "unsubscribe", "help"}
+        assert set(commands) == {
+            *("latest", "region", "subscribe", "unsubscribe", "help", "digest", "filter"),
+            "search",
+            *("status", "enable", "release"),  # the operator's, refused but in alert chats
+        }
     commands = {c["name"]: c for c in fake.synced["global"]}
+    # Free text (/search's words, /filter's terms) is a string option without completion.
+    words, region = commands["search"]["options"]
+    assert (words["name"], words["type"], words["required"]) == ("words", 3, True)
+    assert not words.get("autocomplete") and region["autocomplete"]
+    assert words["name_localizations"]["es-ES"] == "palabras"
+    [terms] = commands["filter"]["options"]
+    assert (terms["type"], terms.get("required", False)) == (3, False)
+    assert int(commands["filter"]["default_member_permissions"]) == 16
+    assert commands["filter"]["contexts"] == [0] and 1 in commands["search"]["contexts"]
     assert int(commands["subscribe"]["default_member_permissions"]) == 16  # Manage Channels
+    assert int(commands["release"]["default_member_permissions"]) == 16
+    assert commands["release"]["options"][0]["type"] == 3 and commands["release"]["contexts"] == [0]
     assert 1 in commands["latest"]["contexts"] and 1 in commands["region"]["contexts"]  # DMs
     assert commands["subscribe"]["contexts"] == [0]  # servers only
     latest = commands["latest"]
@@ -454,7 +505,7 @@ async def test_subscribe_refuses_a_channel_the_bot_cannot_post_in(
     assert "I need these permissions there: Send Messages, Embed Links." in there["content"]
     # Discord offers only the option's channel types, but the check does not rely on it.
     category = (await fake.command("subscribe", {"channel": CATEGORY_ID}, channel_id=OTHER)).reply
-    assert "choose a text or announcement channel, or a thread" in category["content"]
+    assert "choose a text, announcement or forum channel, or a thread" in category["content"]
     for channel in (NEWS, VOICE_ID, SPORTS, CATEGORY_ID):
         assert await storage.destination(ChatRef("discord", channel)) is None
 
@@ -645,10 +696,12 @@ async def test_a_feed_entry_reaches_discord_through_the_whole_bot(
                     "api_base_url": fake.url,
                     "destinations": [{"channel": NEWS}],
                 },
-            }
+            },
+            platforms=section_parsers(),
         )
-        assert config.discord is not None
-        bot = HeadlinesBot(config, [DiscordAdapter(config.discord, guild_ready_timeout=0.05)])
+        section = config.platforms["discord"]
+        assert isinstance(section, DiscordConfig)
+        bot = HeadlinesBot(config, [DiscordAdapter(section, guild_ready_timeout=0.05)])
         await bot.open()
         await bot.connect()
         try:
@@ -943,3 +996,117 @@ async def test_a_command_added_to_the_spec_becomes_a_slash_command(
     assert "only members with the Manage Channels permission" in member.reply["content"]
     admin = await fake.command("wipe", {})
     assert admin.reply["content"] == "wiped" and admin.reply["flags"] == 64
+
+
+# -- digests -----------------------------------------------------------------------------
+
+
+async def test_digest_slash_command_with_a_time_zone_completed_as_typed(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    digest = {c["name"]: c for c in fake.synced["global"]}["digest"]
+    options = {o["name"]: o for o in digest["options"]}
+    assert list(options) == ["period", "time", "day", "timezone"]
+    assert options["timezone"]["autocomplete"] and not options["period"].get("autocomplete")
+    assert options["timezone"]["name_localizations"] == {"es-ES": "zona", "es-419": "zona"}
+    assert digest["contexts"] == [0] and int(digest["default_member_permissions"]) == 16
+
+    typed = await fake.interact("digest", {"timezone": "madr"}, focused="timezone")
+    await asyncio.wait_for(typed.answered.wait(), 5)
+    assert typed.choices == [{"name": "Europe/Madrid", "value": "Europe/Madrid"}]
+
+    member = await fake.command("digest", {"period": "hourly"}, permissions=MEMBER_PERMISSIONS)
+    assert member.reply["flags"] == 64 and "Manage Channels" in member.reply["content"]
+    await fake.command("subscribe", {}, channel_id=NEWS)
+    answer = await fake.command(
+        "digest",
+        {"period": "semanal", "time": "08:00", "day": "lun", "timezone": "Europe/Madrid"},
+        channel_id=NEWS,
+        locale="es-ES",
+    )
+    assert answer.reply["flags"] == 64
+    assert "cada lunes a las 08:00 (Europe/Madrid)" in answer.reply["content"]
+    destination = await storage.destination(ChatRef("discord", NEWS))
+    assert destination is not None and destination.digest == "weekly mon 08:00 Europe/Madrid"
+
+
+async def test_a_digest_is_embeds_per_region_within_discords_limits(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.sync_destinations("discord", [DestinationConfig(NEWS, digest="daily 08:00 UTC")])
+    long = "x" * 240
+    stories = [headline(f"Asia {i} {long}", ("Asia",), n=i) for i in range(12)]
+    stories += [headline(f"Europe {i} {long}", ("Europe",), n=20 + i) for i in range(10)]
+    stories += [headline(f"Africa {i} {long}", ("Africa",), n=60 + i) for i in range(10)]
+    stories += [headline("Moon landing", (), n=40)]
+    await seed(storage, *stories)
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == 0  # held
+    assert await storage.queue_due_digests(NOW.timestamp() + 2 * 86400) == 1
+    assert await Outbox(storage, {"discord": adapter}).deliver_due() == len(stories)
+
+    messages = fake.posted_to(NEWS)
+    assert len(messages) >= 2  # too long for one message's 6,000 characters
+    assert messages[0].payload["content"] == "**Your daily digest: 33 headlines**"
+    embeds = [e for m in messages for e in m.embeds]
+    assert [e["title"] for e in embeds] == ["Africa", "Asia", "Europe", "World"]
+    asia = embeds[1]["description"].splitlines()
+    assert len(asia) == 11 and asia[-1] == "*… and 2 more*"
+    assert asia[0].startswith("• [Asia 11 ")  # newest first
+    assert embeds[-1]["footer"]["text"].startswith("Send /latest")
+    for message in messages:
+        assert message.payload["allowed_mentions"] == NO_MENTIONS
+        assert (
+            sum(len(e.get("title", "")) + len(e.get("description", "")) for e in message.embeds)
+            <= 6000
+        )
+    assert await statuses(storage, NEWS) == ["sent"] * len(stories)
+
+
+# -- keyword filters and search --------------------------------------------------------
+
+
+async def test_search_with_words_and_a_region_answers_in_the_channel(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await seed(
+        storage,
+        headline("Huelga general en Bogotá", ("Latin America",), n=1),
+        headline("General strike in Madrid", ("Europe",), n=2),
+        headline("Huelga en Madrid", ("Europe",), n=3),
+    )
+    answer = await fake.command(
+        "search", {"words": '"huelga general" * (', "region": "Latin America"}, locale="es-ES"
+    )
+    reply = answer.reply
+    assert not reply.get("flags")  # for the whole channel, as /latest
+    [embed] = reply["embeds"]
+    assert embed["title"] == 'Búsqueda: "huelga general" (América Latina)'
+    assert embed["description"].startswith(
+        "• [Huelga general en Bogotá](https://news.example/story/1)"
+    )
+    assert "Madrid" not in embed["description"]
+    none = (await fake.command("search", {"words": "volcano"}, dm=True)).reply
+    assert "No headlines match volcano" in none["content"] and "/latest" in none["content"]
+
+
+async def test_filter_is_private_and_needs_manage_channels(
+    fake: FakeDiscord, storage: Storage, start_adapter: Start
+) -> None:
+    await start_adapter()
+    await fake.command("subscribe", {}, channel_id=NEWS)
+    member = await fake.command(
+        "filter", {"terms": "+strike"}, permissions=MEMBER_PERMISSIONS, channel_id=NEWS
+    )
+    assert member.reply["flags"] == 64 and "Manage Channels" in member.reply["content"]
+    saved = await fake.command(
+        "filter", {"terms": '+huelga +"general strike" -football'}, channel_id=NEWS
+    )
+    assert saved.reply["flags"] == 64  # the confirmation is the sender's alone
+    assert saved.reply["content"].startswith('Filter saved: +huelga +"general strike" -football')
+    destination = await storage.destination(ChatRef("discord", NEWS))
+    assert destination is not None and destination.include == ("huelga", "general strike")
+    shown = await fake.command("filter", {}, channel_id=NEWS, locale="es-ES")
+    assert shown.reply["content"].startswith("El filtro de palabras de este chat: +huelga")

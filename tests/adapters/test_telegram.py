@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from adapters import section_parsers
 from adapters.telegram.adapter import TelegramAdapter, parse_command_text
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.pacing import RateLimits, Window
 from adapters.telegram.render import MAX_TEXT, pack, post, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
-from bot.config import DestinationConfig, FeedConfig, TelegramConfig, parse_config
+from bot.config import DestinationConfig, FeedConfig, parse_config
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.outbox.sender import Outbox
 from bot.ports import CannotStart
@@ -239,17 +241,23 @@ async def test_a_feed_entry_reaches_telegram_through_the_whole_bot(
                     "api_base_url": fake.url,
                     "destinations": [{"chat": "-1001234"}],
                 },
-            }
+            },
+            platforms=section_parsers(),
         )
-        assert config.telegram is not None
-        bot = HeadlinesBot(config, [TelegramAdapter(config.telegram, limits=QUICK)])
+        section = config.platforms["telegram"]
+        assert isinstance(section, TelegramConfig)
+        bot = HeadlinesBot(config, [TelegramAdapter(section, limits=QUICK)])
         await bot.open()
         await bot.connect()
         try:
             await bot.poll_all()  # the first poll only records what is there
             # A plain-text title keeps its brackets all the way: "<T>" and "<b>" are text.
             title = f"Vector<T> is fast: {NASTY}"
-            fresh = FeedEntry(title, link="https://news.example/new", guid="new-1", published=NOW)
+            # Its picture, a relative <img> in the summary, is shown as a large preview.
+            picture = '<p><img src="/pics/strike.jpg"> Thousands marched.</p>'
+            fresh = FeedEntry(
+                title, link="https://news.example/new", guid="new-1", summary=picture, published=NOW
+            )
             feeds.set_feed("/news", make_rss([fresh, *old]))
             await bot.poll_all()
             assert await bot.outbox.deliver_due() == 1
@@ -258,6 +266,11 @@ async def test_a_feed_entry_reaches_telegram_through_the_whole_bot(
     [message] = fake.sent
     assert message.chat_id == "-1001234"
     assert message.styled("bold") == [title] and message.links() == ["https://news.example/new"]
+    assert message.params["link_preview_options"] == {
+        "url": "https://news.example/pics/strike.jpg",
+        "prefer_large_media": True,
+        "show_above_text": True,
+    }
 
 
 async def test_a_busy_group_gets_several_headlines_to_a_message_none_lost(
@@ -716,10 +729,12 @@ async def test_commands_are_listed_in_english_and_spanish(
     fake: FakeTelegram, start_adapter: Start
 ) -> None:
     await start_adapter()
-    names = ["start", "help", "latest", "region", "subscribe", "unsubscribe"]
+    names = ["start", "help", "latest", "region", "subscribe", "unsubscribe", "digest"]
+    names += ["filter", "search"]
     assert [c["command"] for c in fake.commands[""]] == names
     assert [c["command"] for c in fake.commands["es"]] == names
     assert fake.commands["es"][1]["description"] == "Los comandos y las regiones"
+    assert fake.commands["es"][8]["description"].endswith("/search PALABRAS [región]")
 
 
 async def test_the_token_is_never_logged(
@@ -785,3 +800,164 @@ async def test_a_command_added_to_the_spec_is_listed_and_answered(
         assert fake.called("getChatMember") == [{"chat_id": "-4001", "user_id": "77"}]
     finally:
         await adapter.stop()
+
+
+# -- digests -----------------------------------------------------------------------------
+
+
+async def test_a_daily_digest_arrives_once_at_the_chats_local_time(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    # The bot's clock (digests only) starts on 1 December 2025 at 16:00 UTC, 17:00 in Madrid.
+    clock = [datetime(2025, 12, 1, 16, tzinfo=UTC).timestamp()]
+    async with FeedServer() as feeds:
+        old = sample_entries(2, start=NOW - timedelta(hours=2))
+        feeds.set_feed("/news", make_rss(old))
+        config = parse_config(
+            {
+                "database": str(tmp_path / "bot.db"),
+                "feeds": [{"name": "World", "url": feeds.url("/news")}],
+                "telegram": {"token": TOKEN, "api_base_url": fake.url},
+            },
+            platforms=section_parsers(),
+        )
+        section = config.platforms["telegram"]
+        assert isinstance(section, TelegramConfig)
+        adapter = TelegramAdapter(section, limits=QUICK)
+        bot = HeadlinesBot(config, [adapter], clock=lambda: clock[0])
+        await bot.open()
+        await bot.connect()
+        try:
+            await fake.private_command("/subscribe")
+            await fake.wait_messages(1001, 1)
+            await fake.private_command("/digest daily 08:00 Europe/Madrid")
+            [_, confirmed] = await fake.wait_messages(1001, 2)
+            assert "Next: 2025-12-02 08:00 CET" in confirmed.text
+            await bot.poll_all()  # the first poll only records what is there
+            fresh = [
+                FeedEntry(
+                    "France: strike closes schools",
+                    guid="n1",
+                    link="https://news.example/n1",
+                    published=NOW,
+                ),
+                FeedEntry(
+                    "Scientists find a new frog",
+                    guid="n2",
+                    link="https://news.example/n2",
+                    published=NOW,
+                ),
+                FeedEntry(
+                    "Pakistan: protests over power cuts",
+                    guid="n3",
+                    link="https://news.example/n3",
+                    published=NOW - timedelta(minutes=10),
+                ),
+                FeedEntry(
+                    "Japan: new cabinet sworn in",
+                    guid="n4",
+                    link="https://news.example/n4",
+                    published=NOW,
+                ),
+            ]
+            feeds.set_feed("/news", make_rss([*fresh, *old]))
+            await bot.poll_all()
+            assert await bot.outbox.deliver_due() == 0  # held for the digest
+            clock[0] = datetime(2025, 12, 2, 6, 59, tzinfo=UTC).timestamp()  # 07:59 there
+            assert await bot.queue_digests() == 0
+            clock[0] += 60  # 08:00 in Madrid
+            assert await bot.queue_digests() == 1
+            assert await bot.outbox.deliver_due() == 4
+            clock[0] += 60
+            assert await bot.queue_digests() == 0
+            clock[0] += 86400  # the next day: nothing new, nothing sent
+            assert await bot.queue_digests() == 0
+            assert await bot.outbox.deliver_due() == 0
+        finally:
+            await bot.stop()
+    [_, _, digest] = fake.messages(1001)
+    assert digest.styled("bold") == ["Your daily digest: 4 headlines", "Asia", "Europe", "World"]
+    lines = digest.text.splitlines()
+    asia = lines.index("Asia")
+    # Grouped by region, world news last; the region's newest first.
+    assert lines[asia + 1].startswith("• Japan: new cabinet")
+    assert lines[asia + 2].startswith("• Pakistan: protests")
+    assert lines[lines.index("Europe") + 1].startswith("• France: strike")
+    assert lines[lines.index("World") + 1].startswith("• Scientists find a new frog")
+    assert lines[-1] == "Send /latest for the newest headlines, /region NAME for one region's."
+    assert len(digest.links()) == 4
+
+
+async def test_a_long_digest_is_split_into_messages_that_fit(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    await storage.sync_destinations(
+        "telegram", [DestinationConfig("-1001234", digest="hourly", language="es")]
+    )
+    regions = ("Africa", "Asia", "Europe", "Latin America", "Middle East", "Oceania")
+    stories = [
+        headline(f"{region} {i} " + "palabra " * 35, (region,), n=10 * r + i)
+        for r, region in enumerate(regions)
+        for i in range(10)
+    ]
+    await seed(storage, *stories)
+    assert await storage.queue_due_digests(NOW.timestamp() + 7200) == 1
+    assert await Outbox(storage, {"telegram": adapter}).deliver_due() == len(stories)
+    messages = fake.messages("-1001234")
+    assert len(messages) >= 2 and all(utf16_length(m.text) <= MAX_TEXT for m in messages)
+    assert messages[0].styled("bold")[0] == "Tu resumen de la hora: 60 titulares"
+    shown = [link for m in messages for link in m.links()]
+    assert sorted(shown) == sorted(h.link for h in stories)  # each once, none lost
+
+
+# -- keyword filters and search --------------------------------------------------------
+
+
+async def test_a_filtered_group_receives_only_matching_headlines(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    adapter = await start_adapter()
+    fake.make_admin(-4001, 77)
+    await fake.group_command("/subscribe Europe", -4001, 77)
+    await fake.wait_messages("-4001", 1)
+    await fake.group_command('/filter +huelga +"general strike" -football', -4001, 77)
+    saved = (await fake.wait_messages("-4001", 2))[1]
+    assert saved.text.startswith('Filter saved: +huelga +"general strike" -football')
+    await fake.group_command("/filter +strike", -4001, 78)  # no admin: refused
+    refused = (await fake.wait_messages("-4001", 3))[2]
+    assert refused.text.startswith("Sorry, only administrators")
+    await storage.subscribe(ChatRef("telegram", "1001", "private"))  # no filter: all
+    await seed(
+        storage,
+        headline("HUELGA en Madrid", ("Europe",), n=1),
+        headline("General strike in Santiago", ("Latin America",), n=2),  # not its region
+        headline("General strike halts the football league", ("Europe",), n=3),
+        headline("General Strike called in Lisbon", ("Europe",), n=4),
+        headline("Strike talks in Paris", ("Europe",), n=5),  # no + term
+    )
+    assert await Outbox(storage, {"telegram": adapter}).deliver_due() == 2 + 5
+    posted = fake.messages("-4001")[3:]
+    titles = [title for m in posted for title in m.styled("bold")]
+    assert titles == ["HUELGA en Madrid", "General Strike called in Lisbon"]
+    assert len(fake.messages("1001")) == 5
+
+
+async def test_search_in_a_private_chat(
+    fake: FakeTelegram, storage: Storage, start_adapter: Start
+) -> None:
+    await seed(
+        storage,
+        headline("Huelga general en Bogotá", ("Latin America",), n=1),
+        headline("Bogotá elige alcalde", ("Latin America",), n=2),
+        headline("Markets calm", ("Asia",), n=3),
+    )
+    await start_adapter()
+    await fake.private_command('/search "huelga general" bogota')
+    [found] = await fake.wait_messages("1001")
+    assert found.text.splitlines()[0] == 'Search: "huelga general" bogota'
+    assert found.styled("bold")[1:] == ["Huelga general en Bogotá"]
+    assert found.links() == ["https://news.example/story/1?a=1&b=2"]
+    await fake.private_command("/search volcán", language_code="es")
+    none = (await fake.wait_messages("1001", 2))[1]
+    assert none.text.startswith("Ningún titular coincide con volcan. Prueba con menos palabras")

@@ -64,7 +64,24 @@ def test_the_help_lines_of_the_bots_commands() -> None:
         "/region - the regions, with how many headlines each had this week",
         "/region NAME - the newest headlines of one region (world: those of none)",
         "/subscribe [regions] - this chat receives new headlines (of those regions)",
+        "/subscribe topics - a group with topics gets one topic per region (admins)",
         "/unsubscribe - this chat stops receiving headlines",
+        "/unsubscribe topics - the region topics stop receiving",
+        "/digest daily HH:MM [ZONE] - one message a day with the new headlines, at that time "
+        "(IANA zone, e.g. Europe/Madrid; remembered)",
+        "/digest hourly | weekly DAY HH:MM [ZONE] - the same, every hour or once a week",
+        "/digest off - each headline as it comes again (/digest alone: the current setting)",
+        "/filter - this chat's keyword filter",
+        "/filter +word -word - only headlines with a + word (if any) and no - word; "
+        '"quoted phrases" too',
+        "/filter clear - remove the filter (or the terms named)",
+        '/search WORDS [region] - the newest headlines with all those words ("a phrase" in quotes)',
+    ]
+    assert spec.help_lines("es")[-7:-4] == [
+        "/digest diario HH:MM [ZONA] - un mensaje al día con los titulares nuevos, a esa hora "
+        "(zona IANA, p. ej. Europe/Madrid; se recuerda)",
+        "/digest hourly | semanal DÍA HH:MM [ZONA] - lo mismo, cada hora o una vez por semana",
+        "/digest off - de nuevo cada titular al llegar (/digest solo: lo que hay ahora)",
     ]
     assert spec.help_lines("es")[1] == (
         "/latest [n] [región] - los n titulares más recientes (5 por defecto, como mucho 20)"

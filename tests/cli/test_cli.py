@@ -7,26 +7,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.config import DestinationConfig, FeedConfig
+from bot.models import Headline
 from bot.store import Storage
 from testing.fake_telegram import FakeTelegram
 from testing.feedserver import FeedServer, make_rss, sample_entries
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def bot_cli(*args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+from testing.processes import ROOT, bot_cli
 
 
 async def test_demo_shows_the_bot_at_work() -> None:
@@ -36,8 +22,22 @@ async def test_demo_shows_the_bot_at_work() -> None:
     assert "* Pakistan: nationwide protests against rising cost of electricity" in first
     assert "* México: el Senado aprueba la reforma del poder judicial" in first
     assert first.count("\n* ") == 12
+    # Each picture the sample feeds name (media:content, an enclosure, a thumbnail, an
+    # <img>, relative or not) is printed as its address; none is fetched.
+    pictures = [line.split(": ", 1)[1] for line in first.splitlines() if "  Picture: " in line]
+    assert pictures == [
+        f"http://world-dispatch.example/img/2026/11/{name}"
+        for name in (
+            "karachi-market.jpg",
+            "nairobi-school.png",
+            "freight-train.jpg",
+            "senado-mexico.jpg",
+            "tokio.jpg",
+        )
+    ]
     posts, answers = second.split("> /latest 3")
     assert posts.count("\n* ") == 1 and "* Philippines: typhoon" in posts
+    assert "Picture: http://world-dispatch.example/img/2026/11/luzon-typhoon.jpg" in posts
     assert "Despacho Mundial (ES): not modified (304)" in posts
     latest, region = answers.split("> /region Asia")
     assert latest.count("\n- ") == 3 and "- Philippines: typhoon" in latest
@@ -194,3 +194,42 @@ api_base_url = "{telegram.url}"
     assert code == 2
     assert "error: telegram: the Telegram server rejected the bot token" in err
     assert wrong not in err + out and "Traceback" not in err
+
+
+async def test_check_config_and_status_show_a_digest(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        """[[feeds]]
+name = "News"
+url = "https://example.org/rss"
+[telegram]
+token = "1:secret"
+[[telegram.destinations]]
+chat = "@news"
+digest = "weekly lun 8:00 Europe/Madrid"
+"""
+    )
+    code, out, err = await bot_cli("check-config", "--config", str(config))
+    assert code == 0, err
+    assert "telegram destination @news: all regions, a digest weekly mon 08:00 Europe/Madrid" in out
+    storage = await Storage.open(tmp_path / "headlines.db")
+    try:
+        await storage.sync_feeds([FeedConfig("News", "https://example.org/rss", 600)])
+        await storage.sync_destinations(
+            "telegram", [DestinationConfig("@news", digest="weekly mon 08:00 Europe/Madrid")]
+        )
+        await storage.add_headlines("News", [])
+        await storage.add_headlines("News", sample_headlines(2))
+    finally:
+        await storage.close()
+    code, out, err = await bot_cli("status", "--config", str(config))
+    assert code == 0, err
+    assert "pending 0, sent 0, failed 0; digest weekly mon 08:00 Europe/Madrid, held 2" in out
+
+
+def sample_headlines(count: int) -> list[Headline]:
+    now = datetime.now(UTC)
+    return [
+        Headline("News", f"e{n}", f"Story {n}", f"https://example.org/{n}", "", now)
+        for n in range(count)
+    ]

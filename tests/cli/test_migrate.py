@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram import TelegramAdapter
+import adapters
+from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.pacing import RateLimits
 from bot.app import HeadlinesBot
-from bot.config import load_config
 from bot.models import DeliveryStatus
 from bot.store import Storage
 from testing.fake_telegram import TOKEN, FakeTelegram
@@ -66,12 +67,13 @@ async def test_a_bot_moved_to_postgresql_posts_each_headline_once(
     async with FeedServer() as feeds, FakeTelegram() as fake:
         feeds.set_feed("/news", make_rss(old))
         write_config(config_file, feeds.url("/news"), fake.url)
-        config = load_config(config_file, env={})
+        config = adapters.load(config_file, env={})
 
         # On SQLite: two polls owe each chat the 4 new stories; a stop mid-delivery leaves
         # some of them sent and the rest pending.
-        assert config.telegram is not None
-        bot = HeadlinesBot(config, [TelegramAdapter(config.telegram, limits=QUICK)])
+        section = config.platforms["telegram"]
+        assert isinstance(section, TelegramConfig)
+        bot = HeadlinesBot(config, [TelegramAdapter(section, limits=QUICK)])
         await bot.open()
         await bot.connect()
         try:

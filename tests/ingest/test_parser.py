@@ -430,3 +430,92 @@ def test_external_entities_are_not_read() -> None:
     [headline] = parse_feed(body, FEED).headlines
     assert headline.title.startswith("Leak:")
     assert not secret or secret not in headline.title
+
+
+# -- pictures ---------------------------------------------------------------------------
+
+MEDIA_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">
+<channel><title>Pictures</title>
+<item><title>content</title><link>https://news.example/world/a.html</link><guid>1</guid>
+  <media:content url="/img/a.jpg" type="image/jpeg" width="800"/>
+  <media:thumbnail url="https://cdn.example/thumb-a.jpg"/></item>
+<item><title>video first</title><link>https://news.example/b</link><guid>2</guid>
+  <media:group>
+    <media:content url="https://cdn.example/b.mp4" type="video/mp4"/>
+    <media:content url="https://cdn.example/b.webp" medium="image"/>
+  </media:group></item>
+<item><title>thumbnail</title><link>https://news.example/c/</link><guid>3</guid>
+  <media:content url="https://cdn.example/c.mp3"/>
+  <media:thumbnail url="c-small.png"/></item>
+<item><title>untyped</title><link>https://news.example/d</link><guid>4</guid>
+  <media:content url="https://cdn.example/d.PNG?w=600&amp;h=400"/></item>
+<item><title>enclosure</title><link>https://news.example/e</link><guid>5</guid>
+  <enclosure url="https://cdn.example/e.mp3" type="audio/mpeg" length="1"/>
+  <enclosure url="https://cdn.example/e.gif" type="image/gif" length="1"/></item>
+<item><title>img</title><link>https://news.example/f/story</link><guid>6</guid>
+  <description>&lt;p&gt;Text &lt;img alt="x" src='pics/f.jpg?a=1&amp;amp;b=2'&gt;
+  &lt;img src="second.jpg"&gt;&lt;/p&gt;</description></item>
+<item><title>none</title><link>https://news.example/g</link><guid>7</guid>
+  <description>No picture at all.</description></item>
+</channel></rss>"""
+
+
+def test_an_entry_keeps_its_picture_from_media_enclosures_or_its_first_img() -> None:
+    images = {h.title: h.image for h in parse(MEDIA_RSS).headlines}
+    assert images == {
+        "content": "https://news.example/img/a.jpg",  # resolved against the entry's link
+        "video first": "https://cdn.example/b.webp",  # medium="image", not the video
+        "thumbnail": "https://news.example/c/c-small.png",  # an untyped .mp3 is no picture
+        "untyped": "https://cdn.example/d.PNG?w=600&h=400",  # by its extension
+        "enclosure": "https://cdn.example/e.gif",  # the image enclosure, not the audio
+        "img": "https://news.example/f/pics/f.jpg?a=1&b=2",  # the first, entities decoded
+        "none": "",
+    }
+    # The picture is not part of the text shown.
+    assert all("img" not in h.summary for h in parse(MEDIA_RSS).headlines)
+
+
+def test_an_atom_entry_keeps_an_image_enclosure_or_the_first_img_of_its_content() -> None:
+    body = atom(
+        "<entry><title>enclosure</title><id>1</id><link href='https://news.example/a/1'/>"
+        "<link rel='enclosure' type='image/jpeg' href='../pics/1.jpg'/></entry>"
+        "<entry><title>content</title><id>2</id><link href='https://news.example/b/2'/>"
+        "<content type='html'>&lt;figure&gt;&lt;img src=\"//cdn.example/2.png\"&gt;"
+        "&lt;/figure&gt;Words</content></entry>"
+    )
+    images = {h.title: h.image for h in parse(body).headlines}
+    assert images == {
+        "enclosure": "https://news.example/pics/1.jpg",
+        "content": "https://cdn.example/2.png",  # scheme-relative takes the link's
+    }
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "javascript:alert(1)",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "JaVaScRiPt:alert(1)",
+        "ftp://files.example/a.jpg",
+        "https://exa mple.com/a.jpg",
+        "http://[::1/a.jpg",
+        "http://",
+        "https://cdn.example/" + "a" * 2100 + ".jpg",
+    ],
+)
+def test_a_hostile_or_unusable_picture_url_is_dropped(src: str) -> None:
+    escaped = src.replace("&", "&amp;").replace('"', "&quot;")
+    body = rss(
+        "<item><title>x</title><link>https://news.example/x</link>"
+        f'<enclosure url="{escaped}" type="image/jpeg" length="1"/>'
+        f"<description>&lt;img src=&quot;{escaped}&quot;&gt;</description></item>"
+    )
+    [item] = parse(body).headlines
+    assert item.image == ""
+
+
+def test_a_relative_picture_without_an_entry_link_resolves_against_the_feed() -> None:
+    body = rss("<item><title>x</title><description>&lt;img src=/p.jpg&gt;</description></item>")
+    [item] = parse(body).headlines
+    assert item.image == "https://news.example/p.jpg"

@@ -9,7 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.models import ChatRef, Destination, Headline
-from bot.outbox.plan import TITLE_DEDUP_SECONDS, owed, schedule, title_key, wants
+from bot.outbox.plan import (
+    TITLE_DEDUP_SECONDS,
+    Listed,
+    ids_changed,
+    owed,
+    schedule,
+    title_key,
+    wants,
+)
 from tests.store.test_storage import NOW
 from tests.store.test_storage import headline as stored_headline
 
@@ -166,9 +174,33 @@ def test_region_and_feed_filters_choose_destinations() -> None:
 
 
 def test_wants_reads_an_empty_filter_as_everything() -> None:
-    assert wants(chat(1), "World", ())
-    assert not wants(chat(1, regions=("Asia",)), "World", ())
-    assert not wants(chat(1, feeds=("Sport",)), "World", ("Asia",))
+    assert wants(chat(1), headline(1))
+    assert not wants(chat(1, regions=("Asia",)), headline(1))
+    assert not wants(chat(1, feeds=("Sport",)), headline(1, regions=("Asia",)))
+
+
+def test_keywords_and_regions_must_both_pass() -> None:
+    strike = headline(1, "Huelga general en Bogotá", ("Latin America",))
+    football = headline(2, "Strike called off before the football final", ("Europe",))
+    quiet = headline(3, "Markets calm in Tokyo", ("Asia",))
+    latam_strikes = replace(
+        chat(1, regions=("Latin America", "Europe")), include=("huelga", "strike")
+    )
+    no_football = replace(chat(2), exclude=("football",))
+    planned = schedule(
+        [strike, football, quiet],
+        [latam_strikes, no_football],
+        waiting={},
+        now=NOW,
+        max_per_poll=20,
+        release_every=600,
+    )
+    got: dict[int, list[int]] = {}
+    for p in planned:
+        got.setdefault(p.destination.id, []).append(p.headline.id)
+    assert got == {1: [strike.id, football.id], 2: [strike.id, quiet.id]}
+    # The region rule alone would let a headline through that the keywords stop.
+    assert not wants(replace(chat(3, regions=("Asia",)), include=("strike",)), quiet)
 
 
 @given(
@@ -208,3 +240,38 @@ def test_a_first_poll_posts_the_newest_backfill_of_any_feed(
 ) -> None:
     posted = ids(owed_of([headline(n) for n in listed], initialized=False, backfill=backfill))
     assert posted == sorted(listed)[len(listed) - min(backfill, len(listed)) :]
+
+
+# -- a publisher that changed its ids, told apart from a burst of real news ----------------
+
+
+def listing(headlines: list[Headline]) -> list[Listed]:
+    return [Listed(h.entry_id, title_key(h.title), h.link) for h in headlines]
+
+
+def renamed(headlines: list[Headline], **changes: str) -> list[Headline]:
+    return [replace(h, entry_id=f"cms2-{h.entry_id}", **changes) for h in headlines]
+
+
+def test_new_ids_for_the_same_links_or_titles_in_place_of_the_old_are_a_changed_ids() -> None:
+    old = [headline(n) for n in range(10)]
+    same_links = renamed(old)
+    assert ids_changed(10, same_links, listing(old), known=set())
+    same_titles = [replace(h, link=f"https://cms2.example/{h.id}") for h in renamed(old)]
+    assert ids_changed(10, same_titles, listing(old), known=set())
+
+
+def test_a_burst_of_real_news_is_not_held() -> None:
+    old = [headline(n) for n in range(10)]
+    news = [headline(n, title=f"Story number {n}") for n in range(100, 110)]
+    news = [replace(h, link=f"https://news.example/new/{h.entry_id}") for h in news]
+    # It pushed every old entry out of the listing: still other titles and links.
+    assert not ids_changed(10, news, listing(old), known=set())
+    # It added entries while the old stay listed.
+    assert not ids_changed(20, renamed(old), listing(old), known={h.entry_id for h in old})
+
+
+def test_too_few_entries_or_a_first_listing_say_nothing() -> None:
+    old = [headline(n) for n in range(3)]
+    assert not ids_changed(3, renamed(old), listing(old), known=set())
+    assert not ids_changed(10, renamed([headline(n) for n in range(10)]), [], known=set())

@@ -673,7 +673,8 @@ def test_cli_applies_a_feeds_rules_from_the_config(
     config = tmp_path / "config.toml"
     config.write_text(
         '[[feeds]]\nname = "latam"\nurl = "https://example.org/latam.xml"\n'
-        'regions = ["Latin America"]\n[feeds.keywords]\nFrontex = "Europe"\n',
+        'regions = ["Latin America"]\n[feeds.keywords]\nFrontex = "Europe"\n'
+        "[console]\nenabled = true\n",  # a platform's table: read as `run` reads it
         encoding="utf-8",
     )
     args = _args("Frontex chief resigns", "--feed", "latam", "--config", str(config))

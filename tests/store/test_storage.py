@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Headline
-from bot.store import DatabaseInUse, Storage, is_postgres
+from bot.store import MIGRATIONS, DatabaseInUse, Storage, is_postgres
 
 FEED = FeedConfig(name="World", url="https://example.org/rss", interval=600)
 T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -337,3 +338,38 @@ async def test_one_sender_per_database_until_it_closes(
         await second.close()
     if not is_postgres(database):
         assert (tmp_path / "bot.db.lock").exists()  # kept for the next claim, never deleted
+
+
+async def test_a_headline_keeps_its_picture(database: Path | str) -> None:
+    storage = await Storage.open(database)
+    try:
+        await ready(storage, "1")
+        pictured = replace(headline(1), image="https://cdn.example/1.jpg")
+        await storage.add_headlines("World", [pictured, headline(2)], now=NOW)
+        destination = (await storage.destinations())[0]
+        owed = await storage.pending_deliveries(destination, now=NOW)
+        assert [d.headline.image for d in owed] == ["https://cdn.example/1.jpg", ""]
+        assert [h.image for h in await storage.latest(5)] == ["", "https://cdn.example/1.jpg"]
+    finally:
+        await storage.close()
+
+
+async def test_an_sqlite_file_from_before_pictures_gains_the_column(tmp_path: Path) -> None:
+    # A database from before pictures: its headlines read back with none.
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as db:
+        for migration in MIGRATIONS[:-1]:
+            db.executescript(migration)
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+        db.execute("INSERT INTO feeds (name, config_url, url) VALUES ('World', 'u', 'u')")
+        db.execute(
+            """INSERT INTO headlines (feed_id, entry_id, title_key, title, link, summary,
+            published, fetched, seen, categories, language, regions)
+            VALUES (1, 'a', '', 'Old', '', '', 0, 0, 0, '[]', 'en', '[]')"""
+        )
+    storage = await Storage.open(old)
+    try:
+        [item] = await storage.latest(5)
+        assert item.title == "Old" and item.image == ""
+    finally:
+        await storage.close()
