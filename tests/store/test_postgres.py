@@ -84,6 +84,50 @@ async def test_a_newer_schema_is_refused(postgres_server: PostgresServer) -> Non
         await Storage.open(url)
 
 
+async def test_a_schema_2_database_upgrades_keeping_its_rows(
+    postgres_server: PostgresServer,
+) -> None:
+    """A database made by the backend's first version (migrations 1-2) gains digests,
+    topics, filters, search, alerts and pictures: its chats and deliveries are kept, a
+    topic may now share its chat's id, and its archive is searchable at once."""
+    url = postgres_server.database()
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for script in schema_postgres.MIGRATIONS[:2]:
+            db.execute(script)
+        db.execute("INSERT INTO schema_version (version) VALUES (2)")
+        db.execute("INSERT INTO feeds (name, config_url, url) VALUES ('World', 'u', 'u')")
+        db.execute(
+            """INSERT INTO headlines (feed_id, entry_id, title_key, title, link, summary,
+            published, fetched, seen, categories, language, regions)
+            VALUES (1, 'a', '', 'Huelga general en Bogotá', 'https://e.example/a', '',
+                %s, 0, %s, '[]', 'es', '[]')""",
+            (NOW, NOW),
+        )
+        db.execute(
+            """INSERT INTO destinations (platform, chat_id, created)
+            VALUES ('fake', '-100', 0)"""
+        )
+        db.execute(
+            """INSERT INTO deliveries (headline_id, destination_id, due, created)
+            VALUES (1, 1, 0, 0)"""
+        )
+    storage = await Storage.open(url)
+    try:
+        [(version,)] = await storage._fetchall("SELECT version FROM schema_version", ())
+        assert version == len(schema_postgres.MIGRATIONS)
+        [chat] = await storage.destinations()
+        assert (chat.chat.chat_id, chat.chat.thread_id, chat.digest) == ("-100", "", "")
+        [owed] = await storage.pending_deliveries(chat, now=NOW)
+        assert owed.headline.image == ""
+        [found] = await storage.search(["bogota"])
+        assert found.title == "Huelga general en Bogotá"
+        topic = await storage.subscribe(ChatRef("fake", "-100", thread_id="7"), ["EUROPE"])
+        assert topic.id != chat.id and len(await storage.destinations()) == 2
+    finally:
+        await storage.close()
+
+
 def terminate_sessions(admin: psycopg.Connection[object], name: str) -> None:
     """End every session on the database `name`, as a server restart or a failover does;
     returns once they have ended."""
