@@ -18,8 +18,11 @@ from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.pacing import RateLimits
 from bot.app import HeadlinesBot
-from bot.models import DeliveryStatus
+from bot.config import FeedConfig
+from bot.models import ChatRef, DeliveryStatus, Headline
+from bot.outbox.digest import parse_setting
 from bot.store import Storage
+from bot.store.move import copy_to_postgres
 from testing.fake_telegram import TOKEN, FakeTelegram
 from testing.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
 from testing.postgres import PostgresServer
@@ -161,3 +164,89 @@ async def test_check_config_shows_a_postgresql_database_without_its_password(
     assert code == 0, err
     assert "database: postgresql://bot:***@db.example:5432/headlines (PostgreSQL)" in out
     assert "s3cret" not in out + err
+
+
+async def test_migrate_copies_digests_topics_filters_alerts_held_entries_and_pictures(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """What the features after the first copy added is copied too, with its ids: a chat's
+    digest and what is held for it, a forum's region topics, a keyword filter, the open
+    alerts and their notices, entries held for /release, pictures; search works on the
+    copy, and new rows take ids after the copied ones."""
+    path, url = tmp_path / "bot.db", postgres_server.database()
+    now = datetime(2025, 12, 1, 16, tzinfo=UTC).timestamp()
+    digest_chat, forum, filtered = (ChatRef("fake", c) for c in ("1", "-100", "2"))
+    sqlite = await Storage.open(path)
+    try:
+        await sqlite.sync_feeds([FeedConfig("World", "https://example.org/rss", 600)])
+        await sqlite.add_headlines("World", [], now=now)  # the first poll posts nothing
+        await sqlite.subscribe(digest_chat)
+        await sqlite.set_digest(digest_chat, parse_setting(["daily", "08:00", "Europe/Madrid"]))
+        await sqlite.subscribe_region_threads(forum, {"EUROPE": "7", "": "8"})
+        await sqlite.subscribe(filtered)
+        await sqlite.set_filter(filtered, lambda include, exclude: (["huelga"], ["fútbol"]))
+        published = datetime.fromtimestamp(now, UTC) - timedelta(hours=1)
+        stories = [
+            Headline(
+                "World",
+                f"e{n}",
+                title,
+                f"https://e.example/{n}",
+                "",
+                published + timedelta(minutes=n),
+                regions=regions,
+                image=f"https://cdn.example/{n}.jpg" if n else "",
+            )
+            for n, (title, regions) in enumerate(
+                [("Huelga general en Bogotá", ()), ("Huelga en Madrid", ("EUROPE",))]
+            )
+        ]
+        await sqlite.add_headlines("World", stories, now=now)
+        await sqlite.sync_alerts(
+            {("feed_failing", "World"): "HTTP 500"}, lambda a: f"alert {a.kind}", {"fake": "9"}
+        )
+        await sqlite._execute(
+            "INSERT INTO held_headlines (headline_id, feed_id) SELECT id, feed_id FROM headlines"
+        )
+        before = {
+            "destinations": await sqlite.destinations(),
+            "counts": await sqlite.delivery_counts(),
+            "alerts": await sqlite.open_alerts(),
+            "notices": await sqlite.pending_notices(),
+            "held": await sqlite.held_counts(),
+            "latest": await sqlite.latest(5),
+        }
+    finally:
+        await sqlite.close()
+    assert before["held"] == {"World": 2} and len(before["notices"]) == 1
+    assert any(DeliveryStatus.HELD in c for c in before["counts"].values())
+
+    lines: list[str] = []
+    counts = await copy_to_postgres(path, url, report=lines.append)
+    assert counts["held deliveries"] == 2 and counts["alerts"] == 1 and counts["notices"] == 1
+    assert counts["held_headlines"] == 2 and counts["destinations"] == 4
+    assert "deliveries per destination and status: 4 counts checked" in lines, lines
+
+    postgres = await Storage.open(url)
+    try:
+        assert await postgres.destinations() == before["destinations"]
+        assert await postgres.delivery_counts() == before["counts"]
+        assert await postgres.open_alerts() == before["alerts"]
+        assert await postgres.pending_notices() == before["notices"]
+        assert await postgres.held_counts() == before["held"]
+        assert await postgres.latest(5) == before["latest"]
+        assert [h.image for h in before["latest"]] == ["https://cdn.example/1.jpg", ""]
+        assert [h.entry_id for h in await postgres.search(["huelga"])] == ["e1", "e0"]
+        assert [h.entry_id for h in await postgres.search(["bogota"])] == ["e0"]
+        [destination] = [d for d in before["destinations"] if d.digest]
+        assert destination.timezone == "Europe/Madrid"
+        # New rows take ids after the copied ones.
+        opened, resolved = await postgres.sync_alerts(
+            {("feed_failing", "Other"): ""}, lambda a: "text", {"fake": "9"}
+        )
+        assert [a.id for a in resolved] == [before["alerts"][0].id]
+        assert [a.id for a in opened] == [before["alerts"][0].id + 1]
+        topic = await postgres.subscribe(ChatRef("fake", "-100", thread_id="9"))
+        assert topic.id > max(d.id for d in before["destinations"])
+    finally:
+        await postgres.close()
