@@ -161,9 +161,17 @@ class PostgresBackend:
                 WHERE r.headline_id = h.id AND r.region = ?)"""
             )
             args.append(region)
-        sql = f"""SELECT h.id FROM headlines h WHERE {" AND ".join(where)}
-            ORDER BY h.id DESC LIMIT ?"""
-        return sql, args
+        matches = f"SELECT h.id FROM headlines h WHERE {' AND '.join(where)}"
+        if any(" " in t for t in terms):
+            # A phrase: the planner cannot tell how rare it is (it judges its words
+            # apart), and reading the archive newest first for one found in few headlines
+            # reads most of it (280 ms at 1,000,000). The index's candidates, those
+            # holding all its words, are few enough to read and sort.
+            return (
+                f"WITH m AS MATERIALIZED ({matches}) SELECT id FROM m ORDER BY id DESC LIMIT ?",
+                args,
+            )
+        return f"{matches} ORDER BY h.id DESC LIMIT ?", args
 
     async def execute(self, sql: str, args: Sequence[Any]) -> int:
         db = await self._connection()
