@@ -6,10 +6,15 @@ once by the real bot (first pass: everything new), then again with every feed an
 stay off it), the second pass's duration, and the bot process's peak memory.
 
     .venv/bin/python -m benchmarks.ingest [--feeds 1000] [--entries 50] [--metrics]
+        [--postgres]
 
 With --metrics the bot keeps its Prometheus metrics as `[http] listen` makes it do (the
 listener itself is not started: what is measured is the counting), and one scrape of
 /metrics' text is timed at the end.
+
+With `--postgres` the bot stores into a PostgreSQL server of the benchmark's own
+(testing/postgres.py, as the tests start it: fsync off), or into `--database URL`; the
+server's memory is not the bot's and is not counted.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from typing import Any
 
 from bot.app import HeadlinesBot
 from bot.config import default_parse_workers, parse_config
+from bot.store import describe
+from testing import postgres
 from testing.feedserver import FeedServer, make_rss, sample_entries
 
 
@@ -46,24 +53,31 @@ def serve(feeds: int, entries: int, port: Connection) -> None:
     asyncio.run(serve_forever())
 
 
-async def run(feeds: int, entries: int, workers: int, metrics: bool = False) -> None:
+async def run(
+    feeds: int, entries: int, workers: int, database: str = "", metrics: bool = False
+) -> None:
     receiver, sender = multiprocessing.Pipe(duplex=False)
     process = multiprocessing.Process(target=serve, args=(feeds, entries, sender), daemon=True)
     process.start()
     try:
         base = f"http://127.0.0.1:{receiver.recv()}"
-        await measure(feeds, base, workers, process.pid, metrics)
+        await measure(feeds, base, workers, process.pid, database, metrics)
     finally:
         process.terminate()
 
 
 async def measure(
-    feeds: int, base: str, workers: int, server_pid: int | None, metrics: bool = False
+    feeds: int,
+    base: str,
+    workers: int,
+    server_pid: int | None,
+    database: str = "",
+    metrics: bool = False,
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = parse_config(
             {
-                "database": str(Path(tmp) / "bench.db"),
+                "database": database or str(Path(tmp) / "bench.db"),
                 "feeds": [{"name": f"feed {i}", "url": f"{base}/feed/{i}"} for i in range(feeds)],
                 "fetch": {"parse_workers": workers},
                 **({"http": {"listen": "127.0.0.1:0"}} if metrics else {}),
@@ -92,6 +106,7 @@ async def measure(
     failed = sum(r.outcome not in ("first", "new") for r in results)
     unchanged = sum(r.outcome == "unchanged" for r in again)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"database: {describe(config.database)}")
     print(f"feeds: {feeds}, failed: {failed}, parse workers: {workers or 'none (a thread)'}")
     print(f"metrics: {'kept' if metrics else 'off'}")
     print(f"first pass: {stored} entries stored in {first:.2f}s = {stored / first:,.0f} entries/s")
@@ -176,8 +191,17 @@ def main() -> None:
     parser.add_argument(
         "--metrics", action="store_true", help="keep the Prometheus metrics, as [http] does"
     )
+    parser.add_argument(
+        "--postgres", action="store_true", help="store into a PostgreSQL server of its own"
+    )
+    parser.add_argument("--database", default="", help="store into this postgresql:// URL")
     args = parser.parse_args()
-    asyncio.run(run(args.feeds, args.entries, args.workers, args.metrics))
+    if args.postgres and not args.database:
+        with postgres.running() as server:
+            database = server.database("bench")
+            asyncio.run(run(args.feeds, args.entries, args.workers, database, args.metrics))
+        return
+    asyncio.run(run(args.feeds, args.entries, args.workers, args.database, args.metrics))
 
 
 if __name__ == "__main__":

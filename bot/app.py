@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
@@ -31,7 +30,7 @@ from bot.ops.http import HttpServer
 from bot.ops.metrics import Metrics
 from bot.outbox.sender import Outbox
 from bot.ports import NO_OBSERVER, Adapter, CannotStart, PlatformHealth
-from bot.store import Storage
+from bot.store import DB_ERRORS, Storage
 from bot.store.destinations import SPLIT_INTO_THREADS
 
 log = logging.getLogger(__name__)
@@ -308,7 +307,7 @@ class HeadlinesBot:
         try:
             result = await self.poller.poll(feed, force=force)
         except Exception as error:
-            if isinstance(error, sqlite3.Error) and not health.writable:
+            if isinstance(error, DB_ERRORS) and not health.writable:
                 return PollResult(name, "failed", detail=health.describe(), error="storage")
             # A poll must never take the scheduler down; the next one tries again.
             log.exception("poller: unexpected error polling %s", name)
@@ -338,7 +337,7 @@ class HeadlinesBot:
             return
         try:
             await self.storage.probe()
-        except sqlite3.Error:
+        except DB_ERRORS:
             return  # the health logs it, once a minute
         self.outbox.wake()
 
@@ -391,7 +390,7 @@ class HeadlinesBot:
             return  # the database's own error says it; alerts resume with the writes
         try:
             opened, resolved = await self.alerts.check()
-        except sqlite3.Error:
+        except DB_ERRORS:
             if self.storage.health.writable:
                 log.exception("alerts: could not check the alerts; trying again later")
             return
@@ -407,7 +406,7 @@ class HeadlinesBot:
     async def health(self) -> dict[str, object]:
         """The health report of /healthz (bot.ops.health). The database is tried with a
         write that changes nothing, so that the answer is about now."""
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*DB_ERRORS):
             await self.storage.probe()  # its health records how it went
         scheduler = self._scheduler is not None and self._scheduler.running
         return health.report(

@@ -155,7 +155,9 @@ class AlertsConfig:
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    database: Path = Path("headlines.db")  # in the file: relative to the file's folder
+    # An SQLite file (in the file: relative to the file's folder), or a postgresql:// URL
+    # (see _database).
+    database: Path | str = Path("headlines.db")
     poll_interval: int = 600
     backfill: int = 0
     max_posts_per_poll: int = 20
@@ -223,9 +225,7 @@ def parse_config(
     platforms: Mapping[str, SectionParser] = {},
 ) -> Config:
     t = Table(data, "")
-    database = Path(t.str("database", str(_CONFIG.database)))
-    if not database.is_absolute():
-        database = base_dir / database
+    database = _database(t, base_dir, env)
     poll_interval = t.int("poll_interval", _CONFIG.poll_interval)
     language = t.choice("language", _CONFIG.language, LANGUAGES)
 
@@ -269,6 +269,46 @@ def parse_config(
     )
     t.done()
     return config
+
+
+# -- the database: an SQLite file, or a PostgreSQL server -----------------------------
+DATABASE_URL_ENV = "HEADLINES_DATABASE_URL"
+DATABASE_SCHEMES = ("postgresql", "postgres")
+
+
+def _database(t: Table, base_dir: Path, env: Mapping[str, str]) -> Path | str:
+    """`database`: a file path (SQLite, relative to the config file) or a postgresql://
+    URL; $HEADLINES_DATABASE_URL, when set, wins over the file (so the URL, which may
+    hold a password, need not be written in it). The URL is checked here and never
+    shown with its password."""
+    value = t.str("database", str(_CONFIG.database))
+    key = t.key("database")
+    if env.get(DATABASE_URL_ENV):
+        value, key = env[DATABASE_URL_ENV], DATABASE_URL_ENV
+        if "://" not in value:
+            raise ConfigError(key, "must be a postgresql://user@host/database URL")
+    if "://" not in value:
+        path = Path(value)
+        return path if path.is_absolute() else base_dir / path
+    from urllib.parse import urlsplit
+
+    from bot.store import describe
+
+    shown = describe(value) if value.startswith(("postgresql://", "postgres://")) else "it"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is no number)
+    except ValueError as error:
+        raise ConfigError(key, f"{shown} is not a valid URL: {error}") from None
+    if parts.scheme not in DATABASE_SCHEMES:
+        raise ConfigError(
+            key,
+            f"{parts.scheme}:// is no database this bot knows: give a file path (SQLite) "
+            "or a postgresql://user@host/database URL",
+        )
+    if not parts.path.strip("/"):
+        raise ConfigError(key, f"{shown} names no database: postgresql://user@host/DATABASE")
+    return value
 
 
 # -- operations: the HTTP listener and the operator's alert chats (issue 11) -------------

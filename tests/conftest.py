@@ -1,5 +1,6 @@
-"""Shared fixtures: a real SQLite file per test, the shared test corpus location, and two
-commands added to the spec."""
+"""Shared fixtures: a real database per test (an SQLite file, and a fresh database on the
+session's own PostgreSQL server), the shared test corpus location, and two commands added
+to the spec."""
 
 from __future__ import annotations
 
@@ -16,11 +17,42 @@ from bot.chat.spec import CommandSpec, Param, Words
 from bot.models import Command, Reply
 from bot.regions.names import display_name, find_region
 from bot.store import Storage
+from testing.postgres import PostgresServer, Unavailable
 
 # As bot.cli does: python-telegram-bot then gives retry_after as a timedelta, unwarned.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, started on first use. Where none can be
+    started, the PostgreSQL tests skip saying how to install it; in CI they fail."""
+    try:
+        server = PostgresServer.start()
+    except Unavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """What `database` names in the config: an SQLite file in the test's folder, or a new
+    empty database on the session's PostgreSQL server (dropped after the test); every
+    test using it runs on both."""
+    if request.param == "sqlite":
+        yield tmp_path / "bot.db"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.database()
+    yield url
+    server.drop(url)
 
 
 @pytest.fixture
@@ -35,8 +67,8 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await Storage.open(tmp_path / "bot.db")
+async def storage(database: Path | str) -> AsyncIterator[Storage]:
+    store = await Storage.open(database)
     try:
         yield store
     finally:

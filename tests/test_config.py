@@ -41,7 +41,7 @@ def test_example_config_is_valid_and_complete() -> None:
     telegram, discord = config.platforms["telegram"], config.platforms["discord"]
     assert isinstance(telegram, TelegramConfig) and telegram.destinations
     assert isinstance(discord, DiscordConfig) and discord.destinations
-    assert config.database.is_absolute()
+    assert isinstance(config.database, Path) and config.database.is_absolute()
 
 
 def test_defaults() -> None:
@@ -51,6 +51,23 @@ def test_defaults() -> None:
     assert (config.backfill, config.max_posts_per_poll, config.poll_interval) == (0, 20, 600)
     assert (config.max_age_hours, config.keep_days) == (72, 90)
     assert config.platforms["telegram"] is None and config.platforms["discord"] is None
+
+
+def test_database_is_a_file_or_a_postgresql_url_and_the_environment_wins() -> None:
+    url = "postgresql://bot:pw@db.example/headlines"
+    assert parse_config({"database": "bot.db"}, base_dir=Path("/srv")).database == Path(
+        "/srv/bot.db"
+    )
+    assert parse_config({"database": url}).database == url
+    env = {"HEADLINES_DATABASE_URL": "postgres://other@db.example:6543/news"}
+    assert parse_config({"database": url}, env=env).database == env["HEADLINES_DATABASE_URL"]
+    assert parse_config({}, env=env).database == env["HEADLINES_DATABASE_URL"]
+    assert "postgresql://" in error_of({}, env={"HEADLINES_DATABASE_URL": "bot.db"})
+    assert "no database this bot knows" in error_of({"database": "mysql://h/db"})
+    message = error_of({"database": "postgresql://bot:pw@db.example:port/x"})
+    assert "not a valid URL" in message and ":pw@" not in message
+    message = error_of({"database": "postgresql://bot:pw@db.example/"})
+    assert "names no database" in message and ":pw@" not in message
 
 
 def test_feed_interval_defaults_to_poll_interval() -> None:

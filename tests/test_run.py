@@ -10,7 +10,10 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from testing.feedserver import FeedServer, make_rss, sample_entries
+from testing.postgres import PostgresServer
 from testing.processes import bot_cli, start_bot, wait_for
 
 
@@ -71,6 +74,38 @@ async def test_a_second_run_on_the_same_database_is_refused(
         assert first.poll() is None  # the first one runs on, and stops cleanly
         first.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(first.wait, 60) == 0, stderr.read_text()
+
+
+async def test_a_second_run_on_one_postgresql_database_is_refused(
+    tmp_path: Path,
+    processes: list[subprocess.Popen[bytes]],
+    postgres_server: PostgresServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Until processes share the work, PostgreSQL keeps one sending bot per database too,
+    by an advisory lock, with the same message and exit status."""
+    url = postgres_server.database()
+    monkeypatch.setenv("HEADLINES_DATABASE_URL", url)  # for both bots, over the file's
+    async with FeedServer() as feeds:
+        feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
+        config = tmp_path / "config.toml"
+        write_config(config, feeds.url("/news"))
+        stderr = tmp_path / "first.log"
+        first = start_bot(config, stderr)
+        processes.append(first)
+        await wait_for(lambda: "bot: running" in stderr.read_text(), first, stderr)
+
+        code, _, err = await bot_cli("run", "--config", str(config))
+        assert code == 2, err
+        assert err.startswith(
+            f"error: storage: another bot sends from the database {url} "
+            f"(headlines-bot pid {first.pid} on {socket.gethostname()}"
+        ), err
+        assert "Traceback" not in err
+        assert first.poll() is None
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(first.wait, 60) == 0, stderr.read_text()
+    assert not (tmp_path / "bot.db").exists()  # the URL was used, not the file
 
 
 async def test_after_a_crash_the_next_run_starts(

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run|check-config|poll|status|demo|classify`."""
+"""Command line: `python -m bot run|check-config|poll|status|enable|migrate|demo|classify`."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot import __version__, filters
-from bot.config import Config, ConfigError, secrets
+from bot.config import DATABASE_URL_ENV, Config, ConfigError, secrets
 from bot.ingest.poller import duration
 from bot.ports import CannotStart
-from bot.store import DatabaseInUse, StorageError
+from bot.store import DatabaseInUse, StorageError, describe, is_postgres
 
 log = logging.getLogger("bot")
 
@@ -111,6 +112,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a feed's name, or a destination as PLATFORM:CHAT (telegram:@news, discord:123)",
     )
+    migrate = command(
+        "migrate",
+        _migrate,
+        "Copy the config's SQLite database into an empty PostgreSQL database.",
+    )
+    with_config(migrate)
+    migrate.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="the PostgreSQL database to fill: postgresql://user@host/database",
+    )
     demo = command("demo", _demo, "Run the bot on a built-in sample feed: no tokens, no network.")
     demo.add_argument("--keep", metavar="DIR", help="keep the demo's database in DIR")
     classify = command("classify", _classify, "Show the regions of a headline, and why.")
@@ -143,7 +156,8 @@ def _run(args: argparse.Namespace) -> int:
 def _check_config(args: argparse.Namespace) -> int:
     config = _load(args)
     print(f"config {args.config} is valid.")
-    print(f"database: {config.database}")
+    kind = "PostgreSQL" if is_postgres(config.database) else "SQLite"
+    print(f"database: {describe(config.database)} ({kind})")
     print(
         f"default poll interval: {config.poll_interval}s, backfill: {config.backfill}, "
         f"at most {config.max_posts_per_poll} posts per feed per poll"
@@ -179,7 +193,8 @@ async def _poll_async(config: Config, *, dry_run: bool) -> int:
     from bot.app import HeadlinesBot
 
     bot = HeadlinesBot(config, [] if dry_run else build_adapters(config, one_off=True))
-    # Polling beside a running bot is safe (SQLite keeps the writes apart); sending is not.
+    # Polling beside a running bot is safe (the database keeps the writes apart); sending
+    # is not.
     await bot.open(sender=False)
     try:
         results = await bot.poll_all()
@@ -210,12 +225,17 @@ def _status(args: argparse.Namespace) -> int:
     return asyncio.run(_status_async(_load(args), as_json=args.json))
 
 
+def _no_database_yet(config: Config) -> bool:
+    """Whether the config names an SQLite file that is not there (the bot has not run)."""
+    return not is_postgres(config.database) and not Path(config.database).exists()
+
+
 async def _status_async(config: Config, *, as_json: bool = False) -> int:
     from bot.ops.alerts import Alerts
     from bot.ops.status import SHOWN_STATUSES, collect
     from bot.store import Alert, Storage
 
-    if not config.database.exists():
+    if _no_database_yet(config):
         if as_json:
             print(json.dumps({"database": {"path": str(config.database), "exists": False}}))
         else:
@@ -307,6 +327,29 @@ async def _enable_async(config: Config, names: Sequence[str]) -> int:
     finally:
         await storage.close()
     return 1 if unknown else 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bot.store.move import copy_to_postgres
+
+    config = _load(args)
+    if is_postgres(config.database):
+        raise ConfigError(
+            "database",
+            f"is already PostgreSQL ({describe(config.database)}); `migrate --to` copies "
+            "the SQLite file the config names (unset $HEADLINES_DATABASE_URL for it)",
+        )
+    if not is_postgres(args.to):
+        raise ConfigError("--to", "must be a postgresql://user@host/database URL")
+    if not Path(config.database).exists():
+        raise StorageError(f"storage: no database at {config.database} to copy")
+    counts = asyncio.run(copy_to_postgres(config.database, args.to, report=print))
+    print(
+        f"migrated {config.database} to {describe(args.to)}: "
+        + ", ".join(f"{table} {count}" for table, count in counts.items())
+        + f'. Set database = "{describe(args.to)}" (or ${DATABASE_URL_ENV}) and start the bot.'
+    )
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

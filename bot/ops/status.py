@@ -4,14 +4,13 @@ from the database, with stable keys for scripts."""
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from typing import Any
 
 from bot.chat.i18n import tr
 from bot.config import Config
 from bot.models import DeliveryStatus
 from bot.ops.alerts import Alerts
-from bot.store import Storage
+from bot.store import DB_ERRORS, Storage, describe
 
 # What `status` counts per destination (cancelled deliveries are not shown).
 SHOWN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED)
@@ -20,7 +19,7 @@ SHOWN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.FA
 async def collect(storage: Storage, config: Config) -> dict[str, Any]:
     """Everything `status` shows. `health.ok` is false while the database cannot be
     written or any alert is open; `health.failing` names them."""
-    with contextlib.suppress(sqlite3.Error):  # the health says why
+    with contextlib.suppress(*DB_ERRORS):  # the health says why
         await storage.probe()  # a write that changes nothing: can the bot write now?
     writable, error = storage.health.writable, storage.health.error
     held = await storage.held_counts()
@@ -66,7 +65,7 @@ async def collect(storage: Storage, config: Config) -> dict[str, Any]:
     failing = ([] if writable else ["database"]) + [f"{a['kind']}:{a['subject']}" for a in alerts]
     return {
         "health": {"ok": not failing, "failing": failing},
-        "database": {"path": str(config.database), "writable": writable, "error": error},
+        "database": {"path": describe(config.database), "writable": writable, "error": error},
         "feeds": feeds,
         "destinations": destinations,
         "alerts": alerts,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -40,7 +39,7 @@ from bot.ports import (
     ThreadGone,
     ThreadsRefused,
 )
-from bot.store import Storage
+from bot.store import DB_ERRORS, Storage
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +183,7 @@ class Outbox:
                     await self.storage.postpone_notice(notice.id, time.time() + delay, str(error))
                 else:
                     await self.storage.notice_sent(notice.id)
-        except sqlite3.Error:
+        except DB_ERRORS:
             if self.storage.health.writable:
                 log.exception("outbox: database error sending the alerts")
         return 0
@@ -215,7 +214,7 @@ class Outbox:
                     break
                 destination, count = step
                 sent += count
-        except sqlite3.Error:
+        except DB_ERRORS:
             # The database's health says once a minute when it cannot be written.
             if self.storage.health.writable:
                 log.exception("outbox: database error delivering to %s", _describe(destination))
@@ -339,7 +338,7 @@ class Outbox:
             group = list(islice(self._accepted.items(), MARKS_PER_WRITE))
             try:
                 await self.storage.record_sent([(i, a.message_id, a.at) for i, a in group])
-            except sqlite3.Error:
+            except DB_ERRORS:
                 if self.storage.health.writable:  # not the disk: a bug, say where
                     log.exception("outbox: could not record %d sends", len(group))
                 self._settled.set()  # deliver_due need not wait for the disk

@@ -1,5 +1,5 @@
 """Everything the bot remembers: feeds, the archive, destinations and the outbox, in one
-SQLite file through aiosqlite.
+SQLite file through aiosqlite, or on a PostgreSQL server through psycopg (db.py).
 
 The store decides what is new: `add_headlines` stores a poll's entries and writes the
 deliveries they owe in the same transaction (the outbox), so a crash can lose neither.
@@ -16,11 +16,14 @@ without a layer of methods that only pass calls on.
 
 from bot.store.alerts import Alert, AlertStore, Notice
 from bot.store.db import (
+    DB_ERRORS,
     Database,
     DatabaseInUse,
     StorageError,
     WriteHealth,
     cannot_write,
+    describe,
+    is_postgres,
 )
 from bot.store.deliveries import DeliveryStore
 from bot.store.destinations import REMOVED_FROM_CONFIG, DestinationStore
@@ -35,6 +38,7 @@ class Storage(DigestStore, HeadlineStore, FeedStore, DestinationStore, DeliveryS
 
 
 __all__ = [
+    "DB_ERRORS",
     "MIGRATIONS",
     "REMOVED_FROM_CONFIG",
     "Alert",
@@ -47,4 +51,6 @@ __all__ = [
     "StoreResult",
     "WriteHealth",
     "cannot_write",
+    "describe",
+    "is_postgres",
 ]

@@ -66,19 +66,19 @@ class AlertStore(Database):
             for key, detail in wanted.items():
                 if key in current:
                     continue
-                cursor = await self._db.execute(
-                    "INSERT INTO alerts (kind, subject, detail, opened) VALUES (?, ?, ?, ?)",
+                row = await self._fetchone(
+                    """INSERT INTO alerts (kind, subject, detail, opened) VALUES (?, ?, ?, ?)
+                    RETURNING id""",
                     (*key, detail, now),
                 )
-                assert cursor.lastrowid is not None
-                opened.append(Alert(cursor.lastrowid, *key, detail, now))
+                opened.append(Alert(row[0], *key, detail, now))
             for key, alert in current.items():
                 if key not in wanted:
-                    await self._db.execute(
+                    await self._execute(
                         "UPDATE alerts SET resolved = ? WHERE id = ?", (now, alert.id)
                     )
                     resolved.append(Alert(alert.id, *key, alert.detail, alert.opened, now))
-            await self._db.executemany(
+            await self._executemany(
                 """INSERT INTO notices (platform, chat_id, text, due, created)
                 VALUES (?, ?, ?, ?, ?)""",
                 [
@@ -101,20 +101,20 @@ class AlertStore(Database):
 
     async def notice_sent(self, notice_id: int) -> None:
         async with self._transaction():
-            await self._db.execute(
+            await self._execute(
                 "UPDATE notices SET status = ?, sent = ? WHERE id = ?",
                 (SENT, time.time(), notice_id),
             )
 
     async def notice_failed(self, notice_id: int, error: str) -> None:
         async with self._transaction():
-            await self._db.execute(
+            await self._execute(
                 "UPDATE notices SET status = ?, error = ? WHERE id = ?", (FAILED, error, notice_id)
             )
 
     async def postpone_notice(self, notice_id: int, until: float, error: str) -> None:
         async with self._transaction():
-            await self._db.execute(
+            await self._execute(
                 "UPDATE notices SET due = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
                 (until, error, notice_id),
             )

@@ -1,47 +1,34 @@
-"""The database itself: opening the SQLite file, the one connection, transactions, whether
-it takes writes, the sender's claim on it and the migrations runner.
+"""The database itself: which backend it is, the one connection, transactions, whether it
+takes writes, the sender's claim on it and the migrations.
 
-Everything SQLite-specific beyond the SQL of the tables lives here (and in lockfile.py):
-the PRAGMAs, BEGIN IMMEDIATE, sqlite3's error codes, the lock file. The table modules
-(feeds, headlines, deliveries, destinations) build on `Database` and only write SQL.
+Two backends stand behind `Database`: an SQLite file (sqlite.py: the embedded default
+for one process) and a PostgreSQL server (postgres.py: for a bot that outgrows one
+machine). The table modules (feeds, headlines, deliveries, destinations) write their
+SQL once, with `?` placeholders, through `_execute`, `_executemany`, `_fetchall` and
+`_fetchone`; a backend rewrites the placeholders to its driver's style, and the few
+spots where the dialects differ (the hour of a time) ask the backend for their SQL.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
-
-import aiosqlite
-
-from bot.store.lockfile import Held, LockFile
-from bot.store.schema import MIGRATIONS
+from typing import Any, Protocol, Self
 
 log = logging.getLogger(__name__)
 
 SQL_VARS = 500  # SQLite's variable limit is 32766 today; stay far below it.
-# SQLite's answers that say the file takes no writes now (disk full, I/O error, read-only
-# file or directory, locked by another process for too long), not that a query is wrong.
-_CANNOT_WRITE = {
-    sqlite3.SQLITE_FULL,
-    sqlite3.SQLITE_IOERR,
-    sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_PERM,
-    sqlite3.SQLITE_BUSY,
-}
 # While the database cannot be written, say so once a minute: not once per attempt.
 UNWRITABLE_LOG_EVERY = 60.0
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class StorageError(Exception):
-    """The database cannot be opened or used; the message names the file."""
+    """The database cannot be opened or used; the message names it (never a password)."""
 
 
 class DatabaseInUse(StorageError):
@@ -52,10 +39,66 @@ class DatabaseInUse(StorageError):
         self.holder = holder
 
 
+def is_postgres(target: str | Path) -> bool:
+    """Whether the config's `database` names a PostgreSQL server rather than a file."""
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def describe(target: str | Path) -> str:
+    """The database as messages name it: a file's path, a URL without its password."""
+    if is_postgres(target):
+        from bot.store.postgres import redact
+
+        return redact(str(target))
+    return str(target)
+
+
+class Backend(Protocol):
+    """What `Database` needs of an SQLite file or a PostgreSQL server. Statements take `?`
+    placeholders; errors are the driver's own (`DB_ERRORS`)."""
+
+    name: str  # for messages: the path, or the URL without its password
+    for_update: str  # what ends a SELECT that locks its rows: " FOR UPDATE", or ""
+
+    def hour_sql(self, published: str) -> str: ...
+
+    def search_sql(self, terms: Sequence[str], region: str | None) -> tuple[str, list[Any]]:
+        """A SELECT of the `id`s of the headlines holding every one of `terms` (words, or
+        phrases of words separated by spaces), of `region` if given, most recently stored
+        first, ending in `LIMIT ?` (the last argument to add), and its arguments."""
+        ...
+
+    def cannot_write(self, error: BaseException) -> bool: ...
+    async def execute(self, sql: str, args: Sequence[Any]) -> int: ...
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    async def fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]: ...
+    async def fetchone(self, sql: str, args: Sequence[Any]) -> Any: ...
+    async def begin(self) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+    async def probe(self) -> None: ...
+    async def claim_sender(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    import psycopg
+
+    return (sqlite3.Error, psycopg.Error)
+
+
+# What a database operation raises when the database, not the bot, is the matter: catch
+# these (rather than sqlite3.Error) where the bot must keep going.
+DB_ERRORS = _driver_errors()
+
+
 def cannot_write(error: BaseException) -> bool:
-    """Whether `error` says the database file takes no writes now (rather than a bug)."""
-    code = getattr(error, "sqlite_errorcode", None)
-    return isinstance(error, sqlite3.Error) and code is not None and code & 0xFF in _CANNOT_WRITE
+    """Whether `error` says the database takes no writes now (rather than a bug)."""
+    from bot.store import postgres, sqlite
+
+    return sqlite.cannot_write(error) or postgres.cannot_write(error)
 
 
 class WriteHealth:
@@ -78,7 +121,7 @@ class WriteHealth:
             return
         now = time.time()
         self.failing_since = self.failing_since or now
-        self.error = str(error)
+        self.error = str(error).strip()
         if now - self._logged_at >= UNWRITABLE_LOG_EVERY:
             self._logged_at = now
             log.error("%s; no polls or sends until it can", self.describe())
@@ -100,90 +143,72 @@ class WriteHealth:
 
 
 class Database:
-    """One SQLite file through one aiosqlite connection; the table parts of `Storage`
-    extend it with their queries."""
+    """The bot's database through one backend; the table parts of `Storage` extend it
+    with their queries."""
 
-    def __init__(self, db: aiosqlite.Connection, path: str | Path = ":memory:") -> None:
-        self._db = db
-        self.path = path
-        self._sender_lock: LockFile | None = None
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.name = backend.name
         # One connection serves every task: transactions take turns on it.
         self._lock = asyncio.Lock()
-        self.health = WriteHealth(str(path))
+        self.health = WriteHealth(backend.name)
 
     @classmethod
-    async def open(cls, path: str | Path) -> Self:
-        """Open (creating if needed) the database at `path` and bring its schema up to date.
-        Raises StorageError, naming the file, when that cannot be done."""
-        try:
-            if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # Autocommit: transactions are explicit (`_transaction`), never implied.
-            db = await aiosqlite.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as error:
-            raise StorageError(f"storage: cannot open the database {path}: {error}") from None
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA busy_timeout=5000")
-            await _migrate(db)
-        except sqlite3.Error as error:
-            await db.close()
-            raise StorageError(f"storage: cannot use the database {path}: {error}") from None
-        except BaseException:
-            await db.close()
-            raise
-        return cls(db, path)
+    async def open(cls, target: str | Path) -> Self:
+        """Open the database `target` names (an SQLite file, created if needed, or a
+        postgresql:// URL) and bring its schema up to date. Raises StorageError, naming
+        it, when that cannot be done."""
+        if is_postgres(target):
+            from bot.store.postgres import PostgresBackend
+
+            return cls(await PostgresBackend.open(str(target)))
+        from bot.store.sqlite import SqliteBackend
+
+        return cls(await SqliteBackend.open(target))
 
     async def close(self) -> None:
-        await self._db.close()
-        if self._sender_lock is not None:
-            self._sender_lock.release()
-            self._sender_lock = None
+        await self.backend.close()
 
     async def claim_sender(self) -> None:
         """Make this process the one that sends from this database until `close()`, or
         raise DatabaseInUse naming the one that does: two senders draining one outbox
         would post the same headline twice. Reading, polling and `enable` need no claim:
-        SQLite's own locking keeps their writes apart.
-
-        Here the claim is an OS lock on `<database>.lock`, which a crash releases too."""
-        if self._sender_lock is not None or str(self.path) == ":memory:":
-            return
-        lock_path = Path(f"{self.path}.lock")
-        try:
-            self._sender_lock = LockFile.acquire(lock_path)
-        except Held as held:
-            raise DatabaseInUse(
-                f"storage: another bot sends from the database {self.path} ({held.holder}, "
-                f"holding {lock_path}): one database has one sending bot. Stop that one "
-                "first, or give this one its own `database`.",
-                held.holder,
-            ) from None
-        except OSError as error:
-            raise StorageError(
-                f"storage: cannot lock the database {self.path} for this bot ({lock_path}): {error}"
-            ) from None
+        the database keeps their writes apart. SQLite: an OS lock on `<database>.lock`;
+        PostgreSQL: an advisory lock held by a connection of its own. A crash releases
+        either."""
+        await self.backend.claim_sender()
 
     async def probe(self) -> None:
-        """Commit a write that changes nothing; raises the sqlite3.Error that says why the
-        database cannot be written (a full disk fails here too: the commit writes a page)."""
+        """Commit a write that changes nothing; raises the driver's error that says why
+        the database cannot be written."""
         async with self._transaction():
-            await self._db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            await self.backend.probe()
 
     # -- helpers for the table parts -----------------------------------------------
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._lock, self.health)
+        return _Transaction(self.backend, self._lock, self.health)
+
+    def _hour_sql(self, published: str) -> str:
+        return self.backend.hour_sql(published)
+
+    def _for_update(self) -> str:
+        """What ends a SELECT to lock the rows it reads until the transaction ends."""
+        return self.backend.for_update
+
+    async def _execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """Run a statement; how many rows it changed."""
+        return await self.backend.execute(sql, args)
+
+    async def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self.backend.executemany(sql, rows)
 
     async def _fetchall(self, sql: str, args: Sequence[Any]) -> list[Any]:
-        async with self._db.execute(sql, args) as cursor:
-            return list(await cursor.fetchall())
+        return await self.backend.fetchall(sql, args)
 
     async def _fetchone(self, sql: str, args: Sequence[Any]) -> Any:
-        async with self._db.execute(sql, args) as cursor:
-            return await cursor.fetchone()
+        return await self.backend.fetchone(sql, args)
 
     async def _fetch_in(self, sql: str, first: Sequence[Any], values: Sequence[Any]) -> list[Any]:
         """The rows of `sql`, whose `{}` is the placeholders of an IN list, for all of
@@ -196,19 +221,27 @@ class Database:
         return rows
 
 
-class _Transaction:
-    """`async with`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error; one at a time.
-    Whether the database took the write goes to `health`."""
+def not_in(column: str, values: Sequence[Any]) -> str:
+    """SQL for `column NOT IN (?, ...)` over `values`; true when there are none (SQLite
+    takes an empty list, PostgreSQL does not)."""
+    if not values:
+        return "1 = 1"
+    return f"{column} NOT IN ({', '.join('?' * len(values))})"
 
-    def __init__(self, db: aiosqlite.Connection, lock: asyncio.Lock, health: WriteHealth) -> None:
-        self._db = db
+
+class _Transaction:
+    """`async with`: BEGIN ... COMMIT, or ROLLBACK on any error; one at a time. Whether
+    the database took the write goes to `health`."""
+
+    def __init__(self, backend: Backend, lock: asyncio.Lock, health: WriteHealth) -> None:
+        self._backend = backend
         self._lock = lock
         self._health = health
 
     async def __aenter__(self) -> None:
         await self._lock.acquire()
         try:
-            await self._db.execute("BEGIN IMMEDIATE")
+            await self._backend.begin()
         except BaseException as error:
             self._lock.release()
             self._health.failed(error)
@@ -218,48 +251,14 @@ class _Transaction:
         try:
             if exc is None:
                 try:
-                    await self._db.commit()
+                    await self._backend.commit()
                 except BaseException as error:
                     self._health.failed(error)
-                    await self._rollback()
+                    await self._backend.rollback()
                     raise
                 self._health.succeeded()
             else:
                 self._health.failed(exc)
-                await self._rollback()
+                await self._backend.rollback()
         finally:
             self._lock.release()
-
-    async def _rollback(self) -> None:
-        # SQLite may have rolled back already (a full disk does): a ROLLBACK then fails,
-        # and must not hide the error that caused it. A transaction left open (a busy
-        # COMMIT keeps it) must end, or no later BEGIN could start.
-        if self._db.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                await self._db.rollback()
-
-
-async def _migrate(db: aiosqlite.Connection) -> None:
-    async with db.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    version = row[0] if row else 0
-    if version > len(MIGRATIONS):
-        raise StorageError(
-            f"storage: database schema version {version} is newer than this bot "
-            f"({len(MIGRATIONS)}); upgrade the bot"
-        )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        # Foreign keys off while a migration runs, as SQLite's way of changing a table's
-        # constraints asks (build the new table, drop the old, rename): dropping a table
-        # that others reference would fail otherwise. The pragma only works outside a
-        # transaction; the check before COMMIT keeps every reference sound.
-        await db.executescript(
-            f"PRAGMA foreign_keys=OFF; BEGIN; {script}; PRAGMA user_version = {number};"
-        )
-        async with db.execute("PRAGMA foreign_key_check") as cursor:
-            broken = await cursor.fetchall()
-        if broken:
-            await db.rollback()
-            raise StorageError(f"storage: migration {number} broke references: {broken[:3]}")
-        await db.execute("COMMIT")
-        await db.execute("PRAGMA foreign_keys=ON")

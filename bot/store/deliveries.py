@@ -64,7 +64,7 @@ class DeliveryStore(Database):
         """Mark deliveries sent, each with (delivery id, message id, when), in one
         transaction: the outbox records many chats' sends at once."""
         async with self._transaction():
-            await self._db.executemany(
+            await self._executemany(
                 "UPDATE deliveries SET status = ?, message_id = ?, sent = ? WHERE id = ?",
                 [(DeliveryStatus.SENT, message_id, at, i) for i, message_id, at in sent],
             )
@@ -76,7 +76,7 @@ class DeliveryStore(Database):
         """Leave deliveries pending, counting the attempt and not retrying before `until`."""
         ids = list(delivery_ids)
         async with self._transaction():
-            await self._db.executemany(
+            await self._executemany(
                 """UPDATE deliveries SET attempts = attempts + 1, due = ?, error = ?
                 WHERE id = ? AND status = ?""",
                 [(until, error, i, PENDING) for i in ids],
@@ -87,7 +87,7 @@ class DeliveryStore(Database):
     ) -> None:
         assignments = "".join(f", {key} = ?" for key in fields)
         async with self._transaction():
-            await self._db.executemany(
+            await self._executemany(
                 f"UPDATE deliveries SET status = ?{assignments} WHERE id = ?",
                 [(status, *fields.values(), i) for i in delivery_ids],
             )
@@ -139,9 +139,9 @@ class DeliveryStore(Database):
 
     async def _insert_deliveries(self, planned: Sequence[Planned], now: float) -> None:
         """Write the plan's deliveries (their headlines stored, so with ids)."""
-        await self._db.executemany(
-            """INSERT OR IGNORE INTO deliveries (headline_id, destination_id, due, created,
-                status) VALUES (?, ?, ?, ?, ?)""",
+        await self._executemany(
+            """INSERT INTO deliveries (headline_id, destination_id, due, created, status)
+            VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             [
                 (p.headline.id, p.destination.id, p.due, now, HELD if p.held else PENDING)
                 for p in planned
@@ -152,7 +152,7 @@ class DeliveryStore(Database):
         self, destination_id: int, status: DeliveryStatus, reason: str
     ) -> None:
         """What `destination_id` is still owed ends with `status`, for `reason`."""
-        await self._db.execute(
+        await self._execute(
             """UPDATE deliveries SET status = ?, error = ?
             WHERE destination_id = ? AND status IN (?, ?)""",
             (status, reason, destination_id, PENDING, HELD),
@@ -161,13 +161,15 @@ class DeliveryStore(Database):
     async def _hand_over_pending(self, old: int, new: int) -> None:
         """What `old` is owed goes to `new`, if `new` is active and not owed it already;
         what was held for a digest is sent on its own if `new` has no digest."""
-        await self._db.execute(
-            """UPDATE OR IGNORE deliveries SET destination_id = ?,
+        await self._execute(
+            """UPDATE deliveries SET destination_id = ?,
                 status = CASE WHEN status = ? AND
                     (SELECT digest FROM destinations WHERE id = ?) = '' THEN ? ELSE status END
             WHERE destination_id = ? AND status IN (?, ?)
-            AND (SELECT active FROM destinations WHERE id = ?)""",
-            (new, HELD, new, PENDING, old, PENDING, HELD, new),
+            AND (SELECT active FROM destinations WHERE id = ?) = 1
+            AND NOT EXISTS (SELECT 1 FROM deliveries y
+                WHERE y.destination_id = ? AND y.headline_id = deliveries.headline_id)""",
+            (new, HELD, new, PENDING, old, PENDING, HELD, new, new),
         )
 
 

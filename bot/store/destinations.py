@@ -13,6 +13,7 @@ from typing import Any
 from bot.config import DestinationConfig
 from bot.models import ChatRef, DeliveryStatus, Destination
 from bot.store import rows
+from bot.store.db import not_in
 from bot.store.deliveries import DeliveryStore
 
 # Why a config destination stopped: the only reason a config file can take back.
@@ -35,10 +36,10 @@ class DestinationStore(DeliveryStore):
         now = time.time()
         keys = [d.chat_id for d in configured]
         async with self._transaction():
-            await self._db.execute(
+            await self._execute(
                 f"""UPDATE destinations SET active = 0, inactive_reason = ?
                 WHERE platform = ? AND config_key != '' AND active = 1
-                AND config_key NOT IN ({", ".join("?" * len(keys))})""",
+                AND {not_in("config_key", keys)}""",
                 (REMOVED_FROM_CONFIG, platform, *keys),
             )
             for d in configured:
@@ -53,7 +54,7 @@ class DestinationStore(DeliveryStore):
                     json.dumps(d.exclude, ensure_ascii=False),
                 )
                 if row is None:
-                    await self._db.execute(
+                    await self._execute(
                         """INSERT INTO destinations (platform, chat_id, config_key, regions,
                             feeds, language, filter_include, filter_exclude, created)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -61,10 +62,10 @@ class DestinationStore(DeliveryStore):
                         (platform, d.chat_id, d.chat_id, *filters, now),
                     )
                     continue
-                await self._db.execute(
+                await self._execute(
                     """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
                         language = ?, filter_include = ?, filter_exclude = ?,
-                        active = active OR inactive_reason = ?,
+                        active = CASE WHEN inactive_reason = ? THEN 1 ELSE active END,
                         inactive_reason = CASE WHEN inactive_reason = ? THEN ''
                                                ELSE inactive_reason END
                     WHERE id = ?""",
@@ -78,7 +79,7 @@ class DestinationStore(DeliveryStore):
         return await self._fetchone(
             f"""SELECT id FROM destinations WHERE platform = ? AND config_key = ?
             UNION ALL SELECT id FROM destinations WHERE platform = ? AND chat_id = ?
-                AND thread_id = '' AND config_key NOT IN ({", ".join("?" * len(taken))})
+                AND thread_id = '' AND {not_in("config_key", taken)}
             LIMIT 1""",
             (platform, name, platform, name, *taken),
         )
@@ -90,14 +91,16 @@ class DestinationStore(DeliveryStore):
         A destination the config file lists by the chat's @username becomes this one."""
         async with self._transaction():
             await self._adopt_username(chat)
-            await self._db.execute(
+            await self._execute(
                 """INSERT INTO destinations (platform, chat_id, kind, title, regions, language,
                     created, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (platform, chat_id, thread_id) DO UPDATE SET
                     regions = excluded.regions,
-                    kind = CASE WHEN excluded.kind = '' THEN kind ELSE excluded.kind END,
-                    title = CASE WHEN excluded.title = '' THEN title ELSE excluded.title END,
-                    language = CASE WHEN excluded.language = '' THEN language
+                    kind = CASE WHEN excluded.kind = '' THEN destinations.kind
+                                ELSE excluded.kind END,
+                    title = CASE WHEN excluded.title = '' THEN destinations.title
+                                 ELSE excluded.title END,
+                    language = CASE WHEN excluded.language = '' THEN destinations.language
                                     ELSE excluded.language END,
                     active = 1, inactive_reason = ''""",
                 (
@@ -135,7 +138,7 @@ class DestinationStore(DeliveryStore):
             if row is None:
                 return None
             include, exclude = edit(tuple(json.loads(row[1])), tuple(json.loads(row[2])))
-            await self._db.execute(
+            await self._execute(
                 "UPDATE destinations SET filter_include = ?, filter_exclude = ? WHERE id = ?",
                 (
                     json.dumps(list(include), ensure_ascii=False),
@@ -173,7 +176,7 @@ class DestinationStore(DeliveryStore):
             await self._deactivate(destination.id, reason, cancel)
 
     async def _deactivate(self, destination_id: int, reason: str, cancel: DeliveryStatus) -> None:
-        await self._db.execute(
+        await self._execute(
             "UPDATE destinations SET active = 0, inactive_reason = ? WHERE id = ?",
             (reason, destination_id),
         )
@@ -196,7 +199,7 @@ class DestinationStore(DeliveryStore):
             (platform, new_chat_id, destination_id, destination_id),
         )
         if clash is None:
-            await self._db.execute(
+            await self._execute(
                 "UPDATE destinations SET chat_id = ? WHERE id = ?", (new_chat_id, destination_id)
             )
         else:
@@ -214,15 +217,13 @@ class DestinationStore(DeliveryStore):
                 (old,),
             )
             if row[0]:
-                await self._db.execute(
-                    "UPDATE destinations SET config_key = '' WHERE id = ?", (old,)
-                )
-                await self._db.execute(
+                await self._execute("UPDATE destinations SET config_key = '' WHERE id = ?", (old,))
+                await self._execute(
                     """UPDATE destinations SET config_key = ?, regions = ?, feeds = ?,
                     language = ?, filter_include = ?, filter_exclude = ? WHERE id = ?""",
                     (*row, new),
                 )
-                await self._db.execute(
+                await self._execute(
                     """UPDATE destinations SET active = 1, inactive_reason = ''
                     WHERE id = ? AND inactive_reason = ?""",
                     (new, REMOVED_FROM_CONFIG),
@@ -231,7 +232,7 @@ class DestinationStore(DeliveryStore):
         await self._hand_over_pending(old, new)
         # Left behind: what `new` already owes (one post per chat), or all if it is inactive.
         await self._close_pending(old, DeliveryStatus.CANCELLED, reason)
-        await self._db.execute(
+        await self._execute(
             "UPDATE destinations SET active = 0, inactive_reason = ? WHERE id = ?", (reason, old)
         )
 
@@ -242,7 +243,7 @@ class DestinationStore(DeliveryStore):
             row = await self._named(platform, chat_id)
             if row is None:
                 return None
-            await self._db.execute(
+            await self._execute(
                 "UPDATE destinations SET active = 1, inactive_reason = '' WHERE id = ?", row
             )
         found = await self._fetchone(
@@ -312,14 +313,14 @@ class DestinationStore(DeliveryStore):
         now = time.time()
         async with self._transaction():
             for region, thread_id in threads.items():
-                await self._db.execute(
+                await self._execute(
                     """INSERT INTO destinations (platform, chat_id, thread_id, kind, title,
                         regions, language, created, region_thread)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)
                     ON CONFLICT (platform, chat_id, thread_id) DO UPDATE SET
                         regions = excluded.regions, region_thread = 1, active = 1,
                         inactive_reason = '', language = CASE WHEN excluded.language = ''
-                            THEN language ELSE excluded.language END""",
+                            THEN destinations.language ELSE excluded.language END""",
                     (
                         chat.platform,
                         chat.chat_id,
@@ -356,7 +357,7 @@ class DestinationStore(DeliveryStore):
         """The destination's thread was made again under `thread_id`: what it is owed goes
         there."""
         async with self._transaction():
-            await self._db.execute(
+            await self._execute(
                 "UPDATE destinations SET thread_id = ? WHERE id = ?", (thread_id, destination.id)
             )
         moved = await self.destination(replace(destination.chat, thread_id=thread_id))

@@ -43,12 +43,12 @@ class DigestStore(DestinationStore):
             if row is None:
                 return None
             if setting is None:
-                await self._db.execute(
+                await self._execute(
                     "UPDATE destinations SET digest = '', digest_due = 0 WHERE id = ?", row
                 )
                 await self._queue_held(row[0])
             else:
-                await self._db.execute(
+                await self._execute(
                     """UPDATE destinations SET digest = ?, timezone = ?, digest_due = ?
                     WHERE id = ?""",
                     (str(setting), setting.zone, schedule.next_due(setting, now), row[0]),
@@ -85,7 +85,7 @@ class DigestStore(DestinationStore):
                     following = now + BAD_SETTING_RETRY
                 else:
                     queued += await self._queue_held(destination_id)
-                await self._db.execute(
+                await self._execute(
                     "UPDATE destinations SET digest_due = ? WHERE id = ?",
                     (following, destination_id),
                 )
@@ -101,7 +101,7 @@ class DigestStore(DestinationStore):
             return 0
         # Each keeps its due, the time it was held: already past, whatever clock said
         # the digest fell due.
-        await self._db.execute(
+        await self._execute(
             """UPDATE deliveries SET status = ?, digest = ?
             WHERE destination_id = ? AND status = ?""",
             (PENDING, row[0], destination_id, HELD),
@@ -139,7 +139,7 @@ class DigestStore(DestinationStore):
                 )
                 if row is None or row[1] == text:
                     continue
-                await self._db.execute(
+                await self._execute(
                     """UPDATE destinations SET digest = ?, digest_due = ?,
                         timezone = CASE WHEN ? = '' THEN timezone ELSE ? END
                     WHERE id = ?""",

@@ -35,16 +35,17 @@ class FeedStore(Database):
         changed starts again from that URL (a stored redirect target no longer applies)."""
         async with self._transaction():
             for feed in feeds:
-                await self._db.execute(
+                await self._execute(
                     """INSERT INTO feeds (name, config_url, url) VALUES (?, ?, ?)
                     ON CONFLICT (name) DO UPDATE SET
-                        url = CASE WHEN config_url = excluded.config_url THEN url
-                                   ELSE excluded.url END,
-                        etag = CASE WHEN config_url = excluded.config_url THEN etag ELSE '' END,
-                        last_modified = CASE WHEN config_url = excluded.config_url
-                                             THEN last_modified ELSE '' END,
-                        disabled_reason = CASE WHEN config_url = excluded.config_url
-                                               THEN disabled_reason ELSE '' END,
+                        url = CASE WHEN feeds.config_url = excluded.config_url
+                                   THEN feeds.url ELSE excluded.url END,
+                        etag = CASE WHEN feeds.config_url = excluded.config_url
+                                    THEN feeds.etag ELSE '' END,
+                        last_modified = CASE WHEN feeds.config_url = excluded.config_url
+                                             THEN feeds.last_modified ELSE '' END,
+                        disabled_reason = CASE WHEN feeds.config_url = excluded.config_url
+                                               THEN feeds.disabled_reason ELSE '' END,
                         config_url = excluded.config_url""",
                     (feed.name, feed.url, feed.url),
                 )
@@ -96,7 +97,7 @@ class FeedStore(Database):
             raise ValueError(f"not feed state fields: {sorted(unknown)}")
         assignments = ", ".join(f"{key} = ?" for key in fields)
         async with self._transaction():
-            await self._db.execute(
+            await self._execute(
                 f"UPDATE feeds SET {assignments} WHERE name = ?", (*fields.values(), name)
             )
 
@@ -105,21 +106,26 @@ class FeedStore(Database):
         when its failures began: it is failing until a poll succeeds). False if there is no
         such feed."""
         async with self._transaction():
-            cursor = await self._db.execute(
+            changed = await self._execute(
                 """UPDATE feeds SET disabled_reason = '', failures = 0, next_poll_at = 0
                 WHERE name = ?""",
                 (name,),
             )
-        return cursor.rowcount > 0
+        return changed > 0
 
     # -- for add_headlines, in its transaction ----------------------------------------
 
     async def _feed_to_fill(self, name: str) -> tuple[int, bool]:
-        """The feed's id and whether its first poll was stored; KeyError if unknown."""
-        row = await self._fetchone("SELECT id, initialized FROM feeds WHERE name = ?", (name,))
+        """The feed's id and whether its first poll was stored; KeyError if unknown. The
+        feed's row is locked until the transaction ends: another process storing a poll
+        of the same feed waits, then finds what this one stored (SQLite's BEGIN IMMEDIATE
+        keeps all writers apart already)."""
+        row = await self._fetchone(
+            f"SELECT id, initialized FROM feeds WHERE name = ?{self._for_update()}", (name,)
+        )
         if row is None:
             raise KeyError(name)
         return row[0], bool(row[1])
 
     async def _initialized(self, feed_id: int) -> None:
-        await self._db.execute("UPDATE feeds SET initialized = 1 WHERE id = ?", (feed_id,))
+        await self._execute("UPDATE feeds SET initialized = 1 WHERE id = ?", (feed_id,))

@@ -15,7 +15,7 @@ from bot.regions.names import WORLD
 from bot.store import rows
 from bot.store.destinations import DestinationStore
 from bot.store.feeds import FeedStore
-from bot.store.schema import hour_of, hour_sql
+from bot.store.schema import hour_of
 
 # /search orders by publication the most recently stored matches, this many: a story is
 # stored when it is published, give or take a feed's delay, so these hold the newest.
@@ -71,7 +71,7 @@ class HeadlineStore(FeedStore, DestinationStore):
                 and plan.mostly_unknown(len(unique), len(fresh))
                 and plan.ids_changed(len(unique), fresh, await self._last_listing(feed_id), known)
             )
-            await self._db.executemany(
+            await self._executemany(
                 "UPDATE headlines SET seen = ? WHERE feed_id = ? AND entry_id = ?",
                 [(now, feed_id, entry_id) for entry_id in known],
             )
@@ -85,7 +85,7 @@ class HeadlineStore(FeedStore, DestinationStore):
                     list({k for k in title_keys.values() if k}),
                 )
             )
-            await self._db.executemany(
+            await self._executemany(
                 """INSERT INTO headlines (feed_id, entry_id, title_key, title, link, summary,
                     published, fetched, seen, categories, language, regions, image)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -116,9 +116,9 @@ class HeadlineStore(FeedStore, DestinationStore):
                 )
             )
             stored = [replace(h, id=ids[h.entry_id], feed=feed) for h in fresh]
-            await self._db.executemany(
-                """INSERT OR IGNORE INTO headline_regions (region, published, headline_id)
-                VALUES (?, ?, ?)""",
+            await self._executemany(
+                """INSERT INTO headline_regions (region, published, headline_id)
+                VALUES (?, ?, ?) ON CONFLICT DO NOTHING""",
                 [
                     (region, h.published.timestamp(), h.id)
                     for h in stored
@@ -137,8 +137,9 @@ class HeadlineStore(FeedStore, DestinationStore):
             )
             if changed and posted:
                 # Stored, not queued: the operator looks, then releases them (or not).
-                await self._db.executemany(
-                    "INSERT OR IGNORE INTO held_headlines (headline_id, feed_id) VALUES (?, ?)",
+                await self._executemany(
+                    """INSERT INTO held_headlines (headline_id, feed_id) VALUES (?, ?)
+                    ON CONFLICT DO NOTHING""",
                     [(h.id, feed_id) for h in posted],
                 )
                 return StoreResult(tuple(stored), 0, held=len(posted))
@@ -207,7 +208,7 @@ class HeadlineStore(FeedStore, DestinationStore):
                 release_every=release_every,
             )
             await self._insert_deliveries(planned, now)
-            await self._db.execute("DELETE FROM held_headlines WHERE feed_id = ?", (row[0],))
+            await self._execute("DELETE FROM held_headlines WHERE feed_id = ?", (row[0],))
         return len(held)
 
     async def forget(self, unseen_since: float) -> int:
@@ -218,9 +219,9 @@ class HeadlineStore(FeedStore, DestinationStore):
         args = (unseen_since, DeliveryStatus.PENDING, DeliveryStatus.HELD)
         async with self._transaction():
             for table in ("headline_regions", "deliveries", "held_headlines"):
-                await self._db.execute(f"DELETE FROM {table} WHERE headline_id IN ({doomed})", args)
-            cursor = await self._db.execute(f"DELETE FROM headlines WHERE id IN ({doomed})", args)
-        return cursor.rowcount
+                await self._execute(f"DELETE FROM {table} WHERE headline_id IN ({doomed})", args)
+            gone = await self._execute(f"DELETE FROM headlines WHERE id IN ({doomed})", args)
+        return gone
 
     async def latest(
         self, limit: int = 5, region: str | None = None, feeds: Sequence[str] = ()
@@ -252,25 +253,16 @@ class HeadlineStore(FeedStore, DestinationStore):
         `terms` (words, or phrases of words separated by spaces, as `bot.filters.words`
         gives them), of one region if given (`""`: those with no region).
 
-        SQLite's full-text index (headlines_search) finds them. Every term is quoted, so
-        nothing a user typed reaches FTS5's query syntax (NEAR, *, :, parentheses). The
-        index is read newest stored first, which is what keeps a common word fast in a
-        large archive: the SEARCH_WINDOW most recently stored matches are ordered by
-        publication, and the newest `limit` of them returned."""
+        The backend's full-text index finds them (SQLite's FTS5 table, PostgreSQL's
+        tsvector), and no user text reaches its query syntax. The index is read newest
+        stored first, which is what keeps a common word fast in a large archive: the
+        SEARCH_WINDOW most recently stored matches are ordered by publication, and the
+        newest `limit` of them returned."""
         if not terms:
             return []
-        query = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        where, args = ["headlines_search MATCH ?"], [query]
-        if region is not None:
-            where.append(
-                """EXISTS (SELECT 1 FROM headline_regions r
-                WHERE r.headline_id = headlines_search.rowid AND r.region = ?)"""
-            )
-            args.append(region)
-        sql = f"""SELECT {rows.HEADLINE_COLUMNS} FROM (
-                SELECT rowid AS id FROM headlines_search WHERE {" AND ".join(where)}
-                ORDER BY rowid DESC LIMIT ?
-            ) m JOIN headlines h ON h.id = m.id JOIN feeds f ON f.id = h.feed_id
+        matches, args = self.backend.search_sql(terms, region)
+        sql = f"""SELECT {rows.HEADLINE_COLUMNS} FROM ({matches}) m
+            JOIN headlines h ON h.id = m.id JOIN feeds f ON f.id = h.feed_id
             ORDER BY h.published DESC, h.id DESC LIMIT ?"""
         found = await self._fetchall(sql, (*args, SEARCH_WINDOW, max(0, limit)))
         return [rows.headline(r) for r in found]
@@ -290,7 +282,7 @@ class HeadlineStore(FeedStore, DestinationStore):
         partial = await self._fetchall(
             f"""SELECT b.region, (SELECT count(*) FROM headline_regions r
                 WHERE r.region = b.region AND r.published >= ? AND r.published < ?
-                AND {hour_sql("r.published")} = b.hour)
+                AND {self._hour_sql("r.published")} = b.hour)
             FROM region_hours b WHERE b.hour = ?""",
             (since, (first + 1) * 3600.0, first),
         )

@@ -452,7 +452,7 @@ async def test_a_server_error_postpones_and_a_later_pass_delivers(
 
 
 async def test_a_restart_mid_delivery_loses_and_repeats_nothing(
-    fake: FakeTelegram, storage: Storage, start_adapter: Start, tmp_path: Path
+    fake: FakeTelegram, storage: Storage, start_adapter: Start, database: Path | str
 ) -> None:
     chats = ["1001", "1002", "1003"]
     for chat in chats:
@@ -475,8 +475,8 @@ async def test_a_restart_mid_delivery_loses_and_repeats_nothing(
     before = len(fake.sent)
     assert 0 < before < len(chats) * len(titles)
 
-    # A new process on the same database file delivers the rest.
-    again = await Storage.open(tmp_path / "bot.db")
+    # A new process on the same database delivers the rest.
+    again = await Storage.open(database)
     try:
         adapter = await start_adapter()
         assert await Outbox(again, {"telegram": adapter}).deliver_due() == 12 - before

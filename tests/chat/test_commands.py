@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,10 +214,17 @@ async def test_a_channel_configured_by_username_is_one_destination(storage: Stor
     assert destination.chat.chat_id == "-1001234" and destination.regions == ("Europe",)
 
 
-def dump(path: Path) -> list[str]:
-    """Everything in the database file at `path`, as SQL, read by a connection of its own."""
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        return list(db.iterdump())
+TABLES = ("feeds", "headlines", "headline_regions", "region_hours", "destinations")
+TABLES += ("deliveries", "delivery_totals")
+
+
+async def dump(storage: Storage) -> list[tuple[object, ...]]:
+    """Every row of every table, in order: what a write would change."""
+    return [
+        (table, *row)
+        for table in TABLES
+        for row in sorted(tuple(r) for r in await storage._fetchall(f"SELECT * FROM {table}", ()))
+    ]
 
 
 async def test_reads_from_a_channel_configured_by_username_leave_the_database_alone(
@@ -235,7 +240,7 @@ async def test_reads_from_a_channel_configured_by_username_leave_the_database_al
     await adapter.start(Commands(storage, ("World",)).handle)
     assert adapter.on_command is not None
     channel = ChatRef("fake", "-1001234", "channel", "World news", username="world_news")
-    before = dump(tmp_path / "bot.db")
+    before = await dump(storage)
 
     replies = {
         name: await adapter.on_command(Command(name, args, channel, True))
@@ -243,7 +248,7 @@ async def test_reads_from_a_channel_configured_by_username_leave_the_database_al
     }
     await adapter.on_command(Command("nonsense", (), channel, True))
 
-    assert dump(tmp_path / "bot.db") == before
+    assert await dump(storage) == before
     assert all(r.language == "es" and not r.error for r in replies.values())
     assert "Este chat recibe: Asia." in replies["region"].text
     [destination] = await storage.destinations()

@@ -46,10 +46,12 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
         yield fake
 
 
-def bot_config(tmp_path: Path, feeds: FeedServer, telegram: FakeTelegram, **extra: Any) -> Any:
+def bot_config(
+    database: Path | str, feeds: FeedServer, telegram: FakeTelegram, **extra: Any
+) -> Any:
     return parse_config(
         {
-            "database": str(tmp_path / "bot.db"),
+            "database": str(database),
             "fetch": {"parse_workers": 0, "max_failures": 2},
             "feeds": [{"name": "News", "url": feeds.url("/news")}],
             "telegram": {
@@ -91,9 +93,9 @@ async def operator(telegram: FakeTelegram, text: str, chat: int = OPS, language:
 
 
 async def test_a_failing_then_disabled_feed_alerts_once_each_and_says_when_it_is_over(
-    tmp_path: Path, feeds: FeedServer, telegram: FakeTelegram
+    database: Path | str, feeds: FeedServer, telegram: FakeTelegram
 ) -> None:
-    headlines = await running(bot_config(tmp_path, feeds, telegram))
+    headlines = await running(bot_config(database, feeds, telegram))
     try:
         assert (await headlines.poll_feed("News", force=True)).outcome == "first"
         feeds.set_status("/news", 500)
@@ -129,9 +131,9 @@ async def test_a_failing_then_disabled_feed_alerts_once_each_and_says_when_it_is
 
 
 async def test_a_backlog_and_a_chat_that_blocked_the_bot_alert_once_and_resolve(
-    tmp_path: Path, feeds: FeedServer, telegram: FakeTelegram
+    database: Path | str, feeds: FeedServer, telegram: FakeTelegram
 ) -> None:
-    headlines = await running(bot_config(tmp_path, feeds, telegram, backfill=2))
+    headlines = await running(bot_config(database, feeds, telegram, backfill=2))
     try:
         await headlines.poll_feed("News", force=True)  # 2 deliveries owed to CHANNEL
         await headlines.alerts.check(time.time() + LATER)  # they are an hour late
@@ -156,7 +158,7 @@ async def test_a_backlog_and_a_chat_that_blocked_the_bot_alert_once_and_resolve(
 
 
 async def test_a_401_from_discord_pauses_it_with_an_alert_until_it_is_over(
-    tmp_path: Path,
+    database: Path | str,
     feeds: FeedServer,
     telegram: FakeTelegram,
     monkeypatch: pytest.MonkeyPatch,
@@ -167,7 +169,7 @@ async def test_a_401_from_discord_pauses_it_with_an_alert_until_it_is_over(
     channel = CHANNEL_IDS[0]
     async with FakeDiscord() as discord_fake:
         config = bot_config(
-            tmp_path,
+            database,
             feeds,
             telegram,
             backfill=1,
@@ -215,12 +217,12 @@ async def test_a_401_from_discord_pauses_it_with_an_alert_until_it_is_over(
 
 
 async def test_a_feed_that_replaces_its_ids_is_held_until_released_from_the_alert_chat(
-    tmp_path: Path, feeds: FeedServer, telegram: FakeTelegram
+    database: Path | str, feeds: FeedServer, telegram: FakeTelegram
 ) -> None:
     start = datetime.now(UTC)
     listed = sample_entries(6, start=start)
     feeds.set_feed("/news", make_rss(listed))
-    headlines = await running(bot_config(tmp_path, feeds, telegram))
+    headlines = await running(bot_config(database, feeds, telegram))
     try:
         await headlines.poll_feed("News", force=True)
         # A new CMS: every guid new, the same links, the titles with the site's name.
@@ -251,9 +253,9 @@ async def test_a_feed_that_replaces_its_ids_is_held_until_released_from_the_aler
 
 
 async def test_status_in_the_alert_chat_and_help_there_lists_the_operators_commands(
-    tmp_path: Path, feeds: FeedServer, telegram: FakeTelegram
+    database: Path | str, feeds: FeedServer, telegram: FakeTelegram
 ) -> None:
-    headlines = await running(bot_config(tmp_path, feeds, telegram, language="es"))
+    headlines = await running(bot_config(database, feeds, telegram, language="es"))
     try:
         await headlines.poll_feed("News", force=True)
         status = await operator(telegram, "/status", language="es")
@@ -271,9 +273,9 @@ async def test_status_in_the_alert_chat_and_help_there_lists_the_operators_comma
 
 
 async def test_a_restart_neither_repeats_an_alert_nor_loses_its_message(
-    tmp_path: Path, feeds: FeedServer, telegram: FakeTelegram
+    database: Path | str, feeds: FeedServer, telegram: FakeTelegram
 ) -> None:
-    config = bot_config(tmp_path, feeds, telegram)
+    config = bot_config(database, feeds, telegram)
     headlines = await running(config)
     try:
         await headlines.poll_feed("News", force=True)
@@ -296,9 +298,9 @@ async def test_a_restart_neither_repeats_an_alert_nor_loses_its_message(
 
 
 async def test_a_platform_that_cannot_start_or_lost_its_connection_is_an_alert(
-    tmp_path: Path, feeds: FeedServer, telegram: FakeTelegram
+    database: Path | str, feeds: FeedServer, telegram: FakeTelegram
 ) -> None:
-    config = bot_config(tmp_path, feeds, telegram)
+    config = bot_config(database, feeds, telegram)
     assert config.platforms["telegram"] is not None
     down = FakeAdapter(platform="discord", start_failures=[OSError("network is down")])
     headlines = await running(config, TelegramAdapter(config.platforms["telegram"]), down)

@@ -9,18 +9,19 @@ from pathlib import Path
 from adapters import section_parsers
 from bot.app import HeadlinesBot
 from bot.config import load_config
+from bot.store import describe
 from testing.feedserver import FeedServer
 from testing.processes import bot_cli
 
 
 async def test_status_json_gives_the_data_of_status_with_the_health_and_open_alerts(
-    tmp_path: Path,
+    tmp_path: Path, database: Path | str
 ) -> None:
     config_file = tmp_path / "config.toml"
     async with FeedServer() as feeds:
         feeds.set_status("/news", 500)
         config_file.write_text(
-            'database = "bot.db"\n[fetch]\nparse_workers = 0\nmax_failures = 1\n'
+            f'database = "{database}"\n[fetch]\nparse_workers = 0\nmax_failures = 1\n'
             f'[[feeds]]\nname = "News"\nurl = "{feeds.url("/news")}"\n'
         )
         headlines = HeadlinesBot(load_config(config_file, platforms=section_parsers()))
@@ -36,7 +37,7 @@ async def test_status_json_gives_the_data_of_status_with_the_health_and_open_ale
     data = json.loads(out)
     assert set(data) == {"health", "database", "feeds", "destinations", "alerts"}
     assert data["health"] == {"ok": False, "failing": ["feed_disabled:News"]}
-    assert data["database"]["writable"] is True
+    assert data["database"] == {"path": describe(database), "writable": True, "error": ""}
     (feed,) = data["feeds"]
     assert feed["name"] == "News" and feed["failures"] == 1 and feed["held"] == 0
     assert feed["disabled_reason"].startswith("disabled after 1 consecutive failures")

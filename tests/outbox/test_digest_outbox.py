@@ -91,15 +91,14 @@ async def test_headlines_wait_for_the_digest_which_goes_once_when_due(storage: S
     assert await outbox.deliver_due() == 0 and len(fake.digests) == 1
 
 
-async def test_a_queued_digest_survives_a_restart_and_goes_once(tmp_path: Path) -> None:
-    path = tmp_path / "bot.db"
-    storage = await Storage.open(path)
+async def test_a_queued_digest_survives_a_restart_and_goes_once(database: Path | str) -> None:
+    storage = await Storage.open(database)
     await setup(storage)
     await poll(storage, ("One", (EUROPE,)), ("Two", (EUROPE,)))
     assert await storage.queue_due_digests(DUE) == 1
     await storage.close()  # the bot dies before sending
 
-    storage = await Storage.open(path)
+    storage = await Storage.open(database)
     try:
         assert await storage.queue_due_digests(DUE + 60) == 0  # not queued again
         fake = FakeAdapter()

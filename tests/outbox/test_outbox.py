@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,8 +118,8 @@ async def test_a_chat_failing_for_days_is_retried_at_the_longest_wait(
     """After 1,100 failed attempts the doubling no longer fits a float: the retry must
     still be postponed by retry_max, not end the drain with an OverflowError."""
     await owe(storage, 1, "1")
-    with sqlite3.connect(tmp_path / "bot.db") as db:  # as days of failures leave it
-        db.execute("UPDATE deliveries SET attempts = 1100")
+    async with storage._transaction():  # as days of failures leave it
+        await storage._execute("UPDATE deliveries SET attempts = 1100")
     fake = FakeAdapter()
     fake.fail_next(TemporaryFailure("502 Bad Gateway"))
     before = time.time()

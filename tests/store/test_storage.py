@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Headline
-from bot.store import MIGRATIONS, DatabaseInUse, Storage
+from bot.store import MIGRATIONS, DatabaseInUse, Storage, is_postgres
 
 FEED = FeedConfig(name="World", url="https://example.org/rss", interval=600)
 T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -304,8 +304,8 @@ async def test_many_entries_in_one_poll(storage: Storage) -> None:
     assert len({h.id for h in result.new}) == 1200
 
 
-async def test_reopening_keeps_everything_and_the_schema(tmp_path: Path) -> None:
-    path = tmp_path / "bot.db"
+async def test_reopening_keeps_everything_and_the_schema(database: Path | str) -> None:
+    path = database
     storage = await Storage.open(path)
     await ready(storage, "1")
     await storage.add_headlines("World", [headline(1)], now=NOW)
@@ -319,29 +319,29 @@ async def test_reopening_keeps_everything_and_the_schema(tmp_path: Path) -> None
         await storage.close()
 
 
-async def test_one_sender_per_database_until_it_closes(tmp_path: Path) -> None:
-    first = await Storage.open(tmp_path / "bot.db")
-    second = await Storage.open(tmp_path / "bot.db")
+async def test_one_sender_per_database_until_it_closes(
+    database: Path | str, tmp_path: Path
+) -> None:
+    first = await Storage.open(database)
+    second = await Storage.open(database)
     try:
         await first.claim_sender()
         with pytest.raises(DatabaseInUse) as refused:
             await second.claim_sender()
-        assert f"database {tmp_path / 'bot.db'}" in str(refused.value)
-        assert refused.value.holder == f"pid {os.getpid()} on {socket.gethostname()}"
+        assert f"database {database}" in str(refused.value)
+        assert f"pid {os.getpid()} on {socket.gethostname()}" in refused.value.holder
         await second.sync_feeds([FEED])  # writing needs no claim
         await first.close()
         await second.claim_sender()  # the first one's close released it
     finally:
         await first.close()
         await second.close()
-    assert (tmp_path / "bot.db.lock").exists()  # kept for the next claim, never deleted
+    if not is_postgres(database):
+        assert (tmp_path / "bot.db.lock").exists()  # kept for the next claim, never deleted
 
 
-async def test_a_headline_keeps_its_picture_and_older_databases_gain_the_column(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "pictures.db"
-    storage = await Storage.open(path)
+async def test_a_headline_keeps_its_picture(database: Path | str) -> None:
+    storage = await Storage.open(database)
     try:
         await ready(storage, "1")
         pictured = replace(headline(1), image="https://cdn.example/1.jpg")
@@ -352,6 +352,9 @@ async def test_a_headline_keeps_its_picture_and_older_databases_gain_the_column(
         assert [h.image for h in await storage.latest(5)] == ["", "https://cdn.example/1.jpg"]
     finally:
         await storage.close()
+
+
+async def test_an_sqlite_file_from_before_pictures_gains_the_column(tmp_path: Path) -> None:
     # A database from before pictures: its headlines read back with none.
     old = tmp_path / "old.db"
     with sqlite3.connect(old) as db:

@@ -1,19 +1,26 @@
 """The counts storage keeps up to date for fast commands (headlines per region and hour,
 per feed, deliveries per destination and status) always equal a plain recount of the rows,
-whatever added, moved or removed them; and a database from before they existed upgrades."""
+whatever added, moved or removed them; and a database from before they existed upgrades.
+On both backends: the recounts read the rows through the storage's own connection."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 from bot.config import FeedConfig
 from bot.models import ChatRef, Headline
-from bot.store import MIGRATIONS, Storage
+from bot.store import MIGRATIONS, Storage, is_postgres, schema_postgres
+from bot.store.postgres import to_psycopg
 
 T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 NOW = T0.timestamp() + 86400
@@ -42,59 +49,63 @@ def mixed(feed: str, count: int, start: int = 0) -> list[Headline]:
     ]
 
 
-def recount(path: Path) -> dict[str, object]:
+async def recount(storage: Storage) -> dict[str, object]:
     """What the maintained counts should be, counted from the rows themselves, beside what
     they are."""
-    with sqlite3.connect(path) as db:
-        headlines = db.execute("SELECT id, feed_id, published, regions FROM headlines").fetchall()
-        places = {
-            (region or "", published, id_)
-            for id_, _, published, regions in headlines
-            for region in set(json.loads(regions)) or {""}
-        }
-        return {
-            "headline_regions": (
-                set(db.execute("SELECT region, published, headline_id FROM headline_regions")),
-                places,
-            ),
-            "region_hours": (
-                dict(
-                    ((hour, region), n)
-                    for hour, region, n in db.execute("SELECT * FROM region_hours")
-                ),
-                dict(Counter((math.floor(p / 3600), region) for region, p, _ in places)),
-            ),
-            "feeds": (
-                dict(db.execute("SELECT id, headlines FROM feeds WHERE headlines != 0")),
-                dict(Counter(feed_id for _, feed_id, _, _ in headlines)),
-            ),
-            "deliveries": (
-                dict(
-                    ((d, s), n)
-                    for d, s, n in db.execute(
-                        "SELECT destination_id, status, deliveries FROM delivery_totals"
-                    )
-                ),
-                dict(
-                    ((d, s), n)
-                    for d, s, n in db.execute(
-                        "SELECT destination_id, status, count(*) FROM deliveries GROUP BY 1, 2"
-                    )
-                ),
-            ),
-        }
+
+    async def rows(sql: str) -> list[tuple[object, ...]]:
+        return [tuple(r) for r in await storage._fetchall(sql, ())]
+
+    headlines = await rows("SELECT id, feed_id, published, regions FROM headlines")
+    places = {
+        (region or "", published, id_)
+        for id_, _, published, regions in headlines
+        for region in set(json.loads(regions)) or {""}
+    }
+    return {
+        "headline_regions": (
+            set(await rows("SELECT region, published, headline_id FROM headline_regions")),
+            places,
+        ),
+        "region_hours": (
+            {
+                (hour, region): n
+                for hour, region, n in await rows(
+                    "SELECT hour, region, headlines FROM region_hours"
+                )
+            },
+            dict(Counter((math.floor(p / 3600), region) for region, p, _ in places)),
+        ),
+        "feeds": (
+            dict(await rows("SELECT id, headlines FROM feeds WHERE headlines != 0")),
+            dict(Counter(feed_id for _, feed_id, _, _ in headlines)),
+        ),
+        "deliveries": (
+            {
+                (d, s): n
+                for d, s, n in await rows(
+                    "SELECT destination_id, status, deliveries FROM delivery_totals"
+                )
+            },
+            {
+                (d, s): n
+                for d, s, n in await rows(
+                    "SELECT destination_id, status, count(*) FROM deliveries GROUP BY 1, 2"
+                )
+            },
+        ),
+    }
 
 
-def assert_counts_match(path: Path) -> None:
-    for name, (kept, counted) in recount(path).items():
+async def assert_counts_match(storage: Storage) -> None:
+    for name, (kept, counted) in (await recount(storage)).items():
         assert kept == counted, name
 
 
-async def assert_region_counts_match(storage: Storage, path: Path) -> None:
+async def assert_region_counts_match(storage: Storage) -> None:
     """region_counts(since) equals a plain count for a `since` in the middle of an hour, on
     its first second, before everything and after everything."""
-    with sqlite3.connect(path) as db:
-        rows = db.execute("SELECT published, regions FROM headlines").fetchall()
+    rows = await storage._fetchall("SELECT published, regions FROM headlines", ())
     for since in [
         T0.timestamp() - 86400,
         T0.timestamp(),
@@ -115,8 +126,7 @@ async def assert_region_counts_match(storage: Storage, path: Path) -> None:
         assert await storage.region_counts(since) == dict(expected), since
 
 
-async def test_counts_follow_every_change_to_the_rows(storage: Storage, tmp_path: Path) -> None:
-    path = tmp_path / "bot.db"
+async def test_counts_follow_every_change_to_the_rows(storage: Storage) -> None:
     await storage.sync_feeds(FEEDS)
     for chat in ("1", "2", "3"):
         await storage.subscribe(ChatRef("fake", chat), ("Asia",) if chat == "2" else ())
@@ -126,8 +136,8 @@ async def test_counts_follow_every_change_to_the_rows(storage: Storage, tmp_path
     # Before 1970, where the hour is rounded down and not towards zero.
     early = headline("World", 99, ("Oceania",), datetime(1969, 12, 31, 23, 30, tzinfo=UTC))
     await storage.add_headlines("World", [*mixed("World", 20), early], now=NOW + 60)
-    assert_counts_match(path)
-    await assert_region_counts_match(storage, path)
+    await assert_counts_match(storage)
+    await assert_region_counts_match(storage)
 
     one, two, three = await storage.destinations()
     sent = await storage.pending_deliveries(one, limit=7, now=NOW)
@@ -136,33 +146,35 @@ async def test_counts_follow_every_change_to_the_rows(storage: Storage, tmp_path
     await storage.postpone([d.id for d in await storage.pending_deliveries(two, 2, NOW)], NOW, "")
     await storage.unsubscribe(three.chat)
     await storage.move_destination(one, "2")  # merged into chat 2, which had its own
-    assert_counts_match(path)
+    await assert_counts_match(storage)
 
     # Feeds stop listing the first ones; what is still owed stays.
     await storage.add_headlines("World", mixed("World", 5, start=15), now=NOW + 7 * 86400)
     assert await storage.forget(unseen_since=NOW + 86400) > 0
-    assert_counts_match(path)
-    await assert_region_counts_match(storage, path)
+    await assert_counts_match(storage)
+    await assert_region_counts_match(storage)
 
-    # Whatever else writes the file: a headline redated, deliveries and headlines deleted.
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE headlines SET published = published + 5400 WHERE id % 3 = 0")
-        db.execute("DELETE FROM deliveries WHERE id % 2 = 0")
-        db.execute(
+    # Whatever else writes the database: a headline redated, deliveries and headlines deleted.
+    async with storage._transaction():
+        await storage._execute("UPDATE headlines SET published = published + 5400 WHERE id % 3 = 0")
+        await storage._execute("DELETE FROM deliveries WHERE id % 2 = 0")
+        await storage._execute(
             """DELETE FROM headline_regions WHERE headline_id IN
             (SELECT id FROM headlines WHERE id NOT IN (SELECT headline_id FROM deliveries))"""
         )
-        db.execute("DELETE FROM headlines WHERE id NOT IN (SELECT headline_id FROM deliveries)")
-    assert_counts_match(path)
-    await assert_region_counts_match(storage, path)
-    states = {s.name: s.headlines for s in await storage.feed_states()}
-    with sqlite3.connect(path) as db:
-        assert states == dict(
-            db.execute(
-                """SELECT f.name, (SELECT count(*) FROM headlines h WHERE h.feed_id = f.id)
-                FROM feeds f"""
-            )
+        await storage._execute(
+            "DELETE FROM headlines WHERE id NOT IN (SELECT headline_id FROM deliveries)"
         )
+    await assert_counts_match(storage)
+    await assert_region_counts_match(storage)
+    states = {s.name: s.headlines for s in await storage.feed_states()}
+    assert states == dict(
+        await storage._fetchall(
+            """SELECT f.name, (SELECT count(*) FROM headlines h WHERE h.feed_id = f.id)
+            FROM feeds f""",
+            (),
+        )
+    )
 
 
 async def test_the_newest_of_a_region_and_of_none_come_newest_first(storage: Storage) -> None:
@@ -179,11 +191,38 @@ async def test_the_newest_of_a_region_and_of_none_come_newest_first(storage: Sto
         )
 
 
-async def test_a_database_from_before_the_counts_upgrades(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as db:
-        db.executescript(MIGRATIONS[0])
-        db.execute("PRAGMA user_version = 1")
+class SqlitePlaceholders:
+    """A psycopg connection taking the statements below, written with SQLite's `?`."""
+
+    def __init__(self, db: psycopg.Connection[Any]) -> None:
+        self.db = db
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> None:
+        self.db.execute(to_psycopg(sql), args)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.db.cursor().executemany(to_psycopg(sql), rows)
+
+
+@contextlib.contextmanager
+def version_1(database: Path | str) -> Iterator[Any]:
+    """A connection of the driver's own to `database`, made at schema version 1 (before the
+    counts), committed at the end."""
+    if not is_postgres(database):
+        with contextlib.closing(sqlite3.connect(database)) as db, db:
+            db.executescript(MIGRATIONS[0])
+            db.execute("PRAGMA user_version = 1")
+            yield db
+        return
+    with psycopg.connect(str(database)) as pg:
+        pg.execute(schema_postgres.MIGRATIONS[0])
+        pg.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        pg.execute("INSERT INTO schema_version VALUES (1)")
+        yield SqlitePlaceholders(pg)
+
+
+async def test_a_database_from_before_the_counts_upgrades(database: Path | str) -> None:
+    with version_1(database) as db:
         db.execute(
             "INSERT INTO feeds (name, config_url, url, initialized) VALUES ('World', 'u', 'u', 1)"
         )
@@ -205,10 +244,10 @@ async def test_a_database_from_before_the_counts_upgrades(tmp_path: Path) -> Non
                 VALUES (?, 1, ?, 0, 0)""",
                 (n + 1, "sent" if n < 3 else "pending"),
             )
-    storage = await Storage.open(path)
+    storage = await Storage.open(database)
     try:
-        assert_counts_match(path)
-        await assert_region_counts_match(storage, path)
+        await assert_counts_match(storage)
+        await assert_region_counts_match(storage)
         assert [h.entry_id for h in await storage.latest(5, "Asia")] == ["id-2", "id-0"]
         assert [h.entry_id for h in await storage.latest(5, "")] == ["id-3", "id-1"]
         assert await storage.region_counts(T0.timestamp() + 1) == {"Asia": 1, "": 2}
