@@ -33,6 +33,9 @@ MIGRATIONS_LOCK = 0
 SENDER_LOCK = 1
 CONNECT_TIMEOUT = 10  # seconds
 MAX_PARAMS = 5000  # per statement; the protocol's limit is 65535
+# Matches of a search read off the index before choosing how to find the newest: at
+# least the window of newest matches a search orders (headlines.SEARCH_WINDOW, 200).
+SEARCH_CANDIDATES = 500
 # An INSERT whose VALUES is one row of placeholders, made into many rows by executemany.
 _MULTI_ROW = re.compile(r"(\s*INSERT\s.*?\bVALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)", re.S | re.I)
 
@@ -162,16 +165,22 @@ class PostgresBackend:
             )
             args.append(region)
         matches = f"SELECT h.id FROM headlines h WHERE {' AND '.join(where)}"
-        if any(" " in t for t in terms):
-            # A phrase: the planner cannot tell how rare it is (it judges its words
-            # apart), and reading the archive newest first for one found in few headlines
-            # reads most of it (280 ms at 1,000,000). The index's candidates, those
-            # holding all its words, are few enough to read and sort.
-            return (
-                f"WITH m AS MATERIALIZED ({matches}) SELECT id FROM m ORDER BY id DESC LIMIT ?",
-                args,
-            )
-        return f"{matches} ORDER BY h.id DESC LIMIT ?", args
+        # How the newest matches are found depends on how many there are, which the
+        # planner cannot know for a word it has no statistics for (nor for a phrase, whose
+        # words it judges apart): read newest first, the archive for a word found nowhere
+        # is read whole (286 ms at 1,000,000). So the index's matches are read first, up
+        # to SEARCH_CANDIDATES: fewer than that are all there are, and are sorted here;
+        # as many means a common word, whose newest are read newest first, soon found.
+        few = SEARCH_CANDIDATES
+        sql = f"""WITH m AS MATERIALIZED ({matches} LIMIT {few}),
+                n AS (SELECT count(*) AS found FROM m)
+            SELECT id FROM (
+                SELECT id FROM m WHERE (SELECT found FROM n) < {few}
+                UNION ALL
+                (SELECT h.id FROM headlines h WHERE {" AND ".join(where)}
+                    AND (SELECT found FROM n) >= {few} ORDER BY h.id DESC LIMIT {few})
+            ) u ORDER BY id DESC LIMIT ?"""
+        return sql, args + args
 
     async def execute(self, sql: str, args: Sequence[Any]) -> int:
         db = await self._connection()

@@ -210,6 +210,22 @@ async def test_search_returns_at_most_ten_of_the_newest(storage: Storage) -> Non
     assert [h.title for h in found] == [f"Storm warning {n}" for n in range(30, 20, -1)]
 
 
+async def test_a_common_word_and_a_rare_one_find_their_newest_alike(storage: Storage) -> None:
+    # More matches than a search reads off the index first (PostgreSQL then reads the
+    # archive newest first) and fewer (it sorts what the index gave): the same answer.
+    await storage.sync_feeds([FEED])
+    many = [
+        headline(n, f"Storm warning {n}" + (" over the fjords" if n % 300 == 0 else ""))
+        for n in range(1, 1201)
+    ]
+    await storage.add_headlines("World", many)
+    common = await storage.search(["storm"], None, 10)
+    assert [h.title for h in common] == [f"Storm warning {n}" for n in range(1, 11)]
+    rare = await storage.search(["fjords"], None, 10)
+    assert [h.entry_id for h in rare] == ["300", "600", "900", "1200"]
+    assert await storage.search(["nowhere"], None, 10) == []
+
+
 async def test_the_index_follows_what_is_added_and_forgotten(storage: Storage) -> None:
     await storage.sync_feeds([FEED])
     await storage.add_headlines("World", ARCHIVE, now=1000.0)
