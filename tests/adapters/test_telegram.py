@@ -49,6 +49,7 @@ def headline(title: str, regions: tuple[str, ...] = ("Asia",), n: int = 0, **kw:
         summary=kw.get("summary", "A short summary."),
         published=NOW - timedelta(minutes=60 - n),
         regions=regions,
+        image=kw.get("image", ""),
     )
 
 
@@ -63,14 +64,16 @@ Start = Callable[..., Awaitable[TelegramAdapter]]
 
 @pytest.fixture
 async def start_adapter(fake: FakeTelegram, storage: Storage) -> AsyncIterator[Start]:
-    """Starts adapters answering commands with the core's `Commands` on `storage`."""
+    """Starts adapters answering commands with the core's `Commands` on `storage`, which
+    may ask them for topics as the running bot does."""
     started: list[TelegramAdapter] = []
 
     async def start(limits: RateLimits = QUICK, **config: object) -> TelegramAdapter:
         adapter = TelegramAdapter(
             TelegramConfig(token=TOKEN, api_base_url=fake.url, **config), limits=limits
         )
-        await adapter.start(Commands(storage, ("World",)).handle)
+        commands = Commands(storage, ("World",), adapters={"telegram": adapter})
+        await adapter.start(commands.handle)
         started.append(adapter)
         return adapter
 

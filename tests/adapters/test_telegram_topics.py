@@ -4,8 +4,7 @@ core (SQLite storage, outbox, commands)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,48 +16,23 @@ from adapters.telegram.pacing import RateLimits
 from adapters.telegram.render import MAX_CAPTION, post
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
-from bot.config import FeedConfig, parse_config
-from bot.models import ChatRef, Headline
+from bot.config import parse_config
+from bot.models import ChatRef
 from bot.outbox.sender import Outbox
 from bot.regions.names import REGIONS, display_name
 from bot.store import Storage
 from testing.fake_telegram import TOKEN, TOPIC_COLORS, FakeLimits, FakeTelegram
+from tests.adapters.test_telegram import FEED, QUICK, Start, headline, seed
 
-NOW = datetime.now(UTC)
-FEED = FeedConfig("World", "http://127.0.0.1:1/feed", 600)
-QUICK = RateLimits(total_period=0.01, group_period=0.01, private_period=0.01)
 FORUM = -1007770001
 ADMIN = 42
 PICTURE = "https://img.example/photo.jpg"
-
-
-def headline(title: str, regions: tuple[str, ...] = ("Asia",), n: int = 0, **kw: str) -> Headline:
-    return Headline(
-        feed="World",
-        entry_id=f"e{n}-{title}",
-        title=title,
-        link=kw.get("link", f"https://news.example/story/{n}"),
-        summary=kw.get("summary", "A short summary."),
-        published=NOW - timedelta(minutes=60 - n),
-        regions=regions,
-        image=kw.get("image", ""),
-    )
-
-
-async def seed(storage: Storage, *headlines: Headline) -> None:
-    """Store `headlines` as one poll's new entries of FEED (after a quiet first poll)."""
-    await storage.sync_feeds([FEED])
-    await storage.add_headlines(FEED.name, [], now=NOW.timestamp() - 3600)
-    await storage.add_headlines(FEED.name, list(headlines))
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as server:
         yield server
-
-
-Start = Callable[..., Awaitable[TelegramAdapter]]
 
 
 @pytest.fixture
