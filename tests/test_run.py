@@ -52,9 +52,11 @@ async def test_sigterm_while_polls_are_in_flight_stops_quietly(
     assert " ERROR " not in log and "Traceback" not in log, log
 
 
-async def test_a_second_run_on_the_same_database_is_refused(
+async def second_run_beside_a_first(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
-) -> None:
+) -> tuple[int, str]:
+    """A bot runs; a second `run` on the same config must exit 2 at once, and the first
+    runs on and stops cleanly. The first's pid, and what the second said."""
     async with FeedServer() as feeds:
         feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
         config = tmp_path / "config.toml"
@@ -66,14 +68,21 @@ async def test_a_second_run_on_the_same_database_is_refused(
 
         code, _, err = await bot_cli("run", "--config", str(config))
         assert code == 2, err
-        assert err.startswith(
-            f"error: storage: another bot sends from the database {tmp_path / 'bot.db'} "
-            f"(pid {first.pid} on {socket.gethostname()}"
-        ), err
         assert "Traceback" not in err
         assert first.poll() is None  # the first one runs on, and stops cleanly
         first.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(first.wait, 60) == 0, stderr.read_text()
+    return first.pid, err
+
+
+async def test_a_second_run_on_the_same_database_is_refused(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    pid, err = await second_run_beside_a_first(tmp_path, processes)
+    assert err.startswith(
+        f"error: storage: another bot sends from the database {tmp_path / 'bot.db'} "
+        f"(pid {pid} on {socket.gethostname()}"
+    ), err
 
 
 async def test_a_second_run_on_one_postgresql_database_is_refused(
@@ -86,25 +95,11 @@ async def test_a_second_run_on_one_postgresql_database_is_refused(
     by an advisory lock, with the same message and exit status."""
     url = postgres_server.database()
     monkeypatch.setenv("HEADLINES_DATABASE_URL", url)  # for both bots, over the file's
-    async with FeedServer() as feeds:
-        feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
-        config = tmp_path / "config.toml"
-        write_config(config, feeds.url("/news"))
-        stderr = tmp_path / "first.log"
-        first = start_bot(config, stderr)
-        processes.append(first)
-        await wait_for(lambda: "bot: running" in stderr.read_text(), first, stderr)
-
-        code, _, err = await bot_cli("run", "--config", str(config))
-        assert code == 2, err
-        assert err.startswith(
-            f"error: storage: another bot sends from the database {url} "
-            f"(headlines-bot pid {first.pid} on {socket.gethostname()}"
-        ), err
-        assert "Traceback" not in err
-        assert first.poll() is None
-        first.send_signal(signal.SIGTERM)
-        assert await asyncio.to_thread(first.wait, 60) == 0, stderr.read_text()
+    pid, err = await second_run_beside_a_first(tmp_path, processes)
+    assert err.startswith(
+        f"error: storage: another bot sends from the database {url} "
+        f"(headlines-bot pid {pid} on {socket.gethostname()}"
+    ), err
     assert not (tmp_path / "bot.db").exists()  # the URL was used, not the file
 
 
