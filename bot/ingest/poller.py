@@ -3,10 +3,13 @@
 Politeness lives here: a feed is polled no more often than its interval, or than it asks
 (ttl, sy:updatePeriod, Cache-Control max-age, Retry-After); a failing feed backs off
 exponentially and is disabled, with the reason stored and logged, after too many failures.
+A poll is claimed in the database first, so that processes sharing one poll each feed as
+often as one process would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -16,12 +19,14 @@ from bot.config import Config, FeedConfig
 from bot.ingest.fetcher import Fetcher, FetchError, redact_url
 from bot.ingest.workers import Parsers
 from bot.models import ParseError
-from bot.store import FeedState, Storage
+from bot.store import DB_ERRORS, FeedState, Storage
+from bot.store.leases import new_process_id
 
 log = logging.getLogger(__name__)
 
 # A feed may ask for less frequent polls, but not for fewer than one a day.
 MAX_HINTED_INTERVAL = 24 * 3600
+CLAIM_SLACK = 60.0  # seconds a poll's claim lasts beyond its fetches
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,26 +60,48 @@ class PollResult:
 
 class Poller:
     def __init__(
-        self, config: Config, storage: Storage, fetcher: Fetcher, parsers: Parsers
+        self,
+        config: Config,
+        storage: Storage,
+        fetcher: Fetcher,
+        parsers: Parsers,
+        process: str = "",
     ) -> None:
         self.config = config
         self.storage = storage
         self.fetcher = fetcher
         self.parsers = parsers
+        self.process = process or new_process_id()  # whose claim a poll is
+        # A poll's claim outlasts its fetch (the timeout, twice: the fetch may wait for a
+        # connection slot first) by a minute to parse and store what it found.
+        self.claim_ttl = 2 * config.fetch.timeout + CLAIM_SLACK
 
-    async def poll(self, feed: FeedConfig, *, force: bool = False) -> PollResult:
-        """Poll `feed` if it is due (or `force`), and record how it went."""
+    async def poll(
+        self, feed: FeedConfig, *, force: bool = False, claimed: bool = False
+    ) -> PollResult:
+        """Poll `feed` if it is due (or `force`) and no other process polls it now, and
+        record how it went. `claimed`: this process claimed it (claim_due_feeds)."""
         state = await self.storage.feed_state(feed.name)
         now = time.time()
-        if state.disabled_reason:
-            return PollResult(feed.name, "disabled", detail=state.disabled_reason)
-        # The scheduler's jitter may fire a little early; that still counts as due.
-        if not force and state.next_poll_at > now + poll_jitter(feed.interval):
-            return PollResult(feed.name, "not due", detail=duration(state.next_poll_at - now))
+        if not claimed:
+            if state.disabled_reason:
+                return PollResult(feed.name, "disabled", detail=state.disabled_reason)
+            if not force and state.next_poll_at > now:
+                wait = duration(state.next_poll_at - now)
+                return PollResult(feed.name, "not due", detail=wait)
+            # Another process may have read it due too: the claim lets one of them poll.
+            due_by = None if force else now
+            if not await self.storage.claim_feed(feed.name, self.process, self.claim_ttl, due_by):
+                return PollResult(feed.name, "not due", detail="another process polls it")
         try:
             return await self._poll(feed, state, now)
         except (FetchError, ParseError) as error:
             return await self._failed(feed, state, now, error)
+        except Exception:
+            # A bug: the claim is given back for the next turn rather than left to run out.
+            with contextlib.suppress(*DB_ERRORS):
+                await self.storage.update_feed(feed.name, poller="", poll_lease=0.0)
+            raise
 
     async def _poll(self, feed: FeedConfig, state: FeedState, now: float) -> PollResult:
         fetched = await self.fetcher.fetch(state.url, state.etag, state.last_modified)
@@ -156,6 +183,8 @@ class Poller:
             failing_since=0.0,
             min_interval=min_interval,
             next_poll_at=now + interval,
+            poller="",
+            poll_lease=0.0,
             **validators,
         )
 
@@ -164,7 +193,6 @@ class Poller:
     ) -> PollResult:
         failures = state.failures + 1
         fetch = self.config.fetch
-        # Exact, no jitter: the scheduler already spreads each feed's polls.
         delay = backoff(failures - 1, feed.interval, fetch.max_backoff, jitter=0)
         delay = max(delay, getattr(error, "retry_after", 0.0))
         disabled = ""
@@ -188,16 +216,13 @@ class Poller:
             failing_since=state.failing_since or now,
             next_poll_at=now + delay,
             disabled_reason=disabled,
+            poller="",
+            poll_lease=0.0,
         )
         kind = getattr(error, "kind", "parse")
         return PollResult(
             feed.name, "disabled" if disabled else "failed", detail=str(error), error=kind
         )
-
-
-def poll_jitter(interval: float) -> float:
-    """How much the scheduler spreads a feed's polls: a tenth of the interval, at most 30 s."""
-    return min(30.0, interval / 10)
 
 
 def duration(seconds: float) -> str:

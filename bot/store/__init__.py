@@ -6,8 +6,9 @@ deliveries they owe in the same transaction (the outbox), so a crash can lose ne
 A delivery is marked sent only after the platform accepted it.
 
 `Storage` is the one object the rest of the bot uses. It is assembled from one part per
-table (feeds.py, headlines.py, deliveries.py, destinations.py, digests.py), each a class of the
-queries on its table, on `Database` (db.py: the connection, transactions, migrations).
+table (feeds.py, headlines.py, deliveries.py, destinations.py, digests.py, alerts.py,
+leases.py), each a class of the queries on its table, on `Database` (db.py: the
+connection, transactions, migrations).
 Mixins rather than parts held in attributes: a poll's headlines and deliveries, or a
 chat's move with what it is owed, are one transaction on one connection, which every
 part reaches as `self`; and callers keep one flat API (`storage.add_headlines(...)`)
@@ -30,10 +31,19 @@ from bot.store.destinations import REMOVED_FROM_CONFIG, DestinationStore
 from bot.store.digests import DigestStore
 from bot.store.feeds import FeedState, FeedStore
 from bot.store.headlines import HeadlineStore, StoreResult
+from bot.store.leases import Lease, LeaseStore, Process
 from bot.store.schema import MIGRATIONS
 
 
-class Storage(DigestStore, HeadlineStore, FeedStore, DestinationStore, DeliveryStore, AlertStore):
+class Storage(
+    DigestStore,
+    HeadlineStore,
+    FeedStore,
+    DestinationStore,
+    DeliveryStore,
+    AlertStore,
+    LeaseStore,
+):
     """The bot's database: every table's queries on one connection."""
 
 
@@ -45,7 +55,9 @@ __all__ = [
     "Database",
     "DatabaseInUse",
     "FeedState",
+    "Lease",
     "Notice",
+    "Process",
     "Storage",
     "StorageError",
     "StoreResult",

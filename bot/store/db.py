@@ -59,6 +59,10 @@ class Backend(Protocol):
 
     name: str  # for messages: the path, or the URL without its password
     for_update: str  # what ends a SELECT that locks its rows: " FOR UPDATE", or ""
+    skip_locked: str  # what ends one that locks them, skipping rows others locked
+    # The database's clock in seconds since the epoch, as SQL: leases are timed by it, so
+    # that processes on hosts whose clocks disagree still agree on when one runs out.
+    now_sql: str
 
     def hour_sql(self, published: str) -> str: ...
 

@@ -27,6 +27,8 @@ class FeedState:
     disabled_reason: str = ""
     headlines: int = 0
     failing_since: float = 0.0  # when the current run of failures began; 0: it works
+    poller: str = ""  # the process polling it now (bot.store.leases), until `poll_lease`
+    poll_lease: float = 0.0
 
 
 class FeedStore(Database):
@@ -64,7 +66,7 @@ class FeedStore(Database):
             f"""SELECT f.name, f.url, f.etag, f.last_modified, f.initialized, f.last_poll_at,
                 f.last_success_at, f.last_status, f.last_error, f.failures, f.next_poll_at,
                 f.min_interval, f.disabled_reason,
-                f.headlines, f.failing_since
+                f.headlines, f.failing_since, f.poller, f.poll_lease
             FROM feeds f {where} ORDER BY f.name""",
             args,
         )
@@ -85,6 +87,8 @@ class FeedStore(Database):
                 disabled_reason=r[12],
                 headlines=r[13],
                 failing_since=r[14],
+                poller=r[15],
+                poll_lease=r[16],
             )
             for r in rows
         ]
@@ -100,6 +104,39 @@ class FeedStore(Database):
             await self._execute(
                 f"UPDATE feeds SET {assignments} WHERE name = ?", (*fields.values(), name)
             )
+
+    async def claim_due_feeds(self, process: str, ttl: float, now: float, limit: int) -> list[str]:
+        """Claim for `process`, for `ttl` seconds, up to `limit` feeds due by `now` that no
+        process polls, longest due first; their names. On PostgreSQL, rows another
+        process is claiming at the same moment are skipped rather than waited for."""
+        clock = self.backend.now_sql
+        async with self._transaction():
+            found = await self._fetchall(
+                f"""UPDATE feeds SET poller = ?, poll_lease = {clock} + ?
+                WHERE id IN (SELECT id FROM feeds
+                    WHERE next_poll_at <= ? AND disabled_reason = '' AND poll_lease < {clock}
+                    ORDER BY next_poll_at LIMIT ?{self.backend.skip_locked})
+                RETURNING name""",
+                (process, ttl, now, max(0, limit)),
+            )
+        return [r[0] for r in found]
+
+    async def claim_feed(
+        self, name: str, process: str, ttl: float, due_by: float | None = None
+    ) -> bool:
+        """Make `process` the one polling `name` for up to `ttl` seconds, if no other
+        process is (and, with `due_by`, if it is due by then): whether it did. Storing the
+        poll's outcome (`update_feed` with `poll_lease=0`) ends the claim; a process that
+        dies mid-poll leaves it to run out."""
+        now = self.backend.now_sql
+        due = "" if due_by is None else " AND next_poll_at <= ?"
+        async with self._transaction():
+            claimed = await self._execute(
+                f"""UPDATE feeds SET poller = ?, poll_lease = {now} + ?
+                WHERE name = ? AND (poll_lease < {now} OR poller = ?){due}""",
+                (process, ttl, name, process, *(() if due_by is None else (due_by,))),
+            )
+        return claimed > 0
 
     async def enable_feed(self, name: str) -> bool:
         """Poll `name` again at once: clears its disabled reason, failures and backoff (not

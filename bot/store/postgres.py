@@ -6,13 +6,12 @@ A connection that broke (the server restarted, the network dropped) is opened ag
 the next statement; until then the write health says the database cannot be written.
 
 Migrations run one transaction each, under a transaction-level advisory lock, so two
-processes starting at once apply each migration once. The sender's claim is a
-session-level advisory lock held by a connection of its own for the process's life.
+processes starting at once apply each migration once. Which process sends for a
+platform is settled by leases in the database (bot/roles.py), not by a lock here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import re
@@ -23,14 +22,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
-from bot.store.db import DatabaseInUse, StorageError
+from bot.store.db import StorageError
 from bot.store.schema_postgres import MIGRATIONS, hour_sql
 
 # The advisory locks' keys: (this application, what is locked). Per database, so bots on
 # other databases of the same server are not affected.
 LOCK_SPACE = 0x68656164  # "head"
 MIGRATIONS_LOCK = 0
-SENDER_LOCK = 1
 CONNECT_TIMEOUT = 10  # seconds
 MAX_PARAMS = 5000  # per statement; the protocol's limit is 65535
 # Matches of a search read off the index before choosing how to find the newest: at
@@ -115,8 +113,9 @@ class PostgresBackend:
         self.url = url
         self.name = redact(url)
         self.for_update = " FOR UPDATE"
+        self.skip_locked = " FOR UPDATE SKIP LOCKED"
+        self.now_sql = "extract(epoch FROM statement_timestamp())::float8"
         self._db = db
-        self._sender: psycopg.AsyncConnection[Any] | None = None
 
     @classmethod
     async def open(cls, url: str) -> Self:
@@ -243,55 +242,11 @@ class PostgresBackend:
         await self._db.execute("UPDATE schema_version SET version = version")
 
     async def claim_sender(self) -> None:
-        if self._sender is not None:
-            return
-        try:
-            sender = await _connect(self.url)
-        except psycopg.Error as error:
-            raise StorageError(
-                _say(self.url, f"cannot lock the database {self.name}: {error}")
-            ) from None
-        row = await (
-            await sender.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_SPACE, SENDER_LOCK))
-        ).fetchone()
-        if row and row[0]:
-            self._sender = sender
-            return
-        holder = await (
-            await sender.execute(
-                """SELECT a.application_name, a.client_addr FROM pg_locks l
-                JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s
-                AND l.objid = %s AND l.database = (
-                    SELECT oid FROM pg_database WHERE datname = current_database())""",
-                (LOCK_SPACE, SENDER_LOCK),
-            )
-        ).fetchone()
-        await sender.close()
-        name = (holder[0] if holder else "") or "another connection"
-        if holder and holder[1]:
-            name += f" from {holder[1]}"
-        raise DatabaseInUse(
-            _say(
-                self.url,
-                f"another bot sends from the database {self.name} ({name}, holding its advisory "
-                "lock): one database has one sending bot. Stop that one first, or give "
-                "this one its own `database`.",
-            ),
-            name,
-        )
+        """Nothing to claim: processes share a PostgreSQL database, each sending for the
+        platforms whose lease it holds (bot/roles.py)."""
 
     async def close(self) -> None:
         await self._db.close()
-        if self._sender is not None:
-            # Released before the session ends: the server drops a closed session's locks
-            # a moment after the close returns, and a bot started at once would be refused.
-            with contextlib.suppress(psycopg.Error):
-                await self._sender.execute(
-                    "SELECT pg_advisory_unlock(%s, %s)", (LOCK_SPACE, SENDER_LOCK)
-                )
-            await self._sender.close()  # a crash ends the session, which releases it too
-            self._sender = None
 
     async def _migrate(self) -> None:
         """Apply the migrations this database lacks, each in a transaction of its own,

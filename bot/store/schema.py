@@ -320,4 +320,27 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE headlines ADD COLUMN image TEXT NOT NULL DEFAULT '';
     """,
+    # 9: several processes on one database (bot/roles.py). `processes`: each running bot,
+    # when it started and was last seen, by the database's clock. `leases`: a role (a
+    # platform's sending and updates, a shard, the maintenance jobs) held by one process
+    # until `expires` unless renewed. `feeds.poller`/`poll_lease`: the process polling a
+    # feed now and until when; `feeds_due` finds the feeds due.
+    """
+    CREATE TABLE processes (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started REAL NOT NULL,
+        last_seen REAL NOT NULL
+    );
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        since REAL NOT NULL,
+        expires REAL NOT NULL
+    );
+    ALTER TABLE feeds ADD COLUMN poller TEXT NOT NULL DEFAULT '';
+    ALTER TABLE feeds ADD COLUMN poll_lease REAL NOT NULL DEFAULT 0;
+    CREATE INDEX feeds_due ON feeds (next_poll_at);
+    """,
 )

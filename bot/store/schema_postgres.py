@@ -363,5 +363,23 @@ MIGRATIONS: tuple[str, ...] = (
     # 8: a headline's picture, as schema.py's.
     """
     ALTER TABLE headlines ADD COLUMN image TEXT NOT NULL DEFAULT '';
+    """,  # 9: processes, leases and feed claims, as schema.py's.
+    """
+    CREATE TABLE processes (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid BIGINT NOT NULL,
+        started DOUBLE PRECISION NOT NULL,
+        last_seen DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE leases (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        holder TEXT NOT NULL,
+        since DOUBLE PRECISION NOT NULL,
+        expires DOUBLE PRECISION NOT NULL
+    );
+    ALTER TABLE feeds ADD COLUMN poller TEXT NOT NULL DEFAULT '';
+    ALTER TABLE feeds ADD COLUMN poll_lease DOUBLE PRECISION NOT NULL DEFAULT 0;
+    CREATE INDEX feeds_due ON feeds (next_poll_at);
     """,
 )

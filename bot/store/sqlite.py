@@ -40,6 +40,8 @@ class SqliteBackend:
         self.path = path
         self.name = str(path)
         self.for_update = ""  # BEGIN IMMEDIATE has locked the whole file already
+        self.skip_locked = ""
+        self.now_sql = "((julianday('now') - 2440587.5) * 86400.0)"
         self._sender_lock: LockFile | None = None
 
     @classmethod

@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import DestinationConfig, FeedConfig
 from bot.models import ChatRef, Headline
-from bot.store import MIGRATIONS, DatabaseInUse, Storage, is_postgres
+from bot.store import MIGRATIONS, DatabaseInUse, Storage
 
 FEED = FeedConfig(name="World", url="https://example.org/rss", interval=600)
 T0 = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -319,9 +319,9 @@ async def test_reopening_keeps_everything_and_the_schema(database: Path | str) -
         await storage.close()
 
 
-async def test_one_sender_per_database_until_it_closes(
-    database: Path | str, tmp_path: Path
-) -> None:
+async def test_one_bot_per_sqlite_file_until_it_closes(tmp_path: Path) -> None:
+    # Processes sharing a PostgreSQL database split the work by leases (test_leases.py).
+    database = tmp_path / "bot.db"
     first = await Storage.open(database)
     second = await Storage.open(database)
     try:
@@ -336,8 +336,7 @@ async def test_one_sender_per_database_until_it_closes(
     finally:
         await first.close()
         await second.close()
-    if not is_postgres(database):
-        assert (tmp_path / "bot.db.lock").exists()  # kept for the next claim, never deleted
+    assert (tmp_path / "bot.db.lock").exists()  # kept for the next claim, never deleted
 
 
 async def test_a_headline_keeps_its_picture(database: Path | str) -> None:
