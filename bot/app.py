@@ -1,13 +1,18 @@
-"""The bot's lifecycle: open storage, connect the platforms, poll on a schedule, deliver.
+"""The bot's lifecycle: open storage, take roles, connect the platforms, poll, deliver.
 
-Start-up connects every adapter together, then schedules one polling job per feed and
-starts the outbox; shutdown runs in reverse and leaves unsent deliveries pending.
+Start-up takes the roles free in the database (bot.roles: all of them when this is the
+only process) and connects the platforms it holds, together; then APScheduler ticks:
+every second the due feeds are claimed and polled, every two seconds the roles are
+renewed (a platform whose lease another process let run out is taken over). The outbox
+sends for the platforms held. Shutdown runs in reverse, leaves unsent deliveries pending
+and gives the roles back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
@@ -21,7 +26,7 @@ from bot.backoff import Backoff
 from bot.chat.commands import Commands
 from bot.config import Config, FeedConfig
 from bot.ingest.fetcher import Fetcher
-from bot.ingest.poller import Poller, PollResult, poll_jitter
+from bot.ingest.poller import Poller, PollResult
 from bot.ingest.workers import Parsers
 from bot.models import ChatRef
 from bot.ops import health
@@ -29,9 +34,11 @@ from bot.ops.alerts import Alerts
 from bot.ops.http import HttpServer
 from bot.ops.metrics import Metrics
 from bot.outbox.sender import Outbox
-from bot.ports import NO_OBSERVER, Adapter, CannotStart, PlatformHealth
+from bot.ports import NO_OBSERVER, Adapter, CannotStart, PlatformHealth, Sharded
+from bot.roles import MAINTENANCE, RENEW_EVERY, Roles, shard_role, share_of
 from bot.store import DB_ERRORS, Storage
 from bot.store.destinations import SPLIT_INTO_THREADS
+from bot.store.leases import new_process_id
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,8 @@ PROBE_EVERY = 10.0
 DIGEST_CHECK_EVERY = 60.0
 # How often the operator's alerts are checked (bot.ops.alerts).
 ALERTS_EVERY = 30.0
+# How often due feeds are looked for: a feed is polled within a second of its time.
+POLL_TICK = 1.0
 
 
 class HeadlinesBot:
@@ -66,7 +75,14 @@ class HeadlinesBot:
         self._scheduler: AsyncIOScheduler | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self._started: list[Adapter] = []
-        self._reconnects: set[asyncio.Task[None]] = set()
+        self._reconnects: dict[str, asyncio.Task[None]] = {}  # by platform
+        self.process = new_process_id()  # this process's name in the database
+        self._roles: Roles | None = None
+        self._holders: dict[str, str] = {}  # the leases held now, by role: by whom
+        self._unheld_since: dict[str, float] = {}  # platforms no process holds, since
+        self._feeds = {f.name: f for f in config.feeds}
+        self._beats: asyncio.Task[None] | None = None
+        self._maintenance = False
         self._jobs: dict[str, asyncio.Task[object]] = {}  # scheduled work running, by name
         self._resources = contextlib.AsyncExitStack()  # what open() opened, to close
         # Operations (issue 11): metrics when something can read them, the HTTP listener,
@@ -80,11 +96,12 @@ class HeadlinesBot:
 
     async def open(self, *, sender: bool = True) -> None:
         """Open storage and make it agree with the config; connects to nothing. As a
-        `sender` (the bot that delivers), refuse a database another bot sends from."""
+        `sender` (a bot that may deliver), refuse an SQLite file another bot uses."""
         self.storage = await Storage.open(self.config.database)
         self._resources.push_async_callback(self.storage.close)
         if sender:
             await self.storage.claim_sender()
+        self._roles = Roles(self.storage, self.process)
         await self.storage.sync_feeds(self.config.feeds)
         for platform, destinations in self.config.destinations().items():
             for d in await self.storage.sync_destinations(platform, destinations):
@@ -117,7 +134,9 @@ class HeadlinesBot:
         self._resources.push_async_callback(self.fetcher.close)
         self.parsers = Parsers(fetch.parse_workers)
         self._resources.push_async_callback(self.parsers.close)
-        self.poller = Poller(self.config, self.storage, self.fetcher, self.parsers)
+        self.poller = Poller(
+            self.config, self.storage, self.fetcher, self.parsers, process=self.process
+        )
         self.alerts = Alerts(
             self.storage,
             self.config,
@@ -128,33 +147,44 @@ class HeadlinesBot:
             {a.platform: a for a in self.adapters},
             language=self.config.language,
             observer=self.observer,
+            sending=self.holds,
         )
 
+    @property
+    def roles(self) -> Roles:
+        assert self._roles is not None, "open() first"
+        return self._roles
+
+    def holder(self, role: str) -> str:
+        """The process holding `role` at the last beat ("" if none)."""
+        return self._holders.get(role, "")
+
+    def holds(self, platform: str) -> bool:
+        """Whether this process sends for `platform` now (it holds the platform's role)."""
+        return self._roles is not None and self._roles.holds(platform)
+
     async def start(self) -> None:
-        """Open, connect every platform, then poll on schedule and deliver continuously."""
+        """Open, take the free roles and connect the platforms held, then poll on
+        schedule, deliver continuously, and take over the roles other processes drop."""
         await self.open()
-        await self.connect(retry=True)
+        await self.connect(retry=True, maintenance=True)
         await self.split_configured_chats()
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         now = datetime.now().astimezone()
-        for i, feed in enumerate(self.config.feeds):
-            self._scheduler.add_job(
-                self._in_background,
-                IntervalTrigger(seconds=feed.interval, jitter=poll_jitter(feed.interval)),
-                args=[f"poll {feed.name}", self.poll_feed, feed.name],
-                id=f"poll:{feed.name}",
-                name=f"poll {feed.name}",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=feed.interval,
-                # Spread the first polls over a few seconds rather than all at once.
-                next_run_time=now + timedelta(seconds=i * 0.5),
-            )
+        self._scheduler.add_job(
+            self._in_background,
+            IntervalTrigger(seconds=POLL_TICK),
+            args=["poll the due feeds", self.poll_due],
+            id="poll",
+            name="poll the due feeds",
+            coalesce=True,
+            next_run_time=now,
+        )
         if self.config.keep_days:
             self._scheduler.add_job(
                 self._in_background,
                 IntervalTrigger(hours=6),
-                args=["forget old headlines", self.forget_old],
+                args=["forget old headlines", self._maintain, self.forget_old],
                 id="forget",
                 name="forget old headlines",
                 coalesce=True,
@@ -173,7 +203,7 @@ class HeadlinesBot:
         self._scheduler.add_job(
             self._in_background,
             IntervalTrigger(seconds=DIGEST_CHECK_EVERY),
-            args=["queue due digests", self.queue_digests],
+            args=["queue due digests", self._maintain, self.queue_digests],
             id="digests",
             name="queue due digests",
             coalesce=True,
@@ -182,7 +212,7 @@ class HeadlinesBot:
         self._scheduler.add_job(
             self._in_background,
             IntervalTrigger(seconds=ALERTS_EVERY),
-            args=["check the alerts", self.check_alerts],
+            args=["check the alerts", self._maintain, self.check_alerts],
             id="alerts",
             name="check the operator's alerts",
             coalesce=True,
@@ -191,21 +221,39 @@ class HeadlinesBot:
         self._outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
         await self._listen()
         log.info(
-            "bot: running with %d feeds and %s",
+            "bot: running with %d feeds and %s (process %s)",
             len(self.config.feeds),
             ", ".join(a.platform for a in self._started) or "no platform",
+            self.process,
         )
 
-    async def connect(self, *, retry: bool = False) -> None:
-        """Start every adapter together. One that cannot start is logged and left out (its
+    async def connect(self, *, retry: bool = False, maintenance: bool = False) -> None:
+        """Take the roles no other process holds (bot.roles) and start the adapters of the
+        platforms taken, together; from then on, until stop(), renew the roles and take
+        over those that others drop. With `maintenance`, the jobs that run once among
+        the processes are wanted too. See `_start` for `retry`."""
+        self._maintenance = maintenance
+        await self.coordinate(retry=retry, starting=True)
+        self._beats = asyncio.create_task(self._keep_roles(), name="roles")
+
+    async def _keep_roles(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                await self.coordinate()
+            except Exception:
+                log.exception("roles: a beat failed; trying again")
+
+    async def _start(self, adapters: Sequence[Adapter], *, retry: bool) -> None:
+        """Start `adapters` together. One that cannot start is logged and left out (its
         deliveries wait in the outbox); with `retry`, it is tried again in the background
         until it starts. `CannotStart` (a rejected token) is raised: no retry can mend it."""
         results = await asyncio.gather(
-            *(adapter.start(self.commands.handle) for adapter in self.adapters),
+            *(adapter.start(self.commands.handle) for adapter in adapters),
             return_exceptions=True,
         )
         fatal: BaseException | None = None
-        for adapter, result in zip(self.adapters, results, strict=True):
+        for adapter, result in zip(adapters, results, strict=True):
             if result is None:
                 self._started.append(adapter)  # so that stop() disconnects it, whatever else
                 self._down.pop(adapter.platform, None)
@@ -215,11 +263,96 @@ class HeadlinesBot:
                 self._down[adapter.platform] = (time.time(), f"could not start: {result}")
                 log.error("bot: %s could not start: %s", adapter.platform, result)
                 if retry:
-                    task = asyncio.create_task(self._reconnect(adapter))
-                    self._reconnects.add(task)
-                    task.add_done_callback(self._reconnects.discard)
+                    self._retry(adapter, RECONNECT_FIRST)
         if fatal is not None:
             raise fatal
+
+    def _retry(self, adapter: Adapter, first_wait: float) -> None:
+        """Keep trying to start `adapter` in the background, the first time in `first_wait`s."""
+        task = asyncio.create_task(self._reconnect(adapter, first_wait))
+        self._reconnects[adapter.platform] = task
+        task.add_done_callback(
+            lambda t: (
+                self._reconnects.pop(adapter.platform, None)
+                if self._reconnects.get(adapter.platform) is t
+                else None
+            )
+        )
+
+    # -- roles: what this process does among those sharing the database (bot.roles) ---
+
+    def _wanted_roles(self, live: int) -> list[str]:
+        wanted = [a.platform for a in self.adapters] + ([MAINTENANCE] if self._maintenance else [])
+        for adapter in self.adapters:
+            if isinstance(adapter, Sharded) and adapter.shard_count > 1:
+                shards = [shard_role(adapter.platform, k) for k in range(adapter.shard_count)]
+                wanted += share_of(shards, self.roles.held, live, self.process)
+        return wanted
+
+    async def coordinate(self, *, retry: bool = True, starting: bool = False) -> None:
+        """One beat of the roles: renew them, take those free, and connect or disconnect
+        the platforms (and shards) accordingly. `starting`: the first beat, whose
+        platforms connect before connect() returns (retried only with `retry`)."""
+        live = 1
+        if any(isinstance(a, Sharded) and a.shard_count > 1 for a in self.adapters):
+            try:
+                live = await self.storage.live_processes(2 * RENEW_EVERY + 1)
+            except DB_ERRORS:
+                live = 1
+        gained, lost = await self.roles.beat(self._wanted_roles(live))
+        with contextlib.suppress(*DB_ERRORS):  # else kept from the last beat
+            self._holders = {lease.name: lease.holder for lease in await self.storage.leases()}
+        now = time.time()
+        for adapter in self.adapters:
+            if adapter.platform in self._holders:
+                self._unheld_since.pop(adapter.platform, None)
+            else:
+                self._unheld_since.setdefault(adapter.platform, now)
+        for adapter in self.adapters:
+            if adapter.platform in lost:
+                await self._disconnect(adapter)
+        taken = [a for a in self.adapters if a.platform in gained]
+        if taken and starting:
+            await self._start(taken, retry=retry)
+        for adapter in taken if not starting else ():
+            log.info("bot: taking over %s", adapter.platform)
+            self._retry(adapter, 0.0)
+        for adapter in self.adapters:
+            if isinstance(adapter, Sharded) and adapter.shard_count > 1:
+                await self._run_shards(adapter, gained | lost)
+        if gained:
+            self.outbox.wake()
+
+    async def _run_shards(self, adapter: Sharded, changed: frozenset[str]) -> None:
+        shards = {k: shard_role(adapter.platform, k) for k in range(adapter.shard_count)}
+        if not changed & set(shards.values()):
+            return
+        held = frozenset(k for k, role in shards.items() if role in self.roles.held)
+        try:
+            await adapter.run_shards(self.commands.handle, held)
+        except Exception as error:
+            # Its leases are kept: the adapter reconnects a shard it could not open.
+            log.error(
+                "bot: %s shards %s could not start: %s", adapter.platform, sorted(held), error
+            )
+
+    async def _disconnect(self, adapter: Adapter) -> None:
+        """Another process holds `adapter`'s platform now: stop reading and sending."""
+        task = self._reconnects.pop(adapter.platform, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if adapter in self._started:
+            self._started.remove(adapter)
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("bot: %s did not stop cleanly", adapter.platform)
+
+    async def _maintain(self, work: Callable[[], Coroutine[object, object, object]]) -> None:
+        """Run a job that must run in one process only: the one holding "maintenance"."""
+        if self.roles.holds(MAINTENANCE):
+            await work()
 
     async def split_configured_chats(self) -> None:
         """Config destinations with `topics = true` that still receive as a whole are split
@@ -242,9 +375,9 @@ class HeadlinesBot:
                     continue
                 log.info("bot: %s chat %s posts into %d topics", platform, d.chat_id, count)
 
-    async def _reconnect(self, adapter: Adapter) -> None:
+    async def _reconnect(self, adapter: Adapter, first_wait: float) -> None:
         retry = Backoff(RECONNECT_FIRST, RECONNECT_MAX)
-        delay = retry.next()
+        delay = first_wait
         while True:
             await asyncio.sleep(delay)
             try:
@@ -285,18 +418,43 @@ class HeadlinesBot:
         self._jobs[name] = task
         task.add_done_callback(lambda _: self._jobs.pop(name, None))
 
-    async def poll_feed(self, name: str, *, force: bool = False) -> PollResult:
-        feed = self.config.feed(name)
+    async def poll_due(self) -> None:
+        """Claim the feeds due now that no process polls (as many as there is room for
+        beside the polls in flight) and poll them, in the background."""
+        if not self.storage.health.writable:
+            return  # the health says why, once a minute
+        room = 2 * self.config.fetch.concurrency - sum(n.startswith("poll ") for n in self._jobs)
+        if room <= 0:
+            return
+        claimed = await self.storage.claim_due_feeds(
+            self.process, self.poller.claim_ttl, time.time(), room
+        )
+        for name in claimed:
+            if name not in self._feeds:
+                # Polled by processes whose config still names it, if any: look again later.
+                await self.storage.update_feed(
+                    name, poller="", poll_lease=0.0, next_poll_at=time.time() + 3600
+                )
+                continue
+            poll = functools.partial(self.poll_feed, name, claimed=True)
+            await self._in_background(f"poll {name}", poll)
+
+    async def poll_feed(
+        self, name: str, *, force: bool = False, claimed: bool = False
+    ) -> PollResult:
+        """Poll `name` if it is due (or `force`), unless another process polls it now;
+        `claimed`: this process claimed it already."""
+        feed = self._feeds.get(name)
         if feed is None:
             raise KeyError(name)
         began = time.perf_counter()
-        result = await self._poll_feed(feed, force)
+        result = await self._poll_feed(feed, force, claimed)
         if result.outcome != "not due":
             outcome = f"error:{result.error or 'other'}" if result.error else result.outcome
             self.observer.polled(outcome, time.perf_counter() - began, result.new)
         return result
 
-    async def _poll_feed(self, feed: FeedConfig, force: bool) -> PollResult:
+    async def _poll_feed(self, feed: FeedConfig, force: bool, claimed: bool) -> PollResult:
         name = feed.name
         health = self.storage.health
         if not health.writable:
@@ -305,7 +463,7 @@ class HeadlinesBot:
                 name, "failed", detail=f"not polled: {health.describe()}", error="storage"
             )
         try:
-            result = await self.poller.poll(feed, force=force)
+            result = await self.poller.poll(feed, force=force, claimed=claimed)
         except Exception as error:
             if isinstance(error, DB_ERRORS) and not health.writable:
                 return PollResult(name, "failed", detail=health.describe(), error="storage")
@@ -400,6 +558,12 @@ class HeadlinesBot:
     def platform_health(self, adapter: Adapter) -> PlatformHealth:
         if adapter in self._started:
             return adapter.health()
+        holder = self._holders.get(adapter.platform, "")
+        if holder and holder != self.process:
+            return PlatformHealth(True, detail=f"connected in process {holder}")
+        if adapter.platform in self._unheld_since and adapter.platform not in self._down:
+            since = self._unheld_since[adapter.platform]
+            return PlatformHealth(False, since, detail="no process holds it")
         since, why = self._down.get(adapter.platform, (0.0, "not started"))
         return PlatformHealth(False, since, detail=why)
 
@@ -436,16 +600,24 @@ class HeadlinesBot:
             await asyncio.sleep(0)
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        for task in list(self._reconnects):
+        if self._beats is not None:
+            self._beats.cancel()
+            await asyncio.gather(self._beats, return_exceptions=True)
+            self._beats = None
+        for task in list(self._reconnects.values()):
             task.cancel()
-        await asyncio.gather(*self._reconnects, return_exceptions=True)
+        await asyncio.gather(*self._reconnects.values(), return_exceptions=True)
         await asyncio.gather(self._stop_jobs(), self._stop_outbox())
-        for adapter in reversed(self._started):
+        # A sharded platform may run shards here without being started itself.
+        sharded = [a for a in self.adapters if isinstance(a, Sharded) and a.shard_count > 1]
+        for adapter in [*reversed(self._started), *(a for a in sharded if a not in self._started)]:
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("bot: %s did not stop cleanly", adapter.platform)
         self._started.clear()
+        if self._roles is not None:
+            await self._roles.release()  # the others take over at their next beat
         await self.close()
 
     async def _stop_jobs(self) -> None:

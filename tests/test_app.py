@@ -37,7 +37,7 @@ async def test_a_platform_that_cannot_connect_at_start_is_tried_again(
     try:
         await headlines.start()
         assert not chat.started and len(headlines._reconnects) == 1
-        await asyncio.wait_for(asyncio.gather(*headlines._reconnects), 5)
+        await asyncio.wait_for(asyncio.gather(*headlines._reconnects.values()), 5)
         assert chat.started
         reply = await chat.command("/help")
         assert "/latest" in reply.text
@@ -54,7 +54,7 @@ async def test_a_rejected_token_stops_the_start_with_the_reason(tmp_path: Path) 
     with pytest.raises(CannotStart, match="token was rejected"):
         await headlines.start()
     await headlines.stop()
-    assert fine.started is False and headlines._reconnects == set()
+    assert fine.started is False and headlines._reconnects == {}
 
 
 async def test_stopping_while_a_platform_is_still_down_ends_the_retries(
@@ -66,7 +66,7 @@ async def test_stopping_while_a_platform_is_still_down_ends_the_retries(
     await headlines.start()
     assert len(headlines._reconnects) == 1
     await headlines.stop()
-    assert headlines._reconnects == set() and not chat.started
+    assert headlines._reconnects == {} and not chat.started
 
 
 async def test_a_stop_lets_the_poll_in_flight_finish(

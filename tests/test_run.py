@@ -4,6 +4,7 @@ database has one running bot."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import subprocess
@@ -52,11 +53,11 @@ async def test_sigterm_while_polls_are_in_flight_stops_quietly(
     assert " ERROR " not in log and "Traceback" not in log, log
 
 
-async def second_run_beside_a_first(
+async def test_a_second_run_on_the_same_database_is_refused(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
-) -> tuple[int, str]:
-    """A bot runs; a second `run` on the same config must exit 2 at once, and the first
-    runs on and stops cleanly. The first's pid, and what the second said."""
+) -> None:
+    """An SQLite file has one bot: a second `run` exits 2 at once, and the first runs on
+    and stops cleanly."""
     async with FeedServer() as feeds:
         feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
         config = tmp_path / "config.toml"
@@ -72,34 +73,50 @@ async def second_run_beside_a_first(
         assert first.poll() is None  # the first one runs on, and stops cleanly
         first.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(first.wait, 60) == 0, stderr.read_text()
-    return first.pid, err
-
-
-async def test_a_second_run_on_the_same_database_is_refused(
-    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
-) -> None:
-    pid, err = await second_run_beside_a_first(tmp_path, processes)
     assert err.startswith(
         f"error: storage: another bot sends from the database {tmp_path / 'bot.db'} "
-        f"(pid {pid} on {socket.gethostname()}"
+        f"(pid {first.pid} on {socket.gethostname()}"
     ), err
 
 
-async def test_a_second_run_on_one_postgresql_database_is_refused(
+async def test_a_second_run_on_one_postgresql_database_stands_by_and_takes_over(
     tmp_path: Path,
     processes: list[subprocess.Popen[bytes]],
     postgres_server: PostgresServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Until processes share the work, PostgreSQL keeps one sending bot per database too,
-    by an advisory lock, with the same message and exit status."""
+    """Processes share a PostgreSQL database: a second `run` starts beside the first,
+    `status` lists both and who holds what, and when the first stops the second takes
+    its role at its next beat."""
     url = postgres_server.database()
     monkeypatch.setenv("HEADLINES_DATABASE_URL", url)  # for both bots, over the file's
-    pid, err = await second_run_beside_a_first(tmp_path, processes)
-    assert err.startswith(
-        f"error: storage: another bot sends from the database {url} "
-        f"(headlines-bot pid {pid} on {socket.gethostname()}"
-    ), err
+    async with FeedServer() as feeds:
+        feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
+        config = tmp_path / "config.toml"
+        write_config(config, feeds.url("/news"))
+        first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+        first = start_bot(config, first_log)
+        processes.append(first)
+        await wait_for(lambda: "bot: running" in first_log.read_text(), first, first_log)
+        second = start_bot(config, second_log)
+        processes.append(second)
+        await wait_for(lambda: "bot: running" in second_log.read_text(), second, second_log)
+
+        code, out, err = await bot_cli("status", "--json", "--config", str(config))
+        assert code == 0, err
+        listed = {p["pid"]: p for p in json.loads(out)["processes"]}
+        assert listed[first.pid]["alive"] and listed[second.pid]["alive"]
+        assert listed[first.pid]["roles"] == ["maintenance"]
+        assert listed[second.pid]["roles"] == []
+        code, out, err = await bot_cli("status", "--config", str(config))
+        assert f"(pid {second.pid} on {socket.gethostname()}): alive" in out, out
+
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(first.wait, 60) == 0, first_log.read_text()
+        taken = "roles: this process now holds maintenance"
+        await wait_for(lambda: taken in second_log.read_text(), second, second_log, tries=200)
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(second.wait, 60) == 0, second_log.read_text()
     assert not (tmp_path / "bot.db").exists()  # the URL was used, not the file
 
 

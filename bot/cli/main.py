@@ -216,6 +216,10 @@ async def _poll_async(config: Config, *, dry_run: bool) -> int:
                 await bot.connect()
                 sent = await bot.outbox.deliver_due()
                 print(f"delivered {sent}")
+                for adapter in bot.adapters:
+                    holder = bot.holder(adapter.platform)
+                    if holder != bot.process:
+                        print(f"{adapter.platform}: sent by the bot running as {holder}")
     finally:
         await bot.stop()
     return 1 if any(r.outcome in ("failed", "disabled") for r in results) else 0
@@ -292,6 +296,13 @@ async def _status_async(config: Config, *, as_json: bool = False) -> int:
             # Digests: the setting, and how many headlines wait for the next one.
             + (f"; digest {d['digest']}, held {d['held']}" if d["digest"] else "")
         )
+    print("Processes:" if data["processes"] else "Processes: none running")
+    for p in data["processes"]:
+        seen = f"last seen {p['seconds_since_seen']:.0f}s ago"
+        state = "alive" if p["alive"] else "GONE (its leases ran out or will)"
+        roles = ", ".join(p["roles"]) or "no role"
+        polling = f"; polling {', '.join(p['polling'])}" if p["polling"] else ""
+        print(f"  {p['id']} (pid {p['pid']} on {p['host']}): {state}, {seen}; {roles}{polling}")
     health = data["health"]
     print(f"Health: {'ok' if health['ok'] else 'FAILING: ' + ', '.join(health['failing'])}")
     if data["alerts"]:

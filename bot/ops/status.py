@@ -10,6 +10,7 @@ from bot.chat.i18n import tr
 from bot.config import Config
 from bot.models import DeliveryStatus
 from bot.ops.alerts import Alerts
+from bot.roles import LEASE_TTL
 from bot.store import DB_ERRORS, Storage, describe
 
 # What `status` counts per destination (cancelled deliveries are not shown).
@@ -38,6 +39,8 @@ async def collect(storage: Storage, config: Config) -> dict[str, Any]:
             "disabled_reason": s.disabled_reason,
             "headlines": s.headlines,
             "held": held.get(s.name, 0),
+            "poller": s.poller,
+            "poll_lease": s.poll_lease,
         }
         for s in await storage.feed_states()
     ]
@@ -62,6 +65,7 @@ async def collect(storage: Storage, config: Config) -> dict[str, Any]:
         {"kind": a.kind, "subject": a.subject, "detail": a.detail, "opened": a.opened}
         for a in await storage.open_alerts()
     ]
+    processes = await _processes(storage, feeds)
     failing = ([] if writable else ["database"]) + [f"{a['kind']}:{a['subject']}" for a in alerts]
     return {
         "health": {"ok": not failing, "failing": failing},
@@ -69,7 +73,35 @@ async def collect(storage: Storage, config: Config) -> dict[str, Any]:
         "feeds": feeds,
         "destinations": destinations,
         "alerts": alerts,
+        "processes": processes,
     }
+
+
+async def _processes(storage: Storage, feeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The bot processes on this database, most recently seen first: whether each is
+    alive (seen within a lease's life), the roles it holds and the feeds it polls now."""
+    now = await storage.database_now()
+    roles: dict[str, list[str]] = {}
+    for lease in await storage.leases():
+        roles.setdefault(lease.holder, []).append(lease.name)
+    polling: dict[str, list[str]] = {}
+    for feed in feeds:
+        if feed["poller"] and feed["poll_lease"] >= now:
+            polling.setdefault(feed["poller"], []).append(feed["name"])
+    return [
+        {
+            "id": p.id,
+            "host": p.host,
+            "pid": p.pid,
+            "started": p.started,
+            "last_seen": p.last_seen,
+            "seconds_since_seen": max(0.0, now - p.last_seen),
+            "alive": now - p.last_seen <= LEASE_TTL,
+            "roles": roles.get(p.id, []),
+            "polling": polling.get(p.id, []),
+        }
+        for p in await storage.processes()
+    ]
 
 
 async def summary(storage: Storage, config: Config, language: str) -> str:

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from itertools import islice, takewhile
 
@@ -70,8 +70,12 @@ class Outbox:
         retry_max: float = 300.0,
         check_every: float = 30.0,
         observer: Observer = NO_OBSERVER,
+        sending: Callable[[str], bool] = lambda platform: True,
     ) -> None:
         self.storage = storage
+        # Whether this process sends for a platform now: where processes share a
+        # database, only the one holding the platform's role does (bot.roles).
+        self.sending = sending
         self.observer = observer
         self.adapters = dict(adapters)
         self.language = language
@@ -140,6 +144,8 @@ class Outbox:
         if not self.storage.health.writable:
             return list(self._drains.values())  # sends resume once writes succeed
         for destination in await self.storage.pending_destinations():
+            if not self.sending(destination.chat.platform):
+                continue
             task = self._drains.get(destination.id)
             if task is None or task.done():
                 task = asyncio.create_task(self._drain(destination))
@@ -163,7 +169,12 @@ class Outbox:
                 if self._stopping.is_set() or not self.storage.health.writable:
                     break
                 adapter = self.adapters.get(notice.platform)
-                if chat in waiting or notice.due > time.time() or adapter is None:
+                if (
+                    chat in waiting
+                    or notice.due > time.time()
+                    or adapter is None
+                    or not self.sending(notice.platform)
+                ):
                     waiting.add(chat)
                     continue
                 try:
@@ -205,7 +216,11 @@ class Outbox:
             return 0
         sent = 0
         try:
-            while not self._stopping.is_set() and self.storage.health.writable:
+            while (
+                not self._stopping.is_set()
+                and self.storage.health.writable
+                and self.sending(adapter.platform)
+            ):
                 deliveries = await self._due(destination)
                 if not deliveries:
                     break

@@ -35,7 +35,7 @@ async def test_status_json_gives_the_data_of_status_with_the_health_and_open_ale
     code, out, err = await bot_cli("status", "--json", "--config", str(config_file))
     assert code == 0, err
     data = json.loads(out)
-    assert set(data) == {"health", "database", "feeds", "destinations", "alerts"}
+    assert set(data) == {"health", "database", "feeds", "destinations", "alerts", "processes"}
     assert data["health"] == {"ok": False, "failing": ["feed_disabled:News"]}
     assert data["database"] == {"path": describe(database), "writable": True, "error": ""}
     (feed,) = data["feeds"]
