@@ -223,6 +223,10 @@ class FakeTelegram:
         self.topics: dict[str, dict[str, Topic]] = {}
         self._topic_rights: dict[str, bool] = {}
         self.unfetchable: set[str] = set()  # picture URLs sendPhoto cannot get
+        # getUpdates ended with 409 because another reader asked while it waited: two bot
+        # processes reading one token's updates.
+        self.conflicts = 0
+        self._reader: tuple[web.Request, asyncio.Event] | None = None
 
     async def __aenter__(self) -> FakeTelegram:
         await self._listen(0)
@@ -335,9 +339,10 @@ class FakeTelegram:
 
     async def private_command(
         self, text: str, user_id: int = 1001, language_code: str = "en"
-    ) -> None:
+    ) -> int:
+        """A user sends `text` to the bot; its message id (which an answer replies to)."""
         chat = {"id": user_id, "type": "private", "first_name": f"User{user_id}"}
-        await self._message_update("message", text, chat, _user(user_id, language_code))
+        return await self._message_update("message", text, chat, _user(user_id, language_code))
 
     async def edit_private_command(self, text: str, user_id: int = 1001) -> None:
         """The user edits an earlier message of theirs into `text`."""
@@ -397,6 +402,8 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = _decode(dict(await request.post()))
         self.calls.append((method, params))
+        if method == "getUpdates":
+            return await self._get_updates(request, params)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
@@ -421,6 +428,35 @@ class FakeTelegram:
     async def _api_setMyCommands(self, params: dict[str, Any]) -> web.Response:
         self.commands[params.get("language_code", "")] = params["commands"]
         return _ok(True)
+
+    async def _get_updates(self, request: web.Request, params: dict[str, Any]) -> web.Response:
+        """One reader at a time, as Telegram has it: a getUpdates arriving while another
+        client's still waits ends that one with 409 Conflict. (A waiting request whose
+        client is gone, killed, is simply dropped.)"""
+        terminated = asyncio.Event()
+        if self._reader is not None:
+            waiting, ended = self._reader
+            if waiting.transport is not None and not waiting.transport.is_closing():
+                self.conflicts += 1
+            ended.set()
+        self._reader = (request, terminated)
+        try:
+            answer = asyncio.ensure_future(self._api_getUpdates(params))
+            ended = asyncio.ensure_future(terminated.wait())
+            await asyncio.wait([answer, ended], return_when=asyncio.FIRST_COMPLETED)
+            if not answer.done():
+                answer.cancel()
+                await asyncio.gather(answer, return_exceptions=True)
+                return _error(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only "
+                    "one bot instance is running",
+                )
+            ended.cancel()
+            return answer.result()
+        finally:
+            if self._reader is not None and self._reader[0] is request:
+                self._reader = None
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> web.Response:
         offset = int(params.get("offset", 0))
@@ -641,7 +677,7 @@ class FakeTelegram:
         chat: dict[str, Any],
         user: dict[str, Any] | None,
         extra: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> int:
         self._chats[str(chat["id"])] = chat
         self._update_id += 1
         self._message_id += 1
@@ -664,6 +700,7 @@ class FakeTelegram:
         async with self._changed:
             self._updates.append({"update_id": self._update_id, kind: message})
             self._changed.notify_all()
+        return self._message_id
 
     def _chat(self, chat_id: str) -> dict[str, Any]:
         if chat_id in self._chats:

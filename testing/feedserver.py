@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,7 @@ class FeedServer:
     def __init__(self, *, log_requests: bool = True) -> None:
         self.routes: dict[str, Behaviour] = {}
         self.requests: list[Request] = []
+        self.arrivals: list[tuple[str, float]] = []  # (path, time.monotonic()) of each
         self.log_requests = log_requests
         self.in_flight = 0  # requests being handled right now
         self.peak_in_flight = 0
@@ -152,12 +154,17 @@ class FeedServer:
     def requests_to(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
 
+    def arrival_times(self, path: str) -> list[float]:
+        """When each request for `path` arrived (time.monotonic()), answered or not."""
+        return [at for p, at in self.arrivals if p == path]
+
     async def wait_in_flight(self, count: int) -> None:
         """Return once at least `count` requests are being handled at the same time."""
         async with self._arrivals:
             await self._arrivals.wait_for(lambda: self.in_flight >= count)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.arrivals.append((request.path, time.monotonic()))
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         async with self._arrivals:
