@@ -36,7 +36,7 @@ from bot.ops.metrics import Metrics
 from bot.outbox.sender import Outbox
 from bot.ports import NO_OBSERVER, Adapter, CannotStart, PlatformHealth, Sharded
 from bot.roles import MAINTENANCE, RENEW_EVERY, Roles, shard_role, share_of
-from bot.store import DB_ERRORS, Storage
+from bot.store import DB_ERRORS, Storage, is_postgres
 from bot.store.destinations import SPLIT_INTO_THREADS
 from bot.store.leases import new_process_id
 
@@ -82,6 +82,7 @@ class HeadlinesBot:
         self._unheld_since: dict[str, float] = {}  # platforms no process holds, since
         self._feeds = {f.name: f for f in config.feeds}
         self._beats: asyncio.Task[None] | None = None
+        self._stopping = False
         self._maintenance = False
         self._jobs: dict[str, asyncio.Task[object]] = {}  # scheduled work running, by name
         self._resources = contextlib.AsyncExitStack()  # what open() opened, to close
@@ -101,6 +102,10 @@ class HeadlinesBot:
         self._resources.push_async_callback(self.storage.close)
         if sender:
             await self.storage.claim_sender()
+            if not is_postgres(self.config.database):
+                # The file's lock says no other bot runs on it: what a killed one held (its
+                # roles, its polls) is free at once, not when its leases run out.
+                await self.storage.forget_processes()
         self._roles = Roles(self.storage, self.process)
         await self.storage.sync_feeds(self.config.feeds)
         for platform, destinations in self.config.destinations().items():
@@ -411,6 +416,8 @@ class HeadlinesBot:
         """A scheduled job: start `work(*args)` as the bot's own task, unless the last one
         of that name is still running. The scheduler's shutdown cancels the jobs it is
         running and logs each as failed; the bot's own tasks stop() can wait for, or end."""
+        if self._stopping:
+            return  # a job that was running when the stop began starts nothing more
         if name in self._jobs:
             log.info("bot: %s is still running; skipped this turn", name)
             return
@@ -588,6 +595,7 @@ class HeadlinesBot:
     async def stop(self) -> None:
         """Stop polling, let polls and sends in flight finish (for a bounded time),
         disconnect, close the database."""
+        self._stopping = True
         if self.http is not None:
             await self.http.stop()
             self.http = None
@@ -621,9 +629,11 @@ class HeadlinesBot:
         await self.close()
 
     async def _stop_jobs(self) -> None:
-        jobs = list(self._jobs.values())
-        if jobs:
-            _, late = await asyncio.wait(jobs, timeout=POLL_GRACE)
+        # A job (the due feeds') may start others while it ends: wait for those too.
+        deadline = time.monotonic() + POLL_GRACE
+        while self._jobs:
+            jobs = list(self._jobs.values())
+            _, late = await asyncio.wait(jobs, timeout=max(0.0, deadline - time.monotonic()))
             for task in late:
                 log.info("bot: %s ended by the stop", task.get_name())
                 task.cancel()

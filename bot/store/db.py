@@ -174,12 +174,11 @@ class Database:
         await self.backend.close()
 
     async def claim_sender(self) -> None:
-        """Make this process the one that sends from this database until `close()`, or
-        raise DatabaseInUse naming the one that does: two senders draining one outbox
-        would post the same headline twice. Reading, polling and `enable` need no claim:
-        the database keeps their writes apart. SQLite: an OS lock on `<database>.lock`;
-        PostgreSQL: an advisory lock held by a connection of its own. A crash releases
-        either."""
+        """On an SQLite file, make this process the only bot on it until `close()` (an OS
+        lock on `<database>.lock`, which a crash releases too), or raise DatabaseInUse
+        naming the one that is. Reading, polling and `enable` need no claim. On
+        PostgreSQL there is nothing to claim: processes share the database, each sending
+        for the platforms whose lease it holds (bot/roles.py)."""
         await self.backend.claim_sender()
 
     async def probe(self) -> None:

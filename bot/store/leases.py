@@ -100,6 +100,16 @@ class LeaseStore(Database):
                 "UPDATE feeds SET poller = '', poll_lease = 0 WHERE poller = ?", (process,)
             )
 
+    async def forget_processes(self) -> None:
+        """Forget every process, lease and feed claim: for a bot that knows it is the only
+        one on this database (an SQLite file it holds the lock of)."""
+        async with self._transaction():
+            await self._execute("DELETE FROM leases", ())
+            await self._execute("DELETE FROM processes", ())
+            await self._execute(
+                "UPDATE feeds SET poller = '', poll_lease = 0 WHERE poller != ''", ()
+            )
+
     async def leases(self) -> list[Lease]:
         """The leases held now (not run out)."""
         found = await self._fetchall(

@@ -62,11 +62,11 @@ async def copy_to_postgres(
     target is not empty, a bot runs on either, or the counts differ after the copy."""
     sqlite = await Storage.open(source)
     try:
-        # No bot may change either while they are copied.
+        # No bot may change the file while it is copied; none runs on the target, which
+        # must be empty (a bot started on it fills its feeds at once).
         await sqlite.claim_sender()
         postgres = await Storage.open(url)
         try:
-            await postgres.claim_sender()
             return await _copy(sqlite, postgres, report)
         finally:
             await postgres.close()
