@@ -9,9 +9,11 @@ to 100 channels, and a burst of 100 headlines into one channel (packed to keep w
 50 terms the headline passes. Prints the seconds taken against the limit (K/30 s for K
 messages), the 429s received (goal 0) and the deliveries lost (must be 0). The fake runs
 in the bot's own process and event loop: 30 messages a second is little work for either.
+With `--paid`, every scenario with paid broadcasts on (`allow_paid_broadcast`, up to 1,000
+messages/s, the limit K/1000 s) and the Stars the fake charged (0.1 per message over 30/s).
 
     .venv/bin/python -m benchmarks.telegram_fanout [--private 1000] [--channels 100]
-        [--burst 100] [--unpaced] [--filtered]
+        [--burst 100] [--unpaced] [--filtered] [--paid]
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.telegram.adapter import TelegramAdapter
-from adapters.telegram.config import TelegramConfig
+from adapters.telegram.config import PAID_RATE_MOST, TelegramConfig
 from adapters.telegram.pacing import RateLimits
 from bot.chat.commands import Commands
 from bot.config import DestinationConfig, FeedConfig
@@ -52,23 +54,26 @@ class Result:
     lost: int
     duplicates: int
     fan_out: bool = True
+    stars: float = 0.0
+    rate: int = TOTAL_PER_SECOND
 
     def line(self) -> str:
         if self.fan_out:
-            # The fastest Telegram allows: K messages at 30 a second.
-            limit = self.messages / TOTAL_PER_SECOND
+            # The fastest Telegram allows: K messages at 30 a second (paid: 1,000).
+            limit = self.messages / self.rate
             against = f"{limit:>8.2f} {self.seconds / limit:>6.2f}"
         else:  # one channel: its 20 a minute is the limit, shown by the message count
             against = f"{'-':>8} {'-':>6}"
         return (
             f"{self.name:<34} {self.deliveries:>6} {self.messages:>6} {self.seconds:>8.2f}"
             f" {against} {self.too_many:>5} {self.lost:>5} {self.duplicates:>5}"
+            f" {self.stars:>6.1f}"
         )
 
 
 HEADER = (
     f"{'scenario':<34} {'deliv':>6} {'msgs':>6} {'seconds':>8} {'limit s':>8} {'ratio':>6}"
-    f" {'429s':>5} {'lost':>5} {'dups':>5}"
+    f" {'429s':>5} {'lost':>5} {'dups':>5} {'stars':>6}"
 )
 
 
@@ -106,6 +111,7 @@ async def fanout(
     posts: int,
     limits: RateLimits,
     filtered: bool = False,
+    paid: bool = False,
 ) -> Result:
     storage = await Storage.open(database)
     try:
@@ -118,7 +124,7 @@ async def fanout(
         await storage.sync_destinations("telegram", [DestinationConfig(c) for c in channels])
         queued = await storage.add_headlines(FEED.name, headlines(posts), max_per_poll=posts)
         async with FakeTelegram(limits=FakeLimits()) as fake:
-            config = TelegramConfig(token=TOKEN, api_base_url=fake.url)
+            config = TelegramConfig(token=TOKEN, api_base_url=fake.url, allow_paid_broadcast=paid)
             adapter = TelegramAdapter(config, limits=limits)
             adapter.observer = OBSERVER
             await adapter.start(Commands(storage).handle)
@@ -141,46 +147,69 @@ async def fanout(
             lost=queued.deliveries - min(sent, len(shown)),
             duplicates=sum(n - 1 for n in shown.values()),
             fan_out=posts == 1,
+            stars=fake.stars_spent,
+            rate=PAID_RATE_MOST if paid else TOTAL_PER_SECOND,
         )
     finally:
         await storage.close()
 
 
 async def run(
-    private: int, channels: int, burst: int, unpaced: bool, filtered: bool = False
+    private: int,
+    channels: int,
+    burst: int,
+    unpaced: bool,
+    filtered: bool = False,
+    paid: bool = False,
 ) -> list[Result]:
     # --unpaced: the adapter's total and per-group windows opened wide, to show that the
     # fake does answer 429 and that the outbox still loses nothing.
     limits = RateLimits(total=10_000, group=10_000) if unpaced else RateLimits()
+    suffix = " (paid)" if paid else ""
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         if private:
             chats = [str(100_000 + i) for i in range(private)]
             results.append(
                 await fanout(
-                    f"1 headline -> {private} private", Path(tmp, "p.db"), chats, [], 1, limits
+                    f"1 headline -> {private} private{suffix}",
+                    Path(tmp, "p.db"),
+                    chats,
+                    [],
+                    1,
+                    limits,
+                    paid=paid,
                 )
             )
             if filtered:
-                name = f"1 headline -> {private} filtered"
+                name = f"1 headline -> {private} filtered{suffix}"
                 path = Path(tmp, "f.db")
-                results.append(await fanout(name, path, chats, [], 1, limits, filtered=True))
+                results.append(
+                    await fanout(name, path, chats, [], 1, limits, filtered=True, paid=paid)
+                )
         if channels:
             chats = [f"-100{7_000_000_000 + i}" for i in range(channels)]
             results.append(
                 await fanout(
-                    f"1 headline -> {channels} channels", Path(tmp, "c.db"), [], chats, 1, limits
+                    f"1 headline -> {channels} channels{suffix}",
+                    Path(tmp, "c.db"),
+                    [],
+                    chats,
+                    1,
+                    limits,
+                    paid=paid,
                 )
             )
         if burst:
             results.append(
                 await fanout(
-                    f"{burst} headlines -> 1 channel",
+                    f"{burst} headlines -> 1 channel{suffix}",
                     Path(tmp, "b.db"),
                     [],
                     ["@world"],
                     burst,
                     limits,
+                    paid=paid,
                 )
             )
     return results
@@ -202,16 +231,26 @@ def main() -> None:
     parser.add_argument(
         "--metrics", action="store_true", help="count the sends as [http] has the bot do"
     )
+    parser.add_argument(
+        "--paid",
+        action="store_true",
+        help="paid broadcasts on (allow_paid_broadcast): up to 1,000 messages/s, for Stars",
+    )
     args = parser.parse_args()
     if args.metrics:
         global OBSERVER
         OBSERVER = Metrics(("telegram",))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    results = asyncio.run(run(args.private, args.channels, args.burst, args.unpaced, args.filtered))
+    results = asyncio.run(
+        run(args.private, args.channels, args.burst, args.unpaced, args.filtered, args.paid)
+    )
     print(HEADER)
     for result in results:
         print(result.line())
-    print("limit s: messages / 30 (Telegram's total); ratio 1.10 = 10% over the limit")
+    rate = PAID_RATE_MOST if args.paid else TOTAL_PER_SECOND
+    print(f"limit s: messages / {rate} (Telegram's total); ratio 1.10 = 10% over the limit")
+    if args.paid:
+        print("stars: what the fake charged, 0.1 a message over Telegram's free 30/s")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,12 @@ parse_mode=HTML the way Telegram does (only its tags, `<` and `&` escaped, else 
 "can't parse entities"), can be told to fail (429 with retry_after, 403, 400,
 migrate_to_chat_id, 5xx, a request held open, a picture it cannot fetch), and can enforce
 Telegram's sending limits with true sliding windows, answering 429 past them.
+
+Paid broadcasts: a send with allow_paid_broadcast=true may go past the free total, up to
+`paid_total` in the window; each one that arrives while the window already holds the free
+`total` costs 0.1 Star (`stars_spent`). With a balance set (`set_stars_balance`), a paid
+send that would cost more than is left answers 400 "Bad Request: BALANCE_TOO_LOW" (the
+name of the error in Telegram's MTProto API; the Bot API does not document its text).
 """
 
 from __future__ import annotations
@@ -121,6 +127,14 @@ class FakeLimits:
     group_period: float = 60.0
     private: int = 1
     private_period: float = 1.0
+    # With allow_paid_broadcast: the total per `total_period` that paying allows.
+    paid_total: int = 1000
+
+
+# Telegram's free limits, which tell a paid send that costs Stars from one that does not
+# when the fake enforces no limits.
+FREE = FakeLimits()
+STAR_TENTHS_PER_MESSAGE = 1  # 0.1 Star per paid message over the free rate
 
 
 @dataclass
@@ -204,6 +218,10 @@ class FakeTelegram:
         self.too_early = 0  # sends that came back before the retry_after they were given
         self.member_checks_fail = False  # getChatMember answers 500
         self.rejected: list[tuple[str, int, str]] = []  # (chat, error code, description)
+        # Paid broadcasts: Stars spent, and the balance left (None: never runs out), both
+        # counted in tenths of a Star so that they add up exactly.
+        self.star_tenths_spent = 0
+        self._star_tenths_left: int | None = None
         self._failures: dict[str, deque[Failure]] = {}
         self._gone: dict[str, str] = {}
         self._held: dict[str, float] = {}
@@ -300,6 +318,10 @@ class FakeTelegram:
         gate = self._gates[str(chat_id)] = Gate()
         return gate
 
+    def set_stars_balance(self, stars: float | None) -> None:
+        """The bot's Stars balance from now on, for paid broadcasts; None: unlimited."""
+        self._star_tenths_left = None if stars is None else round(stars * 10)
+
     def make_admin(self, chat_id: str | int, user_id: int) -> None:
         self.admins.setdefault(str(chat_id), set()).add(user_id)
 
@@ -378,6 +400,21 @@ class FakeTelegram:
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == method]
+
+    @property
+    def stars_spent(self) -> float:
+        return self.star_tenths_spent / 10
+
+    def busiest_window(self, period: float = 1.0) -> int:
+        """The most messages accepted (sent) within any `period` seconds, from their
+        recorded arrival times."""
+        times = sorted(m.at for m in self.sent)
+        most, first = 0, 0
+        for last, at in enumerate(times):
+            while times[first] <= at - period:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
 
     async def wait_messages(
         self, chat_id: str | int | None = None, count: int = 1
@@ -501,7 +538,12 @@ class FakeTelegram:
         if gate is not None:
             gate.arrived.set()
             await gate.release.wait()
-        response = self._refuse(chat_id, arrived) or self._refuse_thread(chat_id, params)
+        paid = params.get("allow_paid_broadcast") is True
+        response = (
+            self._refuse(chat_id, arrived, paid)
+            or self._refuse_thread(chat_id, params)
+            or self._refuse_unpaid(chat_id, arrived, paid)
+        )
         if response is not None:
             return response
         photo = str(params.get("photo", ""))
@@ -522,6 +564,10 @@ class FakeTelegram:
             return self._reject(chat_id, 400, "Bad Request: message text is empty")
         if utf16_length(text) > limit:
             return self._reject(chat_id, 400, f"Bad Request: {too_long}")
+        if paid and self._over_free_rate(arrived):
+            self.star_tenths_spent += STAR_TENTHS_PER_MESSAGE
+            if self._star_tenths_left is not None:
+                self._star_tenths_left -= STAR_TENTHS_PER_MESSAGE
         self._count(chat_id, arrived)
         self._message_id += 1
         thread_id = str(params.get("message_thread_id", ""))
@@ -602,7 +648,7 @@ class FakeTelegram:
 
     # -- failures and limits ---------------------------------------------------------
 
-    def _refuse(self, chat_id: str, now: float) -> web.Response | None:
+    def _refuse(self, chat_id: str, now: float, paid: bool = False) -> web.Response | None:
         """The error this sendMessage gets before its text is even looked at, if any."""
         held = self._held.get(chat_id, 0.0) - now
         if held > 0:
@@ -627,7 +673,7 @@ class FakeTelegram:
                 chat_id, failure.error_code, failure.description, **failure.parameters
             )
         if self.limits is not None:
-            wait = self._over_limit(chat_id, now)
+            wait = self._over_limit(chat_id, now, paid)
             if wait:
                 self.too_many += 1
                 seconds = max(1, math.ceil(wait))
@@ -636,18 +682,37 @@ class FakeTelegram:
                 )
         return None
 
-    def _over_limit(self, chat_id: str, now: float) -> float:
+    def _refuse_unpaid(self, chat_id: str, now: float, paid: bool) -> web.Response | None:
+        """A paid send over the free rate that the Stars balance cannot pay for."""
+        if not paid or self._star_tenths_left is None or not self._over_free_rate(now):
+            return None
+        if self._star_tenths_left >= STAR_TENTHS_PER_MESSAGE:
+            return None
+        return self._reject(chat_id, 400, "Bad Request: BALANCE_TOO_LOW")
+
+    def _over_free_rate(self, now: float) -> bool:
+        """Whether the overall window already holds the free number of messages: one more
+        now is a paid one."""
+        limits = self.limits or FREE
+        arrivals = self._all_arrivals
+        while arrivals and arrivals[0] <= now - limits.total_period:
+            arrivals.popleft()
+        return len(arrivals) >= limits.total
+
+    def _over_limit(self, chat_id: str, now: float, paid: bool = False) -> float:
         """Seconds until a message to `chat_id` would fit every window; 0 if it fits now.
-        The window is the chat's, whatever forum topic a message goes to."""
+        The window is the chat's, whatever forum topic a message goes to; a paid one may
+        go past the free total, up to the paid one."""
         assert self.limits is not None
         limits = self.limits
+        total = limits.paid_total if paid else limits.total
         if chat_id.isdigit():
             limit, period = limits.private, limits.private_period
         else:
             limit, period = limits.group, limits.group_period
         waits = [0.0]
         for arrivals, window_limit, window in (
-            (self._all_arrivals, limits.total, limits.total_period),
+            (self._all_arrivals, total, limits.total_period),
             (self._arrivals.setdefault(chat_id, deque()), limit, period),
         ):
             while arrivals and arrivals[0] <= now - window:
@@ -743,6 +808,7 @@ def _decode(form: dict[str, Any]) -> dict[str, Any]:
 
 
 _JSON_PARAMS = {
+    "allow_paid_broadcast",
     "allowed_updates",
     "commands",
     "entities",

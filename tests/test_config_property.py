@@ -205,6 +205,8 @@ KEYS = [
         f"telegram.{k}"
         for k in ("token", "api_base_url", "link_previews", "images", "destinations")
     ),
+    "telegram.allow_paid_broadcast",
+    "telegram.paid_broadcast_rate",
     *(
         f"telegram.destinations[].{k}"
         for k in ("chat", "regions", "feeds", "language", "digest", "topics")

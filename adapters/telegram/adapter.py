@@ -25,7 +25,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 from telegram.request import HTTPXRequest
 
-from adapters.telegram.config import TOKEN_ENV, TelegramConfig
+from adapters.telegram.config import FREE_RATE, TOKEN_ENV, TelegramConfig
 from adapters.telegram.pacing import ChatState, Pacer, RateLimits
 from adapters.telegram.render import (
     MAX_CAPTION,
@@ -82,6 +82,10 @@ GONE_MARKERS = (
     "chat_admin_required",
     "chat_restricted",
 )
+# Bad requests of a paid broadcast when the bot's Stars balance cannot pay for it. Telegram
+# does not document the text; BALANCE_TOO_LOW is the name of the error in its MTProto API,
+# which the Bot API passes on as it does CHAT_WRITE_FORBIDDEN.
+OUT_OF_STARS_MARKERS = ("balance_too_low", "not enough stars")
 # Bad requests about the forum topic a message was sent to (message_thread_id).
 THREAD_GONE_MARKERS = ("message thread not found", "topic_deleted", "topic_id_invalid")
 THREAD_CLOSED_MARKERS = ("topic_closed",)
@@ -152,7 +156,14 @@ class TelegramAdapter:
 
     def __init__(self, config: TelegramConfig, *, limits: RateLimits | None = None) -> None:
         self.config = config
-        self.pacer = Pacer(limits or RateLimits())
+        # Telegram's free limits; with paid broadcasting, the total rises to the paid rate
+        # (the chats' own windows stay: paying lifts only the 30 messages/s overall).
+        self.free_limits = limits or RateLimits()
+        self.paid_broadcast = config.allow_paid_broadcast
+        paced = self.free_limits
+        if self.paid_broadcast:
+            paced = replace(paced, total=config.paid_broadcast_rate)
+        self.pacer = Pacer(paced)
         self.link = Link(self)
         self._app: Application | None = None
         self._on_command: CommandCallback | None = None
@@ -214,6 +225,13 @@ class TelegramAdapter:
             raise
         self._running = True
         log.info("telegram: connected as @%s", app.bot.username)
+        if self.paid_broadcast:
+            log.warning(
+                "telegram: paid broadcasts are on (allow_paid_broadcast): up to %d messages/s; "
+                "each message over Telegram's free %d/s costs 0.1 Star from the bot's balance",
+                self.pacer.total.limit,
+                FREE_RATE,
+            )
 
     async def stop(self) -> None:
         """Take no more updates, let the commands being handled finish (their answers go
@@ -352,6 +370,32 @@ class TelegramAdapter:
         reply_to: int | None,
         photo: str = "",
     ) -> Message:
+        """One message, paid for if paid broadcasting is on; if the Stars run out, the
+        same message again unpaid, and every one after it (`_end_paid_broadcast`)."""
+        paid = self.paid_broadcast
+        try:
+            return await self._request_once(
+                state, chat, text, parse_mode, previews, reply_to, photo, paid
+            )
+        except tg_error.BadRequest as error:
+            if not paid or not any(m in str(error).lower() for m in OUT_OF_STARS_MARKERS):
+                raise
+            self._end_paid_broadcast(error)
+        return await self._request_once(
+            state, chat, text, parse_mode, previews, reply_to, photo, paid=False
+        )
+
+    async def _request_once(
+        self,
+        state: ChatState,
+        chat: ChatRef,
+        text: str,
+        parse_mode: str | None,
+        previews: LinkPreviewOptions,
+        reply_to: int | None,
+        photo: str,
+        paid: bool,
+    ) -> Message:
         if not self._running:
             raise tg_error.NetworkError("the adapter is stopped")
         async with self.pacer.slot(state):
@@ -362,6 +406,8 @@ class TelegramAdapter:
                 ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
             )
             thread = int(chat.thread_id) if chat.thread_id else None
+            # None leaves the parameter out of the request altogether.
+            paid_broadcast = True if paid else None
             if photo:
                 return await app.bot.send_photo(
                     chat_id=_chat_id(chat.chat_id),
@@ -370,6 +416,7 @@ class TelegramAdapter:
                     parse_mode=parse_mode,
                     message_thread_id=thread,
                     reply_parameters=reply,
+                    allow_paid_broadcast=paid_broadcast,
                 )
             return await app.bot.send_message(
                 chat_id=_chat_id(chat.chat_id),
@@ -378,7 +425,23 @@ class TelegramAdapter:
                 link_preview_options=previews,
                 message_thread_id=thread,
                 reply_parameters=reply,
+                allow_paid_broadcast=paid_broadcast,
             )
+
+    def _end_paid_broadcast(self, error: tg_error.TelegramError) -> None:
+        """The Stars ran out: send on unpaid, at the free rate, rather than fail
+        deliveries. Until the bot restarts: a balance is topped up by a person."""
+        if not self.paid_broadcast:  # a send in flight at the same time said so first
+            return
+        self.paid_broadcast = False
+        self.pacer.set_total(self.free_limits.total)
+        log.error(
+            "telegram: Telegram refused a paid broadcast (%s): the bot's Stars balance is too "
+            "low. Sending on without allow_paid_broadcast at the free %d messages/s until the "
+            "bot restarts; top up the bot's Stars balance, then restart it",
+            error,
+            self.free_limits.total,
+        )
 
     async def create_region_threads(
         self, chat: ChatRef, regions: Sequence[str], language: str

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from bot.config import ConfigError, DestinationConfig, PlatformTable, Table, secret_field, show
 
 TOKEN_ENV = "HEADLINES_TELEGRAM_TOKEN"
+# Telegram's free rate (messages/s over all chats) and the most a paid broadcast allows.
+FREE_RATE = 30
+PAID_RATE_MOST = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +20,11 @@ class TelegramConfig:
     destinations: tuple[DestinationConfig, ...] = ()
     # How a headline's picture shows: one of IMAGES.
     images: str = "preview"
+    # Paid broadcasts (Bot API 7.11): every send carries allow_paid_broadcast, and the
+    # bot's total rises from Telegram's free 30 messages/s to `paid_broadcast_rate`;
+    # each message over the free 30/s costs 0.1 Star from the bot's balance.
+    allow_paid_broadcast: bool = False
+    paid_broadcast_rate: int = PAID_RATE_MOST
 
     # How this platform's chat ids read elsewhere in the file (the operator's alert chat).
     read_chat = staticmethod(lambda t, name: chat(t, name))
@@ -35,6 +43,10 @@ def parse_section(t: PlatformTable) -> TelegramConfig:
         link_previews=t.bool("link_previews", default.link_previews),
         destinations=t.destinations(lambda d: chat(d, "chat"), topics=True),
         images=t.choice("images", default.images, IMAGES),
+        allow_paid_broadcast=t.bool("allow_paid_broadcast", default.allow_paid_broadcast),
+        paid_broadcast_rate=t.int(
+            "paid_broadcast_rate", default.paid_broadcast_rate, (FREE_RATE, PAID_RATE_MOST)
+        ),
     )
     t.done()
     return config

@@ -86,6 +86,11 @@ class Pacer:
         self._chats: dict[str, ChatState] = {}
         self._uses = 0
 
+    def set_total(self, limit: int) -> None:
+        """Change the overall limit from now on (paid broadcasting ended): sends already
+        counted in the window still count against the new limit."""
+        self.total.limit = limit
+
     @contextlib.asynccontextmanager
     async def chat(self, chat_id: str, kind: str = "") -> AsyncIterator[ChatState]:
         """Hold the chat's turn: sends into it happen one after another."""

@@ -52,6 +52,23 @@ def test_defaults_are_the_dataclass_defaults() -> None:
     assert telegram({"token": "t"}) == TelegramConfig(token="t")
 
 
+def test_paid_broadcast_is_off_unless_asked_and_its_rate_within_telegrams() -> None:
+    default = telegram({"token": "t"})
+    assert (default.allow_paid_broadcast, default.paid_broadcast_rate) == (False, 1000)
+    paid = telegram({"token": "t", "allow_paid_broadcast": True, "paid_broadcast_rate": 300})
+    assert (paid.allow_paid_broadcast, paid.paid_broadcast_rate) == (True, 300)
+    assert error_of({"token": "t", "allow_paid_broadcast": "yes"}) == (
+        "telegram.allow_paid_broadcast: expected true or false, got 'yes'"
+    )
+    for bad, problem in ((29, "must be at least 30"), (1001, "must be at most 1000")):
+        assert error_of({"token": "t", "paid_broadcast_rate": bad}) == (
+            f"telegram.paid_broadcast_rate: {problem}, got {bad}"
+        )
+    assert error_of({"token": "t", "paid_broadcast_rate": 500.5}) == (
+        "telegram.paid_broadcast_rate: expected a whole number, got 500.5"
+    )
+
+
 def test_a_chat_is_a_64_bit_id_or_a_name() -> None:
     chats = [{"chat": "@news"}, {"chat": -1001234}, {"chat": " -555 "}, {"chat": 2**63 - 1}]
     found = telegram({"token": "t", "destinations": chats}).destinations
@@ -77,7 +94,8 @@ def test_destinations_keep_their_filters_and_unknown_keys_are_named() -> None:
         "es",
     )
     assert error_of({"token": "t", "link_preview": True}).startswith(
-        "telegram.link_preview: unknown key (known keys here: api_base_url, destinations, "
+        "telegram.link_preview: unknown key (known keys here: allow_paid_broadcast, "
+        "api_base_url, destinations, "
     )
     assert error_of({"token": "t", "destinations": [{"chat": "@a", "feed": []}]}).startswith(
         "telegram.destinations[0].feed: unknown key"
