@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg
 
+from bot.ingest.poller import CLAIM_SLACK
 from bot.roles import LEASE_TTL, RENEW_EVERY
 from testing.fake_discord import CHANNEL_IDS, FakeDiscord, Posted
 from testing.fake_discord import TOKEN as DISCORD_TOKEN
@@ -193,23 +194,29 @@ async def test_three_processes_share_the_work_and_survive_two_kills(
     # One reader of Telegram's updates at a time, all along.
     assert telegram.conflicts == 0
     # Feeds fetched once per interval, however many processes: no two fetches of a feed
-    # closer than the interval (less a tick), the killed poll's retry included.
+    # closer than the interval (less a tick); but a poll its process was killed in is
+    # polled again once its claim has run out, not before.
+    claim = 2 * TIMEOUT + CLAIM_SLACK
     for name in FEEDS:
         times = feeds.arrival_times(f"/{name}")
-        gaps = [b - a for a, b in itertools.pairwise(times)]
-        assert all(gap >= INTERVAL - 1.5 for gap in gaps), (name, gaps)
-    # Commands answered throughout, but for a takeover's seconds after each kill: each
+        for fetched, again in itertools.pairwise(times):
+            killed_in = any(fetched <= k <= fetched + TIMEOUT + 1 for k in kills)
+            assert again - fetched >= (claim - 1 if killed_in else INTERVAL - 1.5), (name, times)
+    assert len(feeds.arrival_times("/Slow")) >= 3  # its first poll, the killed one, the retry
+    # Commands answered throughout, but for a takeover's seconds around each kill: each
     # /help asked outside those has its answer within a few seconds (the answers are
-    # alike, so they are matched by time), and none asked at all goes unanswered.
+    # alike, so they are matched by time). One the killed process had taken but not
+    # answered is lost with it (Telegram gives an update out once confirmed): at most one
+    # per kill, the last one besides, on its way at the stop.
     answers = sorted(m.at for m in telegram.messages(USER))
     late = [
         at
         for at in asked.values()
         if not any(at <= answer <= at + ANSWER_WITHIN for answer in answers)
-        and not any(k <= at <= k + TAKEOVER for k in kills)
+        and not any(k - ANSWER_WITHIN <= at <= k + TAKEOVER for k in kills)
     ]
     assert not late, (late, kills)
-    assert len(answers) >= len(asked) - 1  # the last may be on its way at the stop
+    assert len(answers) >= len(asked) - len(kills) - 1
     # status lists the processes: the survivor alive and holding the roles, the two
     # killed ones gone (not seen since their kill).
     listed = {p["pid"]: p for p in json.loads(out)["processes"]}

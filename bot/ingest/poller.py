@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 
 # A feed may ask for less frequent polls, but not for fewer than one a day.
 MAX_HINTED_INTERVAL = 24 * 3600
-CLAIM_SLACK = 60.0  # seconds a poll's claim lasts beyond its fetches
+# Seconds a poll's claim lasts beyond its fetches: to parse and store what it found. One
+# that outlasts its claim is polled a second time by another process, which costs the
+# feed's server a request and stores nothing twice.
+CLAIM_SLACK = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,7 @@ class Poller:
         self.parsers = parsers
         self.process = process or new_process_id()  # whose claim a poll is
         # A poll's claim outlasts its fetch (the timeout, twice: the fetch may wait for a
-        # connection slot first) by a minute to parse and store what it found.
+        # connection slot first) by CLAIM_SLACK.
         self.claim_ttl = 2 * config.fetch.timeout + CLAIM_SLACK
 
     async def poll(
