@@ -174,3 +174,18 @@ class RegionThreads(Protocol):
     ) -> dict[str, str]:
         """Make one thread in `chat` per region of `regions` (WORLD: world news), named in
         `language`; their thread ids by region. Raises `ThreadsRefused`."""
+
+
+# -- updates over connections split into shards (Discord's gateway) ----------------------
+
+
+@runtime_checkable
+class Sharded(Protocol):
+    """An adapter whose updates arrive over connections split into shards (Discord's gateway):
+    several processes can each run some of them."""
+
+    shard_count: int
+
+    async def run_shards(self, handle: CommandCallback, shards: frozenset[int]) -> None:
+        """Run exactly these shards' connections from now on: start the missing ones and
+        close the others. May be called with or without start(); stop() ends them all."""
