@@ -26,6 +26,12 @@ messages; `PATCH /channels/{id}` edits `available_tags` with Manage Channels onl
 announcement channel (type 5) takes `POST .../messages/{id}/crosspost`, with its own
 bucket (10 an hour per channel, always enforced: 429 past it).
 
+Its gateway is sharded as Discord's is: a session identifies with `"shard": [k, n]` (none
+means [0, 1]), is refused with close code 4010 for a shard that cannot be (k >= n, n < 1)
+and, with `require_shards`, with 4011 for fewer shards than that; each guild's events go
+only to the sessions of the shard that owns it, `(guild_id >> 22) % n` (DMs: shard 0).
+GET /gateway/bot recommends `shards`. `add_guild` makes another guild with text channels.
+
 Pitfalls it avoids (see ../shared/reference/testing-with-real-clients.md): JSON responses
 carry exactly `Content-Type: application/json`, gateway frames are plain text.
 """
@@ -90,6 +96,30 @@ AUTOCOMPLETE = 4
 
 
 @dataclass
+class _Session:
+    """One gateway session: its shard, and every dispatch it was sent, for replay on
+    RESUME (held while it has no connection, as Discord holds them)."""
+
+    id: str
+    shard: tuple[int, int]
+    ws: web.WebSocketResponse | None = None
+    transport: asyncio.BaseTransport | None = None  # ws's connection
+    seq: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+    valid: bool = True  # False once invalidated: no RESUME, no more dispatches
+
+    def owns(self, guild_id: str | None) -> bool:
+        """Whether this session's shard receives `guild_id`'s events (None: a DM)."""
+        shard_id, shard_count = self.shard
+        return shard_of(guild_id, shard_count) == shard_id
+
+
+def shard_of(guild_id: str | None, shard_count: int) -> int:
+    """The shard that receives a guild's events; DMs go to shard 0."""
+    return 0 if guild_id is None else (int(guild_id) >> 22) % shard_count
+
+
+@dataclass
 class Channel:
     """A guild channel or thread. `overwrites` are Discord's permission overwrites
     ({"id", "type" 0 role / 1 member, "allow", "deny"}); a thread uses its parent's."""
@@ -103,6 +133,7 @@ class Channel:
     available_tags: list[dict[str, Any]] = field(default_factory=list)
     flags: int = 0
     applied_tags: list[str] = field(default_factory=list)  # a forum post's
+    guild_id: str = GUILD_ID
 
 
 @dataclass
@@ -196,6 +227,8 @@ class FakeDiscord:
         response_delay: float = 0.0,
         crosspost_limit: int = CROSSPOSTS_PER_HOUR,
         crosspost_window: float = 3600.0,
+        shards: int = 1,
+        require_shards: int = 0,
     ) -> None:
         self.enforce_limits = enforce_limits
         self.channel_limit = channel_limit
@@ -216,6 +249,9 @@ class FakeDiscord:
         self.crosspost_window = crosspost_window
         self.response_delay = response_delay
         self.refuse_identify = 0  # a close code to answer IDENTIFY with (4014: intents)
+        self.shards = shards  # what GET /gateway/bot recommends
+        self.require_shards = require_shards  # fewer shards get 4011 (sharding required)
+        self.guilds = {GUILD_ID: "Newsroom"}
 
         self.messages: list[Posted] = []
         self.forum_posts: list[ForumPost] = []
@@ -229,7 +265,9 @@ class FakeDiscord:
         # client's can be sure to match.
         self.bad_urls: set[str] = set()
         self.identifies = 0
+        self.identified_shards: list[tuple[int, int]] = []  # in the order they came
         self.resumes: list[dict[str, Any]] = []
+        self.resumed_shards: list[tuple[int, int]] = []  # of the RESUMEs taken
         self.gateway_asked = 0
 
         self._ids = itertools.count()
@@ -241,11 +279,8 @@ class FakeDiscord:
         self._message_added = asyncio.Condition()
         self._identified = asyncio.Condition()
 
-        self.session_id = "fake-session"
-        self._seq = 0
-        self._events: list[dict[str, Any]] = []  # every dispatch, for replay on RESUME
-        self._ws: web.WebSocketResponse | None = None
-        self._transport: asyncio.BaseTransport | None = None  # self._ws's connection
+        self.session_id = "fake-session"  # the latest session's
+        self._sessions: dict[str, _Session] = {}  # those that may RESUME, by id
         self._connected = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -266,8 +301,9 @@ class FakeDiscord:
         return self
 
     async def close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
+        for session in self._live():
+            assert session.ws is not None
+            await session.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -330,34 +366,49 @@ class FakeDiscord:
     async def reconnect(self) -> None:
         """Ask the client to reconnect (op 7). Dispatches until it has resumed are held
         and replayed after its RESUME, as Discord does."""
-        ws, self._ws = self._ws, None
         self._connected.clear()
-        if ws is not None and not ws.closed:
+        for session in self._live():
+            ws, session.ws = session.ws, None
+            assert ws is not None
             await ws.send_str(json.dumps({"op": 7, "d": None}))
 
     async def send_garbage(self) -> None:
         """A frame that is not JSON: discord.py's gateway loop dies of it."""
-        assert self._ws is not None
-        await self._ws.send_str("this is not JSON")
+        live = self._live()
+        assert live
+        for session in live:
+            assert session.ws is not None
+            await session.ws.send_str("this is not JSON")
 
     async def close_gateway(self, code: int) -> None:
         """Close the connection with a close code (4004: authentication failed, ...)."""
-        ws, self._ws = self._ws, None
         self._connected.clear()
-        if ws is not None:
+        for session in self._live():
+            ws, session.ws = session.ws, None
+            assert ws is not None
             await ws.close(code=code)
 
-    async def drop(self) -> None:
-        """The connection breaks without a close frame, as a network failure would."""
-        transport, self._ws = self._transport, None
+    async def drop(self, shard: int | None = None) -> None:
+        """The connection breaks without a close frame, as a network failure would (only
+        that shard's, if given)."""
         self._connected.clear()
-        if transport is not None:
-            transport.abort()
+        for session in self._live():
+            if shard is None or session.shard[0] == shard:
+                transport, session.ws = session.transport, None
+                if transport is not None:
+                    transport.abort()
 
     def invalidate_session(self) -> None:
-        """Forget the session: the next RESUME gets op 9 (invalid session) and the client
+        """Forget the sessions: the next RESUME gets op 9 (invalid session) and the client
         must IDENTIFY again, and what was dispatched meanwhile is not replayed."""
-        self.session_id = f"fake-session-{self._snowflake()}"
+        for session in self._sessions.values():
+            session.valid = False
+
+    def add_guild(self, guild_id: str, name: str, channels: Iterable[str]) -> None:
+        """Another guild the bot is in, with text channels of these ids."""
+        self.guilds[guild_id] = name
+        for i, channel_id in enumerate(channels, 1):
+            self.channels[channel_id] = Channel(f"{name.lower()}-{i}", guild_id=guild_id)
 
     async def interact(
         self,
@@ -377,6 +428,7 @@ class FakeDiscord:
         `age`: how long ago Discord created it (the gateway was slow to deliver it)."""
         iid = self._snowflake(age)
         token = f"interaction-token-{iid}"
+        guild_id = self.channels[channel_id].guild_id if channel_id in self.channels else GUILD_ID
         opts, resolved = [], {}
         for key, value in (options or {}).items():
             if key.endswith("channel") and not focused:
@@ -414,13 +466,13 @@ class FakeDiscord:
                 "channel": {"id": DM_CHANNEL_ID, "type": DM, "recipients": [user]},
                 "user": user,
                 "context": 1,
-                "authorizing_integration_owners": {"0": GUILD_ID},
+                "authorizing_integration_owners": {"0": guild_id},
             }
         else:
             payload |= {
                 "channel_id": channel_id,
                 "channel": self._channel(channel_id),
-                "guild_id": GUILD_ID,
+                "guild_id": guild_id,
                 "guild_locale": "en-US",
                 "member": {
                     "user": user,
@@ -432,7 +484,7 @@ class FakeDiscord:
                     "permissions": str(permissions),
                 },
                 "context": 0,
-                "authorizing_integration_owners": {"0": GUILD_ID},
+                "authorizing_integration_owners": {"0": guild_id},
             }
         interaction = Interaction(iid, token, payload)
         self.interactions[iid] = interaction
@@ -448,7 +500,10 @@ class FakeDiscord:
     def add_thread(self, channel_id: str, parent_id: str) -> None:
         """A thread that the client has not been told about (no THREAD_CREATE): it can
         only learn of it by asking, GET /channels/{id}."""
-        self.channels[channel_id] = Channel(f"thread-{channel_id}", PUBLIC_THREAD, parent_id)
+        parent = self.channels[parent_id]
+        self.channels[channel_id] = Channel(
+            f"thread-{channel_id}", PUBLIC_THREAD, parent_id, guild_id=parent.guild_id
+        )
 
     async def deny(self, channel_id: str, permissions: int) -> None:
         """Deny the bot `permissions` in a channel (a thread's are its parent's), and tell
@@ -484,7 +539,8 @@ class FakeDiscord:
         channel = self.channels.get(channel_id)
         if channel is not None and channel.type in THREADS and channel.parent_id:
             channel = self.channels.get(channel.parent_id)
-        for target in (GUILD_ID, BOT_ID):
+        everyone = channel.guild_id if channel is not None else GUILD_ID  # @everyone's id
+        for target in (everyone, BOT_ID):
             for overwrite in channel.overwrites if channel else []:
                 if overwrite["id"] == target:
                     permissions &= ~int(overwrite["deny"])
@@ -549,7 +605,8 @@ class FakeDiscord:
         if (method, path) == ("GET", "/gateway/bot"):
             self.gateway_asked += 1
             limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-            return _json({"url": self.ws_url, "shards": 1, "session_start_limit": limit})
+            body = {"url": self.ws_url, "shards": self.shards, "session_start_limit": limit}
+            return _json(body)
         if method == "PUT" and parts[:1] == ["applications"] and parts[-1] == "commands":
             scope = parts[3] if len(parts) == 5 else "global"
             commands = [
@@ -673,7 +730,9 @@ class FakeDiscord:
         if limited:
             return limited
         thread_id = self._snowflake()
-        self.channels[thread_id] = Channel(name, PUBLIC_THREAD, forum_id, applied_tags=tags)
+        self.channels[thread_id] = Channel(
+            name, PUBLIC_THREAD, forum_id, applied_tags=tags, guild_id=forum.guild_id
+        )
         # A forum post's first message has the thread's id.
         now = asyncio.get_running_loop().time()
         posted = Posted(thread_id, message, thread_id, now)
@@ -930,6 +989,7 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        session: _Session | None = None
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 break
@@ -938,60 +998,95 @@ class FakeDiscord:
             if op == 1:
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:
+                shard = (frame["d"] or {}).get("shard") or [0, 1]
+                refusal = self.refuse_identify or self._refuse_shard(shard)
                 async with self._identified:
                     self.identifies += 1
+                    if self._refuse_shard(shard) != 4010:  # (a malformed one is not noted)
+                        self.identified_shards.append((shard[0], shard[1]))
                     self._identified.notify_all()
-                if self.refuse_identify:
-                    await ws.close(code=self.refuse_identify)
+                if refusal:
+                    await ws.close(code=refusal)
                     break
-                self._ws, self._transport = ws, request.transport
-                await self._send(ws, "READY", self._ready())
-                await self._send(ws, "GUILD_CREATE", self._guild())
+                self.session_id = f"fake-session-{self._snowflake()}"
+                session = _Session(self.session_id, (shard[0], shard[1]), ws, request.transport)
+                self._sessions[session.id] = session
+                guilds = [g for g in self.guilds if session.owns(g)]
+                await self._send(session, "READY", self._ready(guilds))
+                for guild_id in guilds:
+                    await self._send(session, "GUILD_CREATE", self._guild(guild_id))
                 self._connected.set()
             elif op == 6:
                 self.resumes.append(frame["d"])
-                if frame["d"].get("session_id") != self.session_id:
+                session = self._sessions.get(frame["d"].get("session_id"))
+                if session is None or not session.valid:
                     await ws.send_str(json.dumps({"op": 9, "d": False}))
                     continue
-                self._ws, self._transport = ws, request.transport
-                for event in self._events:
+                session.ws, session.transport = ws, request.transport
+                self.resumed_shards.append(session.shard)
+                for event in session.events:
                     if event["s"] > (frame["d"].get("seq") or 0):
                         await ws.send_str(json.dumps(event))
-                await self._send(ws, "RESUMED", {})
+                await self._send(session, "RESUMED", {})
                 self._connected.set()
-        if self._ws is ws:
-            self._ws = None
-            self._connected.clear()
+        if session is not None and session.ws is ws:
+            session.ws = None
+            if not self._live():
+                self._connected.clear()
         return ws
 
-    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
-        self._seq += 1
-        frame = {"op": 0, "t": event, "s": self._seq, "d": data}
-        self._events.append(frame)
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.send_str(json.dumps(frame))
+    def _refuse_shard(self, shard: Any) -> int:
+        """Discord's close code for an IDENTIFY's shard: 4010 for one that cannot be,
+        4011 for fewer shards than the bot needs; 0 if it is fine."""
+        valid = (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+            and shard[1] >= 1
+            and 0 <= shard[0] < shard[1]
+        )
+        if not valid:
+            return 4010
+        return 4011 if shard[1] < self.require_shards else 0
 
-    async def _send(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
+    def _live(self) -> list[_Session]:
+        return [s for s in self._sessions.values() if s.ws is not None and not s.ws.closed]
+
+    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """An event about a guild (or a DM) to the sessions of the shard that owns it;
+        those without a connection keep it for their RESUME."""
+        for session in list(self._sessions.values()):
+            if session.valid and session.owns(data.get("guild_id")):
+                session.seq += 1
+                frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+                session.events.append(frame)
+                if session.ws is not None and not session.ws.closed:
+                    await session.ws.send_str(json.dumps(frame))
+
+    async def _send(self, session: _Session, event: str, data: dict[str, Any]) -> None:
         """A dispatch that belongs to one connection (READY, RESUMED): never replayed."""
-        self._seq += 1
-        await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+        session.seq += 1
+        frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+        assert session.ws is not None
+        await session.ws.send_str(json.dumps(frame))
 
     # -- payloads --------------------------------------------------------------------
 
-    def _ready(self) -> dict[str, Any]:
+    def _ready(self, guilds: list[str]) -> dict[str, Any]:
         return {
             "v": 10,
             "user": _user(BOT_ID, "headlines", bot=True),
             "session_id": self.session_id,
             "resume_gateway_url": self.ws_url,
-            "guilds": [{"id": GUILD_ID, "unavailable": True}],
+            "guilds": [{"id": g, "unavailable": True} for g in guilds],
             "application": {"id": APP_ID, "flags": 0},
         }
 
-    def _guild(self) -> dict[str, Any]:
-        threads = [cid for cid, c in self.channels.items() if c.type in THREADS]
+    def _guild(self, guild_id: str) -> dict[str, Any]:
+        ours = [cid for cid, c in self.channels.items() if c.guild_id == guild_id]
+        threads = [cid for cid in ours if self.channels[cid].type in THREADS]
         everyone = {
-            "id": GUILD_ID,
+            "id": guild_id,
             "name": "@everyone",
             "permissions": str(MEMBER_PERMISSIONS),
             "position": 0,
@@ -1002,11 +1097,11 @@ class FakeDiscord:
             "flags": 0,
         }
         return {
-            "id": GUILD_ID,
-            "name": "Newsroom",
+            "id": guild_id,
+            "name": self.guilds[guild_id],
             "owner_id": OWNER_ID,
             "roles": [everyone],
-            "channels": [self._channel(c) for c in self.channels if c not in threads],
+            "channels": [self._channel(c) for c in ours if c not in threads],
             "threads": [self._channel(c) for c in threads],
             "members": [
                 {
@@ -1030,7 +1125,7 @@ class FakeDiscord:
         data: dict[str, Any] = {
             "id": channel_id,
             "type": channel.type,
-            "guild_id": GUILD_ID,
+            "guild_id": channel.guild_id,
             "name": channel.name,
             "parent_id": channel.parent_id,
             "nsfw": False,

@@ -11,6 +11,12 @@ content fails that headline; a 429 that discord.py did not wait out becomes `Ret
 and one about the bot as a whole (a Cloudflare ban, a long global limit, a 401) pauses
 all sending (http.py). Each message carries a nonce that Discord uses to drop repeats.
 
+With `shard_count` above 1 the gateway is split into shards, which several processes
+can share: `start` then only logs in and sends over REST (and syncs the slash commands),
+and `run_shards` runs one discord.py client per shard held here (each with its own
+gateway connection and reconnect loop), so that taking a shard on or handing one over
+leaves the others connected. Every client's requests pass the one `RequestGate`.
+
 The slash commands are those of the core's spec (commands.py); those that anyone may run
 also work in DMs with the bot.
 
@@ -26,7 +32,8 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiohttp
@@ -45,6 +52,7 @@ from adapters.discord.limits import (
     CHANNEL_ERRORS,
     CONTENT_ERRORS,
     MAX_RECONNECT_DELAY,
+    SHARD_RECONNECT_WINDOW,
     UNAUTHORIZED_PAUSE,
 )
 from adapters.discord.render import (
@@ -89,6 +97,20 @@ INVITE_PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, 
 # The bot never joins voice: no warnings at start about voice libraries it does not need.
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
+# How long a channel fetched for a send (its kind, a forum's tags) is trusted, where no
+# gateway connection here keeps it up to date.
+FETCHED_CHANNEL_TTL = 60.0
+
+
+@dataclass(eq=False)
+class _Shard:
+    """One gateway shard run here: its client and the task that keeps it connected."""
+
+    client: Client
+    task: asyncio.Task[None] | None = None
+    logged_in: asyncio.Event = field(default_factory=asyncio.Event)
+    down_since: float = field(default_factory=time.time)  # 0.0 while connected
+    gave_up: str = ""  # why its connection ended for good
 
 
 class DiscordAdapter:
@@ -123,6 +145,12 @@ class DiscordAdapter:
         self.invite_url = ""
         self._gateway: asyncio.Task[None] | None = None
         self._connected, self._changed_at = False, 0.0  # as `health` last saw it
+        self.shard_count = config.shard_count
+        self._shards: dict[int, _Shard] = {}  # those run here, by shard id
+        self._refused_shards: dict[int, str] = {}  # shards that ended for good, and why
+        self._shards_changing = asyncio.Lock()
+        self._logged_in = False  # the REST-only client of a sharded bot
+        self._fetched: dict[int, tuple[float, Any]] = {}  # channel id: (when, channel)
 
     @property
     def observer(self) -> Observer:
@@ -133,113 +161,296 @@ class DiscordAdapter:
         self.gate.observer = observer  # every answer passes the gate: it counts the 429s
 
     def health(self) -> PlatformHealth:
-        client = self.client
-        connected = client is not None and client.is_ready() and not client.is_closed()
-        if client is not None and client.ws is not None and client.ws.socket.closed:
-            connected = False  # between a dropped gateway connection and its resume
+        if self.shard_count > 1:
+            connected, detail = self._sharded_health()
+        else:
+            client = self.client
+            connected = client is not None and client.is_ready() and not client.is_closed()
+            if client is not None and client.ws is not None and client.ws.socket.closed:
+                connected = False  # between a dropped gateway connection and its resume
+            detail = self._gave_up or ("" if connected else "gateway disconnected")
         if connected != self._connected:
             self._connected, self._changed_at = connected, time.time()
-        detail = self._gave_up or ("" if connected else "gateway disconnected")
         since = 0.0 if self._gave_up else self._changed_at
         return PlatformHealth(connected, since, paused=self.gate.paused(), detail=detail)
+
+    def _sharded_health(self) -> tuple[bool, str]:
+        """Connected when the sender (if started here) is logged in and every shard run
+        here is connected or dropped less than SHARD_RECONNECT_WINDOW ago."""
+        problems = []
+        if self.client is not None and not (self._logged_in and not self.client.is_closed()):
+            problems.append("not logged in")
+        now = time.time()
+        for shard_id, shard in sorted(self._shards.items()):
+            if _gateway_up(shard.client):
+                shard.down_since = 0.0
+                continue
+            shard.down_since = shard.down_since or now
+            if shard.gave_up or now - shard.down_since > SHARD_RECONNECT_WINDOW:
+                why = shard.gave_up or "disconnected"
+                problems.append(f"shard {shard_id} of {self.shard_count}: {why}")
+        for shard_id, why in sorted(self._refused_shards.items()):
+            problems.append(f"shard {shard_id} of {self.shard_count}: {why}")
+        if self.client is None and not self._shards:
+            problems.append("not started")
+        return not problems, "; ".join(problems)
 
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self, on_command: CommandCallback) -> None:
-        """Log in, register the slash commands, connect to the gateway; return on READY."""
+        """Log in, register the slash commands, connect to the gateway; return on READY.
+        With shards (`shard_count` > 1) there is no gateway connection here: this client
+        sends over REST, and `run_shards` runs the gateway's shards."""
         self.commands.on_command = on_command
-        # Global to discord.py (class attributes): set on every start from this config, so
-        # an adapter never inherits where an earlier one pointed.
-        Route.BASE = (
-            f"{self.config.api_base_url}/api/v10" if self.config.api_base_url else DISCORD_API
-        )
-        DiscordWebSocket.DEFAULT_GATEWAY = (
-            yarl.URL(self.config.gateway_url) if self.config.gateway_url else DISCORD_GATEWAY
-        )
-        REDACT.secrets.add(self.config.token)
-        REDACT.install()
-        client = self.client = Client(
-            commands=self.commands,
-            trace=self.gate.trace_config(),
-            guild_ready_timeout=self.guild_ready_timeout,
-            set_up=self._set_up,
-        )
+        self._point_discord_py()
+        sharded = self.shard_count > 1
+        client = self.client = self._new_client(self._set_up)
         self._gave_up = ""
         try:
-            try:
-                await client.login(self.config.token)
-            except discord.LoginFailure as error:
-                raise CannotStart(
-                    "discord: Discord refused the bot token (401). Reset it in the Developer "
-                    f"Portal (Bot, Reset Token) and set it as {TOKEN_ENV}"
-                ) from error
-            self._gateway = asyncio.create_task(
-                self._stay_connected(client), name="discord-gateway"
-            )
-            ready = asyncio.create_task(client.wait_until_ready())
-            done, _ = await asyncio.wait(
-                {ready, self._gateway},
-                timeout=self.ready_timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if ready not in done:
-                ready.cancel()
-                if self._gateway in done:
-                    self._gateway.result()  # raises why the gateway gave up
-                raise TimeoutError(f"discord: no READY from the gateway in {self.ready_timeout}s")
+            await self._log_in(client)
+            if sharded:
+                self._logged_in = True
+            else:
+                self._gateway = asyncio.create_task(
+                    self._stay_connected(client, lambda: self.client is client, self._give_up),
+                    name="discord-gateway",
+                )
+                await self._until_ready(client, self._gateway)
             if self.config.crosspost:
                 await self.crossposts.start(self.config.token, self.gate.trace_config())
         except BaseException:
-            await self.stop()
+            await self._stop_sender()
             raise
         user = client.user
-        log.info("discord: connected as %s (id %s)", user, user.id if user else "?")
+        how = "sending over REST; the gateway runs in shards" if sharded else "connected"
+        log.info("discord: %s as %s (id %s)", how, user, user.id if user else "?")
+
+    async def run_shards(self, handle: CommandCallback, shards: frozenset[int]) -> None:
+        """Run exactly these gateway shards here from now on: connect the missing ones
+        (returning once they are READY) and close the others; those that stay are left
+        alone. Raises CannotStart for a shard Discord refuses for good (it is not run;
+        the others are); such a shard is tried again only once a call has left it out
+        (or after `stop`), so that calling again with the same shards never hammers the
+        gateway. Raises TimeoutError for a shard not READY in `ready_timeout` (it keeps
+        trying). With one shard, that shard is `start`'s gateway: {0} starts, {} stops."""
+        wrong = sorted(k for k in shards if not 0 <= k < self.shard_count)
+        if wrong:
+            raise ValueError(f"discord: no shard {wrong} among {self.shard_count}")
+        self.commands.on_command = handle
+        if self.shard_count == 1:
+            if shards and self.client is None:
+                await self.start(handle)
+            elif not shards and self.client is not None:
+                await self.stop()
+            return
+        async with self._shards_changing:
+            self._point_discord_py()
+            for shard_id, shard in list(self._shards.items()):
+                if shard.gave_up:  # refused since it was opened: keep why, for health
+                    await self._close_shard(shard_id)
+                    self._refused_shards[shard_id] = shard.gave_up
+            for shard_id in sorted(set(self._shards) - shards):
+                await self._close_shard(shard_id)
+            for shard_id in set(self._refused_shards) - shards:
+                del self._refused_shards[shard_id]
+            missing = shards - set(self._shards) - set(self._refused_shards)
+            opened = [self._open_shard(k) for k in sorted(missing)]
+            if not opened:
+                return
+            waits = [asyncio.create_task(self._until_shard_ready(s)) for s in opened]
+            _, late = await asyncio.wait(waits, timeout=self.ready_timeout)
+            for wait in late:
+                wait.cancel()
+            refused = {k: s.gave_up for k, s in list(self._shards.items()) if s.gave_up}
+            for shard_id, why in refused.items():
+                await self._close_shard(shard_id)
+                self._refused_shards[shard_id] = why
+            if refused:
+                said = "; ".join(f"shard {k}: {why}" for k, why in sorted(refused.items()))
+                raise CannotStart(f"discord: {said}")
+            if late:
+                waiting = sorted(k for k, s in self._shards.items() if not _gateway_up(s.client))
+                raise TimeoutError(
+                    f"discord: no READY on shard(s) {waiting} in {self.ready_timeout}s; "
+                    "they keep trying"
+                )
 
     async def stop(self) -> None:
+        # Not behind `_shards_changing`: a run_shards waiting for READY ends as soon as
+        # its shards are closed here, rather than holding up the stop.
+        await self._stop_sender()
+        for shard_id in sorted(self._shards):
+            await self._close_shard(shard_id)
+        self._refused_shards.clear()
+
+    async def _stop_sender(self) -> None:
         await self.crossposts.stop()
         client, self.client = self.client, None
+        self._logged_in = False
         if client is not None:
             await client.close()
         gateway, self._gateway = self._gateway, None
         if gateway is not None:
             await asyncio.gather(gateway, return_exceptions=True)
 
-    async def _stay_connected(self, client: Client) -> None:
-        """Run the gateway connection until `stop`. discord.py reconnects and resumes by
+    def _point_discord_py(self) -> None:
+        """Point discord.py at this config's Discord. Route.BASE and DEFAULT_GATEWAY are
+        global to discord.py (class attributes): set from this config when this adapter
+        has no client yet, so an adapter never inherits where an earlier one pointed, and
+        a shard's reconnect is never pointed elsewhere while another starts."""
+        REDACT.secrets.add(self.config.token)
+        REDACT.install()
+        if self.client is not None or self._shards:
+            return
+        Route.BASE = (
+            f"{self.config.api_base_url}/api/v10" if self.config.api_base_url else DISCORD_API
+        )
+        DiscordWebSocket.DEFAULT_GATEWAY = (
+            yarl.URL(self.config.gateway_url) if self.config.gateway_url else DISCORD_GATEWAY
+        )
+
+    def _new_client(
+        self, set_up: Callable[[Client], Awaitable[None]], shard_id: int | None = None
+    ) -> Client:
+        return Client(
+            commands=self.commands,
+            trace=self.gate.trace_config(),
+            guild_ready_timeout=self.guild_ready_timeout,
+            set_up=set_up,
+            shard_id=shard_id,
+            shard_count=self.shard_count if shard_id is not None else None,
+        )
+
+    async def _log_in(self, client: Client) -> None:
+        try:
+            await client.login(self.config.token)
+        except discord.LoginFailure as error:
+            raise CannotStart(
+                "discord: Discord refused the bot token (401). Reset it in the Developer "
+                f"Portal (Bot, Reset Token) and set it as {TOKEN_ENV}"
+            ) from error
+
+    async def _until_ready(self, client: Client, gateway: asyncio.Task[None]) -> None:
+        """Wait for READY; raise why the gateway loop ended, or TimeoutError."""
+        ready = asyncio.create_task(client.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {ready, gateway}, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready not in done:
+            ready.cancel()
+            if gateway in done:
+                gateway.result()  # raises why the gateway gave up
+            raise TimeoutError(f"discord: no READY from the gateway in {self.ready_timeout}s")
+
+    def _give_up(self, why: str) -> None:
+        self._gave_up = why
+
+    # -- shards --------------------------------------------------------------------------
+
+    def _open_shard(self, shard_id: int) -> _Shard:
+        shard = _Shard(self._new_client(self._find_gateway, shard_id))
+        self._shards[shard_id] = shard
+        shard.task = asyncio.create_task(
+            self._run_shard(shard_id, shard), name=f"discord-shard-{shard_id}"
+        )
+        return shard
+
+    async def _close_shard(self, shard_id: int) -> None:
+        shard = self._shards.pop(shard_id, None)
+        if shard is None:
+            return  # closed meanwhile (stop)
+        await shard.client.close()
+        if shard.task is not None:
+            await asyncio.gather(shard.task, return_exceptions=True)
+        log.info("discord: shard %d of %d closed here", shard_id, self.shard_count)
+
+    async def _run_shard(self, shard_id: int, shard: _Shard) -> None:
+        """Log the shard's client in and keep its gateway connection up, as the gateway
+        loop does, until it is closed or refused for good."""
+
+        def alive() -> bool:
+            return self._shards.get(shard_id) is shard
+
+        def give_up(why: str) -> None:
+            shard.gave_up = why
+
+        name = f"shard {shard_id} of {self.shard_count}"
+        retry = Backoff(self.reconnect_delay, MAX_RECONNECT_DELAY)
+        try:
+            while not shard.logged_in.is_set():
+                try:
+                    await self._log_in(shard.client)
+                    shard.logged_in.set()
+                except CannotStart:
+                    raise
+                except Exception:
+                    if not alive():
+                        return
+                    delay = retry.next()
+                    log.exception("discord: %s could not log in; again in %.0fs", name, delay)
+                    await asyncio.sleep(delay)
+            await self._stay_connected(shard.client, alive, give_up, name)
+        except CannotStart as error:
+            if not shard.gave_up:  # (a refusal at the gateway is logged already)
+                shard.gave_up = str(error).removeprefix("discord: ")
+                log.error("discord: %s: %s", name, shard.gave_up)
+
+    async def _until_shard_ready(self, shard: _Shard) -> None:
+        """Until the shard's client is READY or its task has ended (refused)."""
+        assert shard.task is not None
+        logged_in = asyncio.create_task(shard.logged_in.wait())
+        await asyncio.wait({logged_in, shard.task}, return_when=asyncio.FIRST_COMPLETED)
+        logged_in.cancel()
+        if shard.logged_in.is_set() and not shard.task.done():
+            ready = asyncio.create_task(shard.client.wait_until_ready())
+            await asyncio.wait({ready, shard.task}, return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
+
+    # -- the gateway loop ----------------------------------------------------------------
+
+    async def _stay_connected(
+        self,
+        client: Client,
+        alive: Callable[[], bool],
+        give_up: Callable[[str], None],
+        name: str = "",
+    ) -> None:
+        """Run the gateway connection while `alive()`. discord.py reconnects and resumes by
         itself after a dropped connection; when its loop dies of anything else, start it
-        again, with backoff. A refusal that retrying cannot mend ends it: CannotStart."""
+        again, with backoff. A refusal that retrying cannot mend ends it: CannotStart,
+        after `give_up(why)`."""
         loop = asyncio.get_running_loop()
         retry = Backoff(self.reconnect_delay, MAX_RECONNECT_DELAY)
-        while self.client is client:
+        which = f"{name}: " if name else ""
+        while alive():
             began = loop.time()
             try:
                 await client.connect()
             except (discord.PrivilegedIntentsRequired, discord.ConnectionClosed) as error:
                 # discord.py raises these only for close codes it will not reconnect on.
-                if self.client is not client:
+                if not alive():
                     return
-                self._gave_up = gateway_refusal(error)
-                log.error("discord: %s; Discord stays disconnected until restarted", self._gave_up)
+                refusal = gateway_refusal(error)
+                give_up(refusal)
+                log.error("discord: %s%s; it stays disconnected until restarted", which, refusal)
                 await client.close()
-                raise CannotStart(f"discord: {self._gave_up}") from error
+                raise CannotStart(f"discord: {refusal}") from error
             except Exception:
-                if self.client is not client:
+                if not alive():
                     return
                 if loop.time() - began > MAX_RECONNECT_DELAY:
                     retry.reset()  # it had been up a good while
                 delay = retry.next()
-                log.exception("discord: the gateway connection failed; a new one in %.0fs", delay)
+                log.exception(
+                    "discord: %sthe gateway connection failed; a new one in %.0fs", which, delay
+                )
                 if client.ws is not None:
                     await client.ws.close(code=4000)  # its heartbeats would go on otherwise
                 await asyncio.sleep(delay)
 
     async def _set_up(self, client: Client) -> None:
         """After login, before the gateway: find the gateway, log the invite, sync commands."""
-        if self.config.api_base_url and not self.config.gateway_url:
-            # One setting (a REST proxy, a test server) points the whole client elsewhere:
-            # a plain Client never asks for the gateway, so ask through that REST base.
-            _, url, _ = await client.http.get_bot_gateway()
-            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        await self._find_gateway(client)
         if client.application_id is not None:
             self.invite_url = discord.utils.oauth_url(
                 client.application_id, permissions=INVITE_PERMISSIONS, scopes=INVITE_SCOPES
@@ -247,8 +458,29 @@ class DiscordAdapter:
             log.info("discord: invite the bot to a server with %s", self.invite_url)
         await self.commands.sync(client.tree, self.config.guild_id)
 
+    async def _find_gateway(self, client: Client) -> None:
+        """Where the gateway is, when it must be asked for; and, with shards, whether
+        Discord recommends more of them than configured."""
+        if not (self.config.api_base_url and not self.config.gateway_url) and (
+            self.shard_count == 1 or client.shard_id is not None
+        ):
+            return
+        recommended, url, _ = await client.http.get_bot_gateway()
+        if self.config.api_base_url and not self.config.gateway_url:
+            # One setting (a REST proxy, a test server) points the whole client elsewhere:
+            # a plain Client never asks for the gateway, so ask through that REST base.
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        if client.shard_id is None and recommended > self.shard_count:
+            log.warning(
+                "discord: Discord recommends %d gateway shards and discord.shard_count is "
+                "%d; raise it (Discord refuses a bot with too few, close code 4011)",
+                recommended,
+                self.shard_count,
+            )
+
     def _running(self) -> bool:
-        return self.client is not None and self.client.is_ready()
+        clients = [self.client, *(s.client for s in self._shards.values())]
+        return self._logged_in or any(c is not None and c.is_ready() for c in clients)
 
     # -- posting ---------------------------------------------------------------------
 
@@ -264,11 +496,12 @@ class DiscordAdapter:
         client = self._client()
         if not chat.chat_id.isdigit():
             raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
-        known = client.get_channel(int(chat.chat_id))
-        if known is None and chat.kind == "forum":
-            # Subscribed as a forum but not in the cache (its server not ready yet): ask,
-            # rather than post a message where Discord takes only posts.
-            known = await _request(client.fetch_channel(int(chat.chat_id)))
+        known = self._cached_channel(int(chat.chat_id))
+        if known is None and (chat.kind == "forum" or chat.chat_id in self.config.crosspost):
+            # Not in a cache here (its server not ready yet, or its shard runs in another
+            # process): ask, rather than post a message where Discord takes only posts or
+            # not publish one that should be.
+            known = await self._fetch_channel(client, int(chat.chat_id))
         if isinstance(known, discord.ForumChannel):
             return await self._post_in_forum(known, headlines[0], language)
         sent = await self._send_messages(client, chat, headlines, language)
@@ -359,6 +592,23 @@ class DiscordAdapter:
             first = first or message
         return Sent(str(first.id), digest.total)
 
+    def _cached_channel(self, channel_id: int) -> Any:
+        """The channel as a gateway connection here keeps it (any shard's), or None."""
+        for client in [self.client, *(s.client for s in self._shards.values())]:
+            found = client.get_channel(channel_id) if client is not None else None
+            if found is not None:
+                return found
+        return None
+
+    async def _fetch_channel(self, client: Client, channel_id: int) -> Any:
+        """The channel as Discord answers for it, asked at most once a minute."""
+        now = time.monotonic()
+        fetched_at, channel = self._fetched.get(channel_id, (0.0, None))
+        if channel is None or now - fetched_at > FETCHED_CHANNEL_TTL:
+            channel = await _request(client.fetch_channel(channel_id))
+            self._fetched[channel_id] = (now, channel)
+        return channel
+
     def _client(self) -> Client:
         """The connected client, or TemporaryFailure: the delivery waits for a reconnect."""
         client = self.client
@@ -372,6 +622,13 @@ class DiscordAdapter:
         if not chat.chat_id.isdigit():
             raise DestinationGone(f"discord: {chat.chat_id!r} is not a channel id")
         return client.get_partial_messageable(int(chat.chat_id))
+
+
+def _gateway_up(client: Client) -> bool:
+    """Whether the client's gateway connection is READY and open now."""
+    if not client.is_ready() or client.is_closed():
+        return False
+    return client.ws is None or not client.ws.socket.closed
 
 
 async def _post(

@@ -15,7 +15,8 @@ from adapters.discord.render import NO_MENTIONS
 
 class Client(discord.Client):
     """A client with the slash commands' tree; `set_up` runs after login, before the
-    gateway connects."""
+    gateway connects. With `shard_id` and `shard_count`, its gateway connection is that
+    shard: it receives the events of the guilds that shard owns."""
 
     def __init__(
         self,
@@ -24,6 +25,8 @@ class Client(discord.Client):
         trace: aiohttp.TraceConfig,
         guild_ready_timeout: float,
         set_up: Callable[[Client], Awaitable[None]],
+        shard_id: int | None = None,
+        shard_count: int | None = None,
     ) -> None:
         # Only the guilds intent: channels and permissions for the slash commands. Slash
         # commands need no privileged intent (no message content, no members).
@@ -38,6 +41,8 @@ class Client(discord.Client):
             guild_ready_timeout=guild_ready_timeout,
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
+            shard_id=shard_id,
+            shard_count=shard_count,
         )
         self._set_up = set_up
         self.tree = commands.build_tree(self)

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from bot.config import ConfigError, DestinationConfig, PlatformTable, Table, secret_field, show
 
 TOKEN_ENV = "HEADLINES_DISCORD_TOKEN"
+# Discord requires sharding from 2,500 servers and suggests about 1,000 per shard; 1024
+# shards would be a million servers.
+SHARD_COUNT_LIMITS = (1, 1024)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +23,8 @@ class DiscordConfig:
     # The announcement channels whose posts the bot publishes to the servers following
     # them: the destinations with `crosspost = true`.
     crosspost: frozenset[str] = frozenset()
+    # How many shards the gateway is split into: each guild's events reach one of them.
+    shard_count: int = 1
 
     # How this platform's chat ids read elsewhere in the file (the operator's alert chat).
     read_chat = staticmethod(lambda t, name: snowflake(t, name, required=True))
@@ -43,6 +48,7 @@ def parse_section(t: PlatformTable) -> DiscordConfig:
         guild_id=snowflake(t, "guild_id"),
         destinations=t.destinations(channel),
         crosspost=frozenset(crosspost),
+        shard_count=t.int("shard_count", default.shard_count, limits=SHARD_COUNT_LIMITS),
     )
     t.done()
     return config

@@ -10,11 +10,14 @@ LONGEST_WAIT = 30.0
 # mend it; a while later one request tries again.
 UNAUTHORIZED_PAUSE = 600.0
 MAX_RECONNECT_DELAY = 300.0
+# A shard whose connection dropped still counts as up for this long: discord.py resumes
+# within seconds, and the platform is not unhealthy for one shard's brief reconnect.
+SHARD_RECONNECT_WINDOW = 30.0
 # Gateway close codes after which reconnecting cannot help (discord.py gives up on them).
 GATEWAY_REFUSALS = {
     4004: f"Discord refused the bot token at the gateway; reset it and set {TOKEN_ENV}",
-    4010: "the gateway refused the shard",
-    4011: "Discord requires sharding for this bot",
+    4010: "the gateway refused the shard (is discord.shard_count the same in every process?)",
+    4011: "Discord requires sharding for this bot: raise discord.shard_count",
     4012: "the gateway refused the API version",
     4013: "the gateway refused the intents asked for",
     4014: "the bot asks for privileged intents that are not enabled for it in the Developer Portal",

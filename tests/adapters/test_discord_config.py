@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adapters.discord.config import TOKEN_ENV, DiscordConfig, parse_section
@@ -61,4 +63,25 @@ def test_discord_destinations_may_ask_for_crossposting() -> None:
     assert [d.chat_id for d in config.destinations] == ["5", "6"]
     assert error_of(destinations=[{"channel": 5, "crosspost": "yes"}]) == (
         "discord.destinations[0].crosspost: expected true or false, got 'yes'"
+    )
+
+
+def test_the_shard_count_is_a_whole_number_from_1_to_1024() -> None:
+    assert parse().shard_count == 1
+    assert parse(shard_count=4).shard_count == 4
+    assert error_of(shard_count=0) == "discord.shard_count: must be at least 1, got 0"
+    assert error_of(shard_count=1025) == "discord.shard_count: must be at most 1024, got 1025"
+    assert "expected a whole number" in error_of(shard_count="2")
+
+
+def test_check_config_names_a_bad_shard_count(tmp_path: Path) -> None:
+    from tests.test_config import check_config
+
+    path = tmp_path / "config.toml"
+    feeds = '[[feeds]]\nname = "A"\nurl = "https://a.example/"\n'
+    path.write_text(f'{feeds}[discord]\ntoken = "t"\nshard_count = 2000\n')
+    done = check_config(path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        "config error: discord.shard_count: must be at most 1024, got 2000"
     )
