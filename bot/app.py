@@ -291,7 +291,8 @@ class HeadlinesBot:
         for adapter in self.adapters:
             if isinstance(adapter, Sharded) and adapter.shard_count > 1:
                 shards = [shard_role(adapter.platform, k) for k in range(adapter.shard_count)]
-                wanted += share_of(shards, self.roles.held, live, self.process)
+                busy = frozenset(r for r, who in self._holders.items() if who != self.process)
+                wanted += share_of(shards, self.roles.held, busy, live, self.process)
         return wanted
 
     async def coordinate(self, *, retry: bool = True, starting: bool = False) -> None:

@@ -98,12 +98,17 @@ class Roles:
             log.warning("roles: could not give the leases back (%s); they run out", error)
 
 
-def share_of(roles: list[str], held: frozenset[str], live: int, process: str) -> list[str]:
-    """Of interchangeable `roles` (a platform's shards), those to ask for: the ones held,
-    and others up to an equal share among the `live` processes, each process starting
-    its search at its own place so that they do not all ask for the same ones."""
+def share_of(
+    roles: list[str], held: frozenset[str], busy: frozenset[str], live: int, process: str
+) -> list[str]:
+    """Of interchangeable `roles` (a platform's shards), those to ask for: an equal share
+    among the `live` processes, the ones held first (beyond the share, they are given
+    back for a process with fewer to take), then free ones before those `busy` (held by
+    other processes), each process starting its search at its own place so that they do
+    not all ask for the same ones."""
     share = math.ceil(len(roles) / max(1, live))
-    keep = [r for r in roles if r in held]
+    keep = [r for r in roles if r in held][:share]
     start = zlib.crc32(process.encode()) % max(1, len(roles))
     others = [r for r in roles[start:] + roles[:start] if r not in held]
+    others.sort(key=lambda r: r in busy)  # stable: free ones first, each in its order
     return keep + others[: max(0, share - len(keep))]

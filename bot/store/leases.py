@@ -50,9 +50,10 @@ class LeaseStore(Database):
         return float(row[0])
 
     async def heartbeat(self, process: str, ttl: float, wanted: list[str]) -> set[str]:
-        """Say `process` is alive, renew the leases it holds by `ttl` seconds and take those
-        of `wanted` that nobody holds (or whose holder let them run out), in one
-        transaction; return the names of the leases it holds now."""
+        """Say `process` is alive, renew the leases of `wanted` it holds by `ttl` seconds,
+        give back those it holds and no longer wants, and take those of `wanted` that
+        nobody holds (or whose holder let them run out), in one transaction; return the
+        names of the leases it holds now."""
         now = self.backend.now_sql
         host, pid = _host_and_pid(process)
         async with self._transaction():
@@ -73,6 +74,11 @@ class LeaseStore(Database):
                     (ttl, process),
                 )
             }
+            for name in held - set(wanted):  # no longer wanted: given back at once
+                await self._execute(
+                    "DELETE FROM leases WHERE name = ? AND holder = ?", (name, process)
+                )
+            held &= set(wanted)
             for name in wanted:
                 if name in held:
                     continue
