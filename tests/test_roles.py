@@ -53,8 +53,9 @@ async def test_two_bots_share_the_shards_and_one_takes_all_when_the_other_stops(
             await second.connect(maintenance=True)
             # Two alive: the first gives a shard back, the second takes it.
             await until(
-                lambda: len(second.roles.held & SHARDS) == 1
-                and len(fake.identified_shards) == 3  # the first's two, then the second's
+                lambda: (
+                    len(second.roles.held & SHARDS) == 1 and len(fake.identified_shards) == 3
+                )  # the first's two, then the second's
             )
             assert len(first.roles.held & SHARDS) == 1
             assert second.roles.held & {"discord", "maintenance"} == set()
@@ -65,8 +66,10 @@ async def test_two_bots_share_the_shards_and_one_takes_all_when_the_other_stops(
             await first.stop()
             # The second takes over at its next beat: the sender and both shards.
             await until(
-                lambda: second.roles.held == {"discord", "maintenance"} | SHARDS
-                and len(fake.identified_shards) == 4
+                lambda: (
+                    second.roles.held == {"discord", "maintenance"} | SHARDS
+                    and len(fake.identified_shards) == 4
+                )
             )
             for channel in (CHANNEL_IDS[0], OTHER_NEWS):
                 answered = await fake.command("help", {}, channel_id=channel)
