@@ -39,7 +39,10 @@ async def test_a_lease_has_one_holder_until_it_runs_out(pair: tuple[Storage, Sto
     }
     assert await second.heartbeat(b, 0.5, ["telegram", "discord"]) == {"discord"}
     # Renewed: still the first's, however often the second asks.
-    assert await first.heartbeat(a, 0.5, []) == {"telegram", "maintenance"}
+    assert await first.heartbeat(a, 0.5, ["telegram", "maintenance"]) == {
+        "telegram",
+        "maintenance",
+    }
     assert await second.heartbeat(b, 0.5, ["telegram", "discord"]) == {"discord"}
     holders = {lease.name: lease.holder for lease in await second.leases()}
     assert holders == {"telegram": a, "maintenance": a, "discord": b}
@@ -47,6 +50,9 @@ async def test_a_lease_has_one_holder_until_it_runs_out(pair: tuple[Storage, Sto
     assert await second.heartbeat(b, 10, ["telegram", "discord"]) == {"telegram", "discord"}
     # The first comes back: what it held is gone, and stays the second's.
     assert await first.heartbeat(a, 10, ["telegram", "maintenance"]) == {"maintenance"}
+    # What a process no longer wants it gives back, for another to take at once.
+    assert await first.heartbeat(a, 10, []) == set()
+    assert await second.heartbeat(b, 10, ["maintenance"]) == {"maintenance"}
 
 
 async def test_leases_given_back_are_taken_at_once(pair: tuple[Storage, Storage]) -> None:
