@@ -84,6 +84,7 @@ class HeadlinesBot:
         self._beats: asyncio.Task[None] | None = None
         self._stopping = False
         self._maintenance = False
+        self._wanted: list[str] = []  # the roles asked for at the last beat
         self._jobs: dict[str, asyncio.Task[object]] = {}  # scheduled work running, by name
         self._resources = contextlib.AsyncExitStack()  # what open() opened, to close
         # Operations (issue 11): metrics when something can read them, the HTTP listener,
@@ -305,7 +306,8 @@ class HeadlinesBot:
                 live = await self.storage.live_processes(2 * RENEW_EVERY + 1)
             except DB_ERRORS:
                 live = 1
-        gained, lost = await self.roles.beat(self._wanted_roles(live))
+        self._wanted = self._wanted_roles(live)
+        gained, lost = await self.roles.beat(self._wanted)
         with contextlib.suppress(*DB_ERRORS):  # else kept from the last beat
             self._holders = {lease.name: lease.holder for lease in await self.storage.leases()}
         now = time.time()
@@ -590,7 +592,8 @@ class HeadlinesBot:
 
     async def metrics_text(self) -> bytes:
         assert self.metrics is not None
-        await self.metrics.refresh(self.storage, self.parsers.restarts)
+        roles = {role: self.roles.holds(role) for role in self._wanted}
+        await self.metrics.refresh(self.storage, self.parsers.restarts, roles)
         return self.metrics.exposition()
 
     async def stop(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -89,6 +89,12 @@ class Metrics(Observer):
             ["platform", "state"],
             registry=registry,
         )
+        self.roles = Gauge(
+            "headlines_roles_held",
+            "The roles this process wants (bot.roles): 1 where it holds the role's lease",
+            ["role"],
+            registry=registry,
+        )
         self.worker_restarts = Counter(
             "headlines_parse_worker_restarts",
             "Parse worker pools replaced (recycled, or a worker died)",
@@ -128,8 +134,16 @@ class Metrics(Observer):
 
     # -- states, read when asked -----------------------------------------------------------
 
-    async def refresh(self, storage: Storage, worker_restarts: int = 0) -> None:
-        """Read what the database holds now into the gauges."""
+    async def refresh(
+        self,
+        storage: Storage,
+        worker_restarts: int = 0,
+        roles: Mapping[str, bool] | None = None,
+    ) -> None:
+        """Read what the database holds now into the gauges, and whether this process
+        holds each of the `roles` it wants."""
+        for role, held in (roles or {}).items():
+            self.roles.labels(role).set(1 if held else 0)
         states = {"ok": 0, "failing": 0, "disabled": 0}
         for feed in await storage.feed_states():
             state = "disabled" if feed.disabled_reason else "failing" if feed.failures else "ok"

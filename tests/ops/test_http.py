@@ -112,6 +112,9 @@ async def test_metrics_count_a_poll_and_a_fan_out_with_a_429(
     assert found[("headlines_outbox_pending", (("platform", "telegram"),))] == 0
     assert found[("headlines_destinations", (("platform", "telegram"), ("state", "active")))] == 1
     assert found[("headlines_feeds", (("state", "ok"),))] == 1
+    # Alone on its database, the process holds every role it wants.
+    assert found[("headlines_roles_held", (("role", "telegram"),))] == 1
+    assert found[("headlines_roles_held", (("role", "maintenance"),))] == 1
     # Bounded labels: no chat, no headline in any of them.
     labels = {v for (_, pairs) in found for _, v in pairs}
     assert CHANNEL not in labels and not any("News" in v for v in labels)
