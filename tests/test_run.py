@@ -142,9 +142,17 @@ async def test_after_a_crash_the_next_run_starts(
         assert await asyncio.to_thread(second.wait, 60) == 0, second_log.read_text()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_status_and_poll_once_work_beside_a_running_bot(
-    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+    tmp_path: Path,
+    processes: list[subprocess.Popen[bytes]],
+    backend: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if backend == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        monkeypatch.setenv("HEADLINES_DATABASE_URL", server.database())
     async with FeedServer() as feeds:
         feeds.set_feed("/news", make_rss(sample_entries(3, start=datetime.now(UTC))))
         config = tmp_path / "config.toml"
@@ -155,12 +163,17 @@ async def test_status_and_poll_once_work_beside_a_running_bot(
         await wait_for(lambda: "poller: Feed 0: 3 new" in stderr.read_text(), bot, stderr)
 
         # New headlines since the bot's first poll: `poll --once` stores them, and leaves
-        # sending them to the running bot rather than posting them a second time.
+        # sending them to the running bot rather than posting them a second time: the
+        # file's lock says so on SQLite, the console's lease on PostgreSQL.
         feeds.set_feed("/news", make_rss(sample_entries(5, seed="new-", start=datetime.now(UTC))))
         code, out, err = await bot_cli("poll", "--once", "--config", str(config))
         assert code == 0, err
         assert "Feed 0: 5 entries, 5 new, 5 deliveries queued" in out
-        assert f"delivered 0: the bot running on this database (pid {bot.pid} on " in out
+        if backend == "sqlite":
+            assert f"delivered 0: the bot running on this database (pid {bot.pid} on " in out
+        else:
+            assert "delivered 0\n" in out
+            assert f"console: sent by the bot running as {socket.gethostname()}:{bot.pid}:" in out
         assert "\n* " not in out and not out.startswith("* ")  # no post printed here
 
         code, out, err = await bot_cli("status", "--config", str(config))
