@@ -85,6 +85,7 @@ class HeadlinesBot:
         self._stopping = False
         self._maintenance = False
         self._wanted: list[str] = []  # the roles asked for at the last beat
+        self._shards_run: dict[str, frozenset[int]] = {}  # by platform: what runs here
         self._jobs: dict[str, asyncio.Task[object]] = {}  # scheduled work running, by name
         self._resources = contextlib.AsyncExitStack()  # what open() opened, to close
         # Operations (issue 11): metrics when something can read them, the HTTP listener,
@@ -239,8 +240,12 @@ class HeadlinesBot:
         over those that others drop. With `maintenance`, the jobs that run once among
         the processes are wanted too. See `_start` for `retry`."""
         self._maintenance = maintenance
-        await self.coordinate(retry=retry, starting=True)
+        gained = await self._beat()
+        # Beating from now on: connecting may take longer than a lease lasts.
         self._beats = asyncio.create_task(self._keep_roles(), name="roles")
+        await self._start([a for a in self.adapters if a.platform in gained], retry=retry)
+        for adapter in self._sharded():
+            await self._run_shards(adapter)
 
     async def _keep_roles(self) -> None:
         while True:
@@ -287,27 +292,51 @@ class HeadlinesBot:
 
     # -- roles: what this process does among those sharing the database (bot.roles) ---
 
+    def _sharded(self) -> list[Sharded]:
+        """The adapters whose updates come over several shards."""
+        return [a for a in self.adapters if isinstance(a, Sharded) and a.shard_count > 1]
+
     def _wanted_roles(self, live: int) -> list[str]:
         wanted = [a.platform for a in self.adapters] + ([MAINTENANCE] if self._maintenance else [])
-        for adapter in self.adapters:
-            if isinstance(adapter, Sharded) and adapter.shard_count > 1:
-                shards = [shard_role(adapter.platform, k) for k in range(adapter.shard_count)]
-                busy = frozenset(r for r, who in self._holders.items() if who != self.process)
-                wanted += share_of(shards, self.roles.held, busy, live, self.process)
+        busy = frozenset(r for r, who in self._holders.items() if who != self.process)
+        for adapter in self._sharded():
+            shards = [shard_role(adapter.platform, k) for k in range(adapter.shard_count)]
+            wanted += share_of(shards, self.roles.held, busy, live, self.process)
         return wanted
 
-    async def coordinate(self, *, retry: bool = True, starting: bool = False) -> None:
-        """One beat of the roles: renew them, take those free, and connect or disconnect
-        the platforms (and shards) accordingly. `starting`: the first beat, whose
-        platforms connect before connect() returns (retried only with `retry`)."""
+    async def coordinate(self) -> None:
+        """One beat of the roles, then what it changed, in the background (a beat must
+        never wait for a platform to connect, or its leases could run out meanwhile):
+        platforms taken over are connected, those lost disconnected, shards run again."""
+        lost = self.roles.held
+        gained = await self._beat()
+        lost -= self.roles.held
+        for adapter in self.adapters:
+            if adapter.platform in lost:
+                await self._in_background(
+                    f"disconnect {adapter.platform}", self._disconnect, adapter
+                )
+            elif adapter.platform in gained:
+                log.info("bot: taking over %s", adapter.platform)
+                self._retry(adapter, 0.0)
+        for adapter in self._sharded():
+            if self._held_shards(adapter) != self._shards_run.get(adapter.platform):
+                # One run at a time per platform; a run sees changes made while it ran.
+                name = f"shards {adapter.platform}"
+                await self._in_background(name, self._run_shards, adapter)
+        if gained:
+            self.outbox.wake()
+
+    async def _beat(self) -> frozenset[str]:
+        """Renew the roles and take those free and wanted; the roles gained."""
         live = 1
-        if any(isinstance(a, Sharded) and a.shard_count > 1 for a in self.adapters):
+        if self._sharded():
             try:
                 live = await self.storage.live_processes(2 * RENEW_EVERY + 1)
             except DB_ERRORS:
                 live = 1
         self._wanted = self._wanted_roles(live)
-        gained, lost = await self.roles.beat(self._wanted)
+        gained, _ = await self.roles.beat(self._wanted)
         with contextlib.suppress(*DB_ERRORS):  # else kept from the last beat
             self._holders = {lease.name: lease.holder for lease in await self.storage.leases()}
         now = time.time()
@@ -316,33 +345,30 @@ class HeadlinesBot:
                 self._unheld_since.pop(adapter.platform, None)
             else:
                 self._unheld_since.setdefault(adapter.platform, now)
-        for adapter in self.adapters:
-            if adapter.platform in lost:
-                await self._disconnect(adapter)
-        taken = [a for a in self.adapters if a.platform in gained]
-        if taken and starting:
-            await self._start(taken, retry=retry)
-        for adapter in taken if not starting else ():
-            log.info("bot: taking over %s", adapter.platform)
-            self._retry(adapter, 0.0)
-        for adapter in self.adapters:
-            if isinstance(adapter, Sharded) and adapter.shard_count > 1:
-                await self._run_shards(adapter, gained | lost)
-        if gained:
-            self.outbox.wake()
+        return gained
 
-    async def _run_shards(self, adapter: Sharded, changed: frozenset[str]) -> None:
-        shards = {k: shard_role(adapter.platform, k) for k in range(adapter.shard_count)}
-        if not changed & set(shards.values()):
-            return
-        held = frozenset(k for k, role in shards.items() if role in self.roles.held)
-        try:
-            await adapter.run_shards(self.commands.handle, held)
-        except Exception as error:
-            # Its leases are kept: the adapter reconnects a shard it could not open.
-            log.error(
-                "bot: %s shards %s could not start: %s", adapter.platform, sorted(held), error
-            )
+    def _held_shards(self, adapter: Sharded) -> frozenset[int]:
+        return frozenset(
+            k
+            for k in range(adapter.shard_count)
+            if shard_role(adapter.platform, k) in self.roles.held
+        )
+
+    async def _run_shards(self, adapter: Sharded) -> None:
+        """Run the shards whose leases this process holds, until what runs is what is
+        held (the leases may change while shards connect)."""
+        while (held := self._held_shards(adapter)) != self._shards_run.get(adapter.platform):
+            self._shards_run[adapter.platform] = held
+            try:
+                await adapter.run_shards(self.commands.handle, held)
+            except Exception as error:
+                # Its leases are kept: the adapter keeps trying a shard that dropped.
+                log.error(
+                    "bot: %s shards %s could not all start: %s",
+                    adapter.platform,
+                    sorted(held),
+                    error,
+                )
 
     async def _disconnect(self, adapter: Adapter) -> None:
         """Another process holds `adapter`'s platform now: stop reading and sending."""
