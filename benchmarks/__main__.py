@@ -29,6 +29,7 @@ QUICK: dict[str, list[str]] = {
     "discord_fanout": ["--channels", "100", "--burst", "10"],
     "filters": ["--seconds", "0.5"],
     "ingest": ["--feeds", "200", "--entries", "20"],
+    "takeover": ["--kills", "2"],
     "telegram_fanout": ["--private", "100", "--channels", "30", "--burst", "40", "--filtered"],
 }
 
