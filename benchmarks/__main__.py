@@ -27,6 +27,7 @@ QUICK: dict[str, list[str]] = {
     "commands": ["--headlines", "5000", "--runs", "100"],
     "commands_text": ["--repeat", "10"],
     "discord_fanout": ["--channels", "100", "--burst", "10"],
+    "fanout_processes": ["--telegram", "60", "--discord", "100"],
     "filters": ["--seconds", "0.5"],
     "ingest": ["--feeds", "200", "--entries", "20"],
     "takeover": ["--kills", "2"],
