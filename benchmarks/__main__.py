@@ -2,9 +2,9 @@
 
     .venv/bin/python -m benchmarks [--full] [NAME ...]
 
-By default each benchmark runs with the small sizes in QUICK (under a minute in all), to
+By default each benchmark runs with the small sizes in QUICK (about 75 s in all), to
 see that every one still runs and to get rough figures. `--full` runs each with its own
-defaults, the sizes of the figures in benchmarks/README.md (two minutes or so). NAMEs run
+defaults, the sizes of the figures in benchmarks/README.md (ten minutes or so). NAMEs run
 only those benchmarks. Exits non-zero if any benchmark failed.
 """
 
@@ -27,8 +27,10 @@ QUICK: dict[str, list[str]] = {
     "commands": ["--headlines", "5000", "--runs", "100"],
     "commands_text": ["--repeat", "10"],
     "discord_fanout": ["--channels", "100", "--burst", "10"],
+    "fanout_processes": ["--telegram", "60", "--discord", "100"],
     "filters": ["--seconds", "0.5"],
     "ingest": ["--feeds", "200", "--entries", "20"],
+    "takeover": ["--kills", "1", "--processes", "2"],
     "telegram_fanout": ["--private", "100", "--channels", "30", "--burst", "40", "--filtered"],
 }
 
