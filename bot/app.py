@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 import time
@@ -83,6 +82,7 @@ class HeadlinesBot:
         self._feeds = {f.name: f for f in config.feeds}
         self._beats: asyncio.Task[None] | None = None
         self._stopping = False
+        self._poll_ended = asyncio.Event()  # a poll poll_due started has ended
         self._maintenance = False
         self._wanted: list[str] = []  # the roles asked for at the last beat
         self._shards_run: dict[str, frozenset[int]] = {}  # by platform: what runs here
@@ -448,32 +448,45 @@ class HeadlinesBot:
         if self._stopping:
             return  # a job that was running when the stop began starts nothing more
         if name in self._jobs:
-            log.info("bot: %s is still running; skipped this turn", name)
+            log.debug("bot: %s is still running; skipped this turn", name)
             return
         task: asyncio.Task[object] = asyncio.create_task(work(*args), name=name)
         self._jobs[name] = task
         task.add_done_callback(lambda _: self._jobs.pop(name, None))
 
     async def poll_due(self) -> None:
-        """Claim the feeds due now that no process polls (as many as there is room for
-        beside the polls in flight) and poll them, in the background."""
-        if not self.storage.health.writable:
-            return  # the health says why, once a minute
-        room = 2 * self.config.fetch.concurrency - sum(n.startswith("poll ") for n in self._jobs)
-        if room <= 0:
-            return
-        claimed = await self.storage.claim_due_feeds(
-            self.process, self.poller.claim_ttl, time.time(), room
-        )
-        for name in claimed:
-            if name not in self._feeds:
-                # Polled by processes whose config still names it, if any: look again later.
-                await self.storage.update_feed(
-                    name, poller="", poll_lease=0.0, next_poll_at=time.time() + 3600
-                )
+        """Claim the feeds due now that no process polls and poll them in the background:
+        as many at a time as there is room for beside the polls in flight (twice
+        `fetch.concurrency`, so that fetched bodies do not wait in memory for the
+        parser), claiming more as polls end, until none is due. The scheduler's tick
+        starts it again."""
+        # The health says once a minute why nothing is polled while it cannot write.
+        while not self._stopping and self.storage.health.writable:
+            self._poll_ended.clear()
+            polling = sum(name.startswith("poll ") for name in self._jobs)
+            room = 2 * self.config.fetch.concurrency - polling
+            if room <= 0:
+                await self._poll_ended.wait()
                 continue
-            poll = functools.partial(self.poll_feed, name, claimed=True)
-            await self._in_background(f"poll {name}", poll)
+            claimed = await self.storage.claim_due_feeds(
+                self.process, self.poller.claim_ttl, time.time(), room
+            )
+            for name in claimed:
+                if name not in self._feeds:
+                    # Polled by the processes whose config still names it, if any.
+                    await self.storage.update_feed(
+                        name, poller="", poll_lease=0.0, next_poll_at=time.time() + 3600
+                    )
+                    continue
+                await self._in_background(f"poll {name}", self._poll_claimed, name)
+            if len(claimed) < room:
+                return
+
+    async def _poll_claimed(self, name: str) -> None:
+        try:
+            await self.poll_feed(name, claimed=True)
+        finally:
+            self._poll_ended.set()  # room for another
 
     async def poll_feed(
         self, name: str, *, force: bool = False, claimed: bool = False
