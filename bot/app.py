@@ -33,7 +33,7 @@ from bot.ops.alerts import Alerts
 from bot.ops.http import HttpServer
 from bot.ops.metrics import Metrics
 from bot.outbox.sender import Outbox
-from bot.ports import NO_OBSERVER, Adapter, CannotStart, PlatformHealth, Sharded
+from bot.ports import NO_OBSERVER, Adapter, CannotStart, Paced, PlatformHealth, Sharded
 from bot.roles import MAINTENANCE, RENEW_EVERY, Roles, shard_role, share_of
 from bot.store import DB_ERRORS, Storage, is_postgres
 from bot.store.destinations import SPLIT_INTO_THREADS
@@ -58,6 +58,9 @@ DIGEST_CHECK_EVERY = 60.0
 ALERTS_EVERY = 30.0
 # How often due feeds are looked for: a feed is polled within a second of its time.
 POLL_TICK = 1.0
+# What a process taking a platform over is told was sent lately: the longest window a
+# platform counts in (a Telegram group's minute).
+PRIME_WINDOW = 60.0
 
 
 class HeadlinesBot:
@@ -243,7 +246,10 @@ class HeadlinesBot:
         gained = await self._beat()
         # Beating from now on: connecting may take longer than a lease lasts.
         self._beats = asyncio.create_task(self._keep_roles(), name="roles")
-        await self._start([a for a in self.adapters if a.platform in gained], retry=retry)
+        taken = [a for a in self.adapters if a.platform in gained]
+        for adapter in taken:
+            await self._prime(adapter)
+        await self._start(taken, retry=retry)
         for adapter in self._sharded():
             await self._run_shards(adapter)
 
@@ -318,6 +324,7 @@ class HeadlinesBot:
                 )
             elif adapter.platform in gained:
                 log.info("bot: taking over %s", adapter.platform)
+                await self._prime(adapter)
                 self._retry(adapter, 0.0)
         for adapter in self._sharded():
             if self._held_shards(adapter) != self._shards_run.get(adapter.platform):
@@ -346,6 +353,18 @@ class HeadlinesBot:
             else:
                 self._unheld_since.setdefault(adapter.platform, now)
         return gained
+
+    async def _prime(self, adapter: Adapter) -> None:
+        """Tell an adapter that paces by what it sent lately what was sent from its
+        platform in the last PRIME_WINDOW seconds, by whichever process held it."""
+        if not isinstance(adapter, Paced):
+            return
+        try:
+            sent = await self.storage.recent_sends(adapter.platform, time.time() - PRIME_WINDOW)
+        except DB_ERRORS as error:
+            log.warning("bot: %s paces from scratch: %s", adapter.platform, error)
+            return
+        adapter.prime(sent)
 
     def _held_shards(self, adapter: Sharded) -> frozenset[int]:
         return frozenset(

@@ -186,3 +186,13 @@ class Sharded(Protocol):
     async def run_shards(self, handle: CommandCallback, shards: frozenset[int]) -> None:
         """Run exactly these shards' connections from now on: start the missing ones and
         close the others. May be called with or without start(); stop() ends them all."""
+
+
+@runtime_checkable
+class Paced(Protocol):
+    """An adapter that paces its sends by what it sent lately (Telegram's per-chat
+    windows). One that takes a platform over from another process is told what that one
+    sent, so that it does not send into a chat whose window is already full."""
+
+    def prime(self, sent: Sequence[tuple[ChatRef, float]]) -> None:
+        """Count these sends (a chat, and when, as time.time()) as if made from here."""

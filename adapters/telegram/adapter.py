@@ -250,6 +250,17 @@ class TelegramAdapter:
         for name in TOKEN_LOGGERS:
             logging.getLogger(name).removeFilter(self._redact)
 
+    def prime(self, sent: Sequence[tuple[ChatRef, float]]) -> None:
+        """Count what another process sent from this token lately in the chats' windows:
+        taking over from it, this one does not send into a chat whose minute is full
+        (Telegram would answer 429 and hold the chat longer)."""
+        now = time.time()
+        ages: dict[tuple[str, str], list[float]] = {}
+        for chat, at in sent:
+            ages.setdefault((chat.chat_id, chat.kind), []).append(now - at)
+        for (chat_id, kind), chat_ages in ages.items():
+            self.pacer.prime(chat_id, kind, chat_ages)
+
     def health(self) -> PlatformHealth:
         if not self._running:
             return PlatformHealth(False, self.link.failing_since, detail="not started")

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 
@@ -91,9 +91,15 @@ class Pacer:
         counted in the window still count against the new limit."""
         self.total.limit = limit
 
-    @contextlib.asynccontextmanager
-    async def chat(self, chat_id: str, kind: str = "") -> AsyncIterator[ChatState]:
-        """Hold the chat's turn: sends into it happen one after another."""
+    def prime(self, chat_id: str, kind: str, ages: Sequence[float]) -> None:
+        """Count sends made into `chat_id` `ages` seconds ago (from this token, by another
+        process) in the chat's window, as if made here."""
+        window = self._state(chat_id, kind).window
+        now = time.monotonic()
+        recent = sorted(now - age for age in ages if 0 <= age < window.period)
+        window.done = deque(sorted([*window.done, *recent]))
+
+    def _state(self, chat_id: str, kind: str) -> ChatState:
         state = self._chats.get(chat_id)
         if state is None:
             private = is_private(chat_id, kind)
@@ -103,6 +109,12 @@ class Pacer:
                 else Window(self.limits.group, self.limits.group_period)
             )
             state = self._chats[chat_id] = ChatState(window, asyncio.Lock(), private)
+        return state
+
+    @contextlib.asynccontextmanager
+    async def chat(self, chat_id: str, kind: str = "") -> AsyncIterator[ChatState]:
+        """Hold the chat's turn: sends into it happen one after another."""
+        state = self._state(chat_id, kind)
         async with state.lock:
             yield state
         self._uses += 1

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot.models import Delivery, DeliveryStatus, Destination
+from bot.models import ChatRef, Delivery, DeliveryStatus, Destination
 from bot.outbox.plan import Planned
 from bot.store import rows
 from bot.store.db import Database
@@ -112,6 +112,17 @@ class DeliveryStore(Database):
                 (destination.id,),
             )
         ]
+
+    async def recent_sends(self, platform: str, since: float) -> list[tuple[ChatRef, float]]:
+        """Each message sent to `platform`'s chats since `since` (time.time()): its chat
+        and when, oldest first. A packed message, many deliveries, counts once."""
+        found = await self._fetchall(
+            """SELECT DISTINCT d.chat_id, d.kind, d.thread_id, x.message_id, x.sent
+            FROM deliveries x JOIN destinations d ON d.id = x.destination_id
+            WHERE x.sent > 0 AND x.sent >= ? AND d.platform = ? ORDER BY x.sent""",
+            (since, platform),
+        )
+        return [(ChatRef(platform, r[0], kind=r[1], thread_id=r[2]), r[4]) for r in found]
 
     async def backlog(self, now: float) -> dict[str, tuple[int, float]]:
         """Per platform, the deliveries owed to active destinations and how long the most

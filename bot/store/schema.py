@@ -324,7 +324,8 @@ MIGRATIONS: tuple[str, ...] = (
     # when it started and was last seen, by the database's clock. `leases`: a role (a
     # platform's sending and updates, a shard, the maintenance jobs) held by one process
     # until `expires` unless renewed. `feeds.poller`/`poll_lease`: the process polling a
-    # feed now and until when; `feeds_due` finds the feeds due.
+    # feed now and until when; `feeds_due` finds the feeds due; `deliveries_sent`, what
+    # was sent lately (a process taking a platform over paces by it).
     """
     CREATE TABLE processes (
         id TEXT PRIMARY KEY,
@@ -342,5 +343,6 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN poller TEXT NOT NULL DEFAULT '';
     ALTER TABLE feeds ADD COLUMN poll_lease REAL NOT NULL DEFAULT 0;
     CREATE INDEX feeds_due ON feeds (next_poll_at);
+    CREATE INDEX deliveries_sent ON deliveries (sent) WHERE sent > 0;
     """,
 )

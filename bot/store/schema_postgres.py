@@ -381,5 +381,6 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN poller TEXT NOT NULL DEFAULT '';
     ALTER TABLE feeds ADD COLUMN poll_lease DOUBLE PRECISION NOT NULL DEFAULT 0;
     CREATE INDEX feeds_due ON feeds (next_poll_at);
+    CREATE INDEX deliveries_sent ON deliveries (sent) WHERE sent > 0;
     """,
 )

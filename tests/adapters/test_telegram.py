@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -320,6 +321,44 @@ async def test_pacing_keeps_within_the_servers_sliding_windows(
         finally:
             await adapter.stop()
     assert fake.too_many == 0 and fake.rejected == []
+
+
+@pytest.mark.parametrize("primed", [True, False])
+async def test_a_process_taking_telegram_over_paces_by_what_the_last_one_sent(
+    storage: Storage, primed: bool
+) -> None:
+    # A channel's window of 2 messages per 2 s, on both sides. One process sends two,
+    # then another takes over: told what was sent (bot.app primes it from the store's
+    # recent sends), it waits for the window; not told, it sends into a full one and
+    # Telegram answers 429.
+    server = FakeLimits(group=2, group_period=2.0)
+    paced = RateLimits(total_period=0.01, group=2, group_period=2.0)
+    await storage.sync_destinations("telegram", [DestinationConfig("-1001234")])
+    await seed(storage, headline("First", n=1))
+    async with FakeTelegram(limits=server) as fake:
+        config = TelegramConfig(token=TOKEN, api_base_url=fake.url)
+        before = TelegramAdapter(config, limits=paced)
+        await before.start(Commands(storage).handle)
+        try:
+            assert await Outbox(storage, {"telegram": before}).deliver_due() == 1
+            await storage.add_headlines(FEED.name, [headline("Second", n=2)])
+            assert await Outbox(storage, {"telegram": before}).deliver_due() == 1
+        finally:
+            await before.stop()  # killed, say: its windows are gone with it
+
+        sent = await storage.recent_sends("telegram", time.time() - 60)
+        assert [(chat.chat_id, chat.kind) for chat, _ in sent] == [("-1001234", "")] * 2
+        after = TelegramAdapter(config, limits=paced)
+        if primed:
+            after.prime(sent)
+        await after.start(Commands(storage).handle)
+        try:
+            await storage.add_headlines(FEED.name, [headline("Third", n=3)])
+            assert await Outbox(storage, {"telegram": after}).deliver_due() == 1
+        finally:
+            await after.stop()
+    assert [m.styled("bold") for m in fake.sent] == [["First"], ["Second"], ["Third"]]
+    assert fake.too_many == (0 if primed else 1)
 
 
 # -- errors ----------------------------------------------------------------------------

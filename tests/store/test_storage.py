@@ -372,3 +372,24 @@ async def test_an_sqlite_file_from_before_pictures_gains_the_column(tmp_path: Pa
         assert item.title == "Old" and item.image == ""
     finally:
         await storage.close()
+
+
+async def test_recent_sends_count_each_message_once_and_only_recent_ones(
+    storage: Storage,
+) -> None:
+    await ready(storage, "1", "2")
+    await storage.add_headlines("World", [headline(n) for n in range(3)], now=NOW)
+    one, two = await storage.destinations()
+    first = [d.id for d in await storage.pending_deliveries(one, now=NOW + 1e6)]
+    other = [d.id for d in await storage.pending_deliveries(two, now=NOW + 1e6)]
+    await storage.record_sent(
+        [
+            (first[0], "m1", 1000.0),  # a message packing two headlines
+            (first[1], "m1", 1000.0),
+            (first[2], "m2", 900.0),  # too long ago
+            (other[0], "m3", 1001.0),
+        ]
+    )
+    sent = await storage.recent_sends("fake", since=950.0)
+    assert [(chat.chat_id, at) for chat, at in sent] == [("1", 1000.0), ("2", 1001.0)]
+    assert await storage.recent_sends("telegram", since=0.0) == []
