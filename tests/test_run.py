@@ -53,6 +53,16 @@ async def test_sigterm_while_polls_are_in_flight_stops_quietly(
     assert " ERROR " not in log and "Traceback" not in log, log
 
 
+async def running_bot(
+    config: Path, log: Path, processes: list[subprocess.Popen[bytes]]
+) -> subprocess.Popen[bytes]:
+    """`run` in the background, once it says it runs."""
+    bot = start_bot(config, log)
+    processes.append(bot)
+    await wait_for(lambda: "bot: running" in log.read_text(), bot, log)
+    return bot
+
+
 async def test_a_second_run_on_the_same_database_is_refused(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -63,9 +73,7 @@ async def test_a_second_run_on_the_same_database_is_refused(
         config = tmp_path / "config.toml"
         write_config(config, feeds.url("/news"))
         stderr = tmp_path / "first.log"
-        first = start_bot(config, stderr)
-        processes.append(first)
-        await wait_for(lambda: "bot: running" in stderr.read_text(), first, stderr)
+        first = await running_bot(config, stderr, processes)
 
         code, _, err = await bot_cli("run", "--config", str(config))
         assert code == 2, err
@@ -95,12 +103,8 @@ async def test_a_second_run_on_one_postgresql_database_stands_by_and_takes_over(
         config = tmp_path / "config.toml"
         write_config(config, feeds.url("/news"))
         first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-        first = start_bot(config, first_log)
-        processes.append(first)
-        await wait_for(lambda: "bot: running" in first_log.read_text(), first, first_log)
-        second = start_bot(config, second_log)
-        processes.append(second)
-        await wait_for(lambda: "bot: running" in second_log.read_text(), second, second_log)
+        first = await running_bot(config, first_log, processes)
+        second = await running_bot(config, second_log, processes)
 
         code, out, err = await bot_cli("status", "--json", "--config", str(config))
         assert code == 0, err
@@ -128,16 +132,11 @@ async def test_after_a_crash_the_next_run_starts(
         config = tmp_path / "config.toml"
         write_config(config, feeds.url("/news"))
         first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-        first = start_bot(config, first_log)
-        processes.append(first)
-        await wait_for(lambda: "bot: running" in first_log.read_text(), first, first_log)
+        first = await running_bot(config, first_log, processes)
         first.send_signal(signal.SIGKILL)
         await asyncio.to_thread(first.wait)
 
-        second = start_bot(config, second_log)
-
-        processes.append(second)
-        await wait_for(lambda: "bot: running" in second_log.read_text(), second, second_log)
+        second = await running_bot(config, second_log, processes)
         second.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(second.wait, 60) == 0, second_log.read_text()
 
