@@ -243,7 +243,7 @@ class HeadlinesBot:
         over those that others drop. With `maintenance`, the jobs that run once among
         the processes are wanted too. See `_start` for `retry`."""
         self._maintenance = maintenance
-        gained = await self._beat()
+        gained, _ = await self._beat()
         # Beating from now on: connecting may take longer than a lease lasts.
         self._beats = asyncio.create_task(self._keep_roles(), name="roles")
         taken = [a for a in self.adapters if a.platform in gained]
@@ -314,9 +314,7 @@ class HeadlinesBot:
         """One beat of the roles, then what it changed, in the background (a beat must
         never wait for a platform to connect, or its leases could run out meanwhile):
         platforms taken over are connected, those lost disconnected, shards run again."""
-        lost = self.roles.held
-        gained = await self._beat()
-        lost -= self.roles.held
+        gained, lost = await self._beat()
         for adapter in self.adapters:
             if adapter.platform in lost:
                 await self._in_background(
@@ -334,16 +332,14 @@ class HeadlinesBot:
         if gained:
             self.outbox.wake()
 
-    async def _beat(self) -> frozenset[str]:
-        """Renew the roles and take those free and wanted; the roles gained."""
+    async def _beat(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Renew the roles and take those free and wanted; the roles gained and lost."""
         live = 1
         if self._sharded():
-            try:
+            with contextlib.suppress(*DB_ERRORS):  # as if alone: the beat says why
                 live = await self.storage.live_processes(2 * RENEW_EVERY + 1)
-            except DB_ERRORS:
-                live = 1
         self._wanted = self._wanted_roles(live)
-        gained, _ = await self.roles.beat(self._wanted)
+        gained, lost = await self.roles.beat(self._wanted)
         with contextlib.suppress(*DB_ERRORS):  # else kept from the last beat
             self._holders = {lease.name: lease.holder for lease in await self.storage.leases()}
         now = time.time()
@@ -352,7 +348,7 @@ class HeadlinesBot:
                 self._unheld_since.pop(adapter.platform, None)
             else:
                 self._unheld_since.setdefault(adapter.platform, now)
-        return gained
+        return gained, lost
 
     async def _prime(self, adapter: Adapter) -> None:
         """Tell an adapter that paces by what it sent lately what was sent from its
