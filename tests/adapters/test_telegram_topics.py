@@ -4,10 +4,7 @@ core (SQLite storage, outbox, commands)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from adapters import section_parsers
 from adapters.telegram.adapter import TelegramAdapter
@@ -22,6 +19,7 @@ from bot.outbox.sender import Outbox
 from bot.regions.names import REGIONS, display_name
 from bot.store import Storage
 from testing.fake_telegram import TOKEN, TOPIC_COLORS, FakeLimits, FakeTelegram
+from tests.adapters import test_telegram as telegram_tests
 from tests.adapters.test_telegram import FEED, QUICK, Start, headline, seed
 
 FORUM = -1007770001
@@ -29,30 +27,9 @@ ADMIN = 42
 PICTURE = "https://img.example/photo.jpg"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def start_adapter(fake: FakeTelegram, storage: Storage) -> AsyncIterator[Start]:
-    """Starts an adapter answering commands with the core's `Commands`, which may ask it
-    for topics as the running bot does."""
-    started: list[TelegramAdapter] = []
-
-    async def start(limits: RateLimits = QUICK, **config: object) -> TelegramAdapter:
-        adapter = TelegramAdapter(
-            TelegramConfig(token=TOKEN, api_base_url=fake.url, **config), limits=limits
-        )
-        commands = Commands(storage, ("World",), adapters={"telegram": adapter})
-        await adapter.start(commands.handle)
-        started.append(adapter)
-        return adapter
-
-    yield start
-    for adapter in started:
-        await adapter.stop()
+# The fixtures of test_telegram.py: the fake Telegram, and adapters started on it.
+fake = telegram_tests.fake
+start_adapter = telegram_tests.start_adapter
 
 
 async def command(fake: FakeTelegram, text: str, *, thread: str = "", language: str = "en") -> str:
