@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import discord
@@ -21,8 +21,8 @@ from adapters.discord.render import headline_embed, pack_embeds, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
 from bot.chat.i18n import tr
-from bot.config import DestinationConfig, FeedConfig, parse_config
-from bot.models import ChatRef, Command, Headline, Reply
+from bot.config import DestinationConfig, parse_config
+from bot.models import ChatRef, Command, Reply
 from bot.outbox.sender import Outbox
 from bot.ports import (
     CannotStart,
@@ -49,24 +49,10 @@ from testing.fake_discord import (
     FakeDiscord,
 )
 from testing.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
+from tests.adapters import NOW, headline, seed
 
-NOW = datetime.now(UTC).replace(microsecond=0)
-FEED = FeedConfig("World", "http://127.0.0.1:1/feed", 600)
 NEWS, SPORTS, OTHER = CHANNEL_IDS
 NO_MENTIONS = {"parse": []}
-
-
-def headline(title: str, regions: tuple[str, ...] = ("Asia",), n: int = 0, **kw: str) -> Headline:
-    return Headline(
-        feed=kw.get("feed", "World"),
-        entry_id=kw.get("entry_id", f"e{n}-{title}"),
-        title=title,
-        link=kw.get("link", f"https://news.example/story/{n}"),
-        summary=kw.get("summary", "A short summary."),
-        published=NOW - timedelta(minutes=60 - n),
-        regions=regions,
-        image=kw.get("image", ""),
-    )
 
 
 @pytest.fixture
@@ -101,13 +87,6 @@ async def start_adapter(fake: FakeDiscord, storage: Storage) -> AsyncIterator[St
 
 async def never(command: Command) -> Reply:
     raise AssertionError("no command can arrive")
-
-
-async def seed(storage: Storage, *headlines: Headline) -> None:
-    """Store `headlines` as one poll's new entries of FEED (after a quiet first poll)."""
-    await storage.sync_feeds([FEED])
-    await storage.add_headlines(FEED.name, [], now=NOW.timestamp() - 3600)
-    await storage.add_headlines(FEED.name, list(headlines))
 
 
 async def statuses(storage: Storage, chat_id: str) -> list[str]:

@@ -19,7 +19,7 @@ from adapters.telegram.pacing import RateLimits, Window
 from adapters.telegram.render import MAX_TEXT, pack, post, render_reply
 from bot.app import HeadlinesBot
 from bot.chat.commands import Commands
-from bot.config import DestinationConfig, FeedConfig, parse_config
+from bot.config import DestinationConfig, parse_config
 from bot.models import ChatRef, Command, Headline, Reply
 from bot.outbox.sender import Outbox
 from bot.ports import CannotStart
@@ -33,24 +33,18 @@ from testing.fake_telegram import (
     utf16_length,
 )
 from testing.feedserver import FeedEntry, FeedServer, make_rss, sample_entries
+from tests.adapters import FEED, NOW, seed
+from tests.adapters import headline as shared_headline
 
-NOW = datetime.now(UTC)
-FEED = FeedConfig("World", "http://127.0.0.1:1/feed", 600)
 NASTY = 'Profits < wages & "growth" <b>'
 # Tiny windows: tests check what is sent, not how fast (that is the benchmark's job).
 QUICK = RateLimits(total_period=0.01, group_period=0.01, private_period=0.01)
 
 
 def headline(title: str, regions: tuple[str, ...] = ("Asia",), n: int = 0, **kw: str) -> Headline:
-    return Headline(
-        feed=kw.get("feed", "World"),
-        entry_id=kw.get("entry_id", f"e{n}-{title}"),
-        title=title,
-        link=kw.get("link", f"https://news.example/story/{n}?a=1&b=2"),
-        summary=kw.get("summary", "A short summary."),
-        published=NOW - timedelta(minutes=60 - n),
-        regions=regions,
-        image=kw.get("image", ""),
+    """The shared headline, its link carrying a query: an `&` for the HTML to escape."""
+    return shared_headline(
+        title, regions, n, **{"link": f"https://news.example/story/{n}?a=1&b=2", **kw}
     )
 
 
@@ -81,13 +75,6 @@ async def start_adapter(fake: FakeTelegram, storage: Storage) -> AsyncIterator[S
     yield start
     for adapter in started:
         await adapter.stop()
-
-
-async def seed(storage: Storage, *headlines: Headline) -> None:
-    """Store `headlines` as one poll's new entries of FEED (after a quiet first poll)."""
-    await storage.sync_feeds([FEED])
-    await storage.add_headlines(FEED.name, [], now=NOW.timestamp() - 3600)
-    await storage.add_headlines(FEED.name, list(headlines))
 
 
 # -- formatting ------------------------------------------------------------------------
