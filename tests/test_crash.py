@@ -62,19 +62,7 @@ async def test_sigkill_during_a_fan_out_loses_nothing_and_repeats_little(
         log = tmp_path / "bot.log"
         write_config(config, feeds.url("/news"), telegram.url)
 
-        kills: list[int] = []  # how many messages Telegram had at each kill
-        for k in range(KILLS):
-            # Kill as soon as Telegram took the message at a random point of this life's
-            # share of the fan-out: the worst moment, its answer not yet read by the bot.
-            share = int(total * (k + pick.uniform(0.2, 0.9)) / (KILLS + 1))
-            process = start_bot(config, log, "--log-level", "debug")
-            processes.append(process)
-            started = len(telegram.sent)
-            await wait_for(lambda s=share, n=started: len(telegram.sent) > max(s, n), process, log)
-            process.send_signal(signal.SIGKILL)
-            await asyncio.to_thread(process.wait)
-            kills.append(len(telegram.sent))
-        assert kills[-1] < total, "the kills came too late to test anything"
+        kills = await kill_again_and_again(config, log, telegram, processes, total, KILLS, pick)
 
         last = start_bot(config, log, "--log-level", "debug")
         processes.append(last)
@@ -102,6 +90,32 @@ async def test_sigkill_during_a_fan_out_loses_nothing_and_repeats_little(
         assert firsts == [e.title for e in reversed(entries)]
     text = log.read_text()
     assert "TEST-token-never-logged" not in text and "Traceback" not in text
+
+
+async def kill_again_and_again(
+    config: Path,
+    log: Path,
+    telegram: FakeTelegram,
+    processes: list[subprocess.Popen[bytes]],
+    total: int,
+    kills: int,
+    pick: random.Random,
+) -> list[int]:
+    """Start the bot `kills` times, each killed (SIGKILL) as soon as Telegram took the
+    message at a random point of that life's share of `total` messages: the worst moment,
+    its answer not yet read by the bot. How many messages Telegram had at each kill."""
+    had: list[int] = []
+    for k in range(kills):
+        share = int(total * (k + pick.uniform(0.2, 0.9)) / (kills + 1))
+        process = start_bot(config, log, "--log-level", "debug")
+        processes.append(process)
+        started = len(telegram.sent)
+        await wait_for(lambda s=share, n=started: len(telegram.sent) > max(s, n), process, log)
+        process.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(process.wait)
+        had.append(len(telegram.sent))
+    assert had[-1] < total, "the kills came too late to test anything"
+    return had
 
 
 def repeats_per_kill(telegram: FakeTelegram, kills: list[int]) -> list[Counter[str]]:
@@ -270,17 +284,9 @@ api_base_url = "{telegram.url}"
 """
         )
         total = len(expected)
-        kills: list[int] = []
-        for k in range(TOPIC_KILLS):
-            share = int(total * (k + pick.uniform(0.2, 0.9)) / (TOPIC_KILLS + 1))
-            process = start_bot(config, log, "--log-level", "debug")
-            processes.append(process)
-            started = len(telegram.sent)
-            await wait_for(lambda s=share, n=started: len(telegram.sent) > max(s, n), process, log)
-            process.send_signal(signal.SIGKILL)
-            await asyncio.to_thread(process.wait)
-            kills.append(len(telegram.sent))
-        assert kills[-1] < total, "the kills came too late to test anything"
+        kills = await kill_again_and_again(
+            config, log, telegram, processes, total, TOPIC_KILLS, pick
+        )
 
         last = start_bot(config, log, "--log-level", "debug")
         processes.append(last)
