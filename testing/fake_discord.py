@@ -626,11 +626,7 @@ class FakeDiscord:
         if method == "POST" and parts[0] == "channels" and parts[-1] == "crosspost":
             return await self._crosspost(parts[1], parts[3])
         if method == "GET" and parts[0] == "channels" and len(parts) == 2:
-            if parts[1] not in self.channels:
-                return _json({"message": "Unknown Channel", "code": 10003}, 404)
-            if not self.bot_permissions(parts[1]) & VIEW_CHANNEL:
-                return _json({"message": "Missing Access", "code": 50001}, 403)
-            return _json(self._channel(parts[1]))
+            return self._refuse_unseen(parts[1]) or _json(self._channel(parts[1]))
         if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
             return self._interaction_callback(parts[1], body)
         if parts[0] == "webhooks" and len(parts) >= 3:
@@ -693,12 +689,10 @@ class FakeDiscord:
     async def _post_in_forum(self, forum_id: str, body: dict[str, Any]) -> web.Response:
         """A forum post: a public thread named `name`, with `applied_tags` and a first
         `message`, refused as Discord refuses it."""
-        forum = self.channels.get(forum_id)
-        if forum is None:
-            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        if refused := self._refuse_unseen(forum_id):
+            return refused
+        forum = self.channels[forum_id]
         permissions = self.bot_permissions(forum_id)
-        if not permissions & VIEW_CHANNEL:
-            return _json({"message": "Missing Access", "code": 50001}, 403)
         if forum.type != FORUM:
             # (Discord starts a thread without a message elsewhere; the bot never asks that.)
             body = {"message": "Cannot execute action on this channel type", "code": 50024}
@@ -744,12 +738,10 @@ class FakeDiscord:
 
     async def _edit_channel(self, channel_id: str, body: dict[str, Any]) -> web.Response:
         """PATCH /channels/{id}: this fake edits a forum's `available_tags` only."""
-        channel = self.channels.get(channel_id)
-        if channel is None:
-            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        if refused := self._refuse_unseen(channel_id):
+            return refused
+        channel = self.channels[channel_id]
         permissions = self.bot_permissions(channel_id)
-        if not permissions & VIEW_CHANNEL:
-            return _json({"message": "Missing Access", "code": 50001}, 403)
         if not permissions & MANAGE_CHANNELS:
             return _json({"message": "Missing Permissions", "code": 50013}, 403)
         tags = (body or {}).get("available_tags")
@@ -781,11 +773,9 @@ class FakeDiscord:
 
     async def _crosspost(self, channel_id: str, message_id: str) -> web.Response:
         """Publish a message of an announcement channel to the servers following it."""
-        channel = self.channels.get(channel_id)
-        if channel is None:
-            return _json({"message": "Unknown Channel", "code": 10003}, 404)
-        if not self.bot_permissions(channel_id) & VIEW_CHANNEL:
-            return _json({"message": "Missing Access", "code": 50001}, 403)
+        if refused := self._refuse_unseen(channel_id):
+            return refused
+        channel = self.channels[channel_id]
         if channel.type != ANNOUNCEMENT:
             body = {"message": "Cannot execute action on this channel type", "code": 50024}
             return _json(body, 400)
@@ -844,14 +834,20 @@ class FakeDiscord:
             "X-RateLimit-Bucket": f"fake-{bucket.split(':')[0]}",
         }
 
+    def _refuse_unseen(self, channel_id: str) -> web.Response | None:
+        """Discord's answer for a channel that does not exist, or that the bot cannot see."""
+        if channel_id not in self.channels:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        if not self.bot_permissions(channel_id) & VIEW_CHANNEL:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        return None
+
     def _refuse_post(self, channel_id: str) -> web.Response | None:
         """Discord's answer when the bot may not post in the channel at all."""
-        channel = self.channels.get(channel_id)
-        if channel is None:
-            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        if refused := self._refuse_unseen(channel_id):
+            return refused
+        channel = self.channels[channel_id]
         permissions = self.bot_permissions(channel_id)
-        if not permissions & VIEW_CHANNEL:
-            return _json({"message": "Missing Access", "code": 50001}, 403)
         if channel.type in NO_MESSAGES:
             body = {"message": "Cannot send messages in a non-text channel", "code": 50008}
             return _json(body, 400)
